@@ -1,0 +1,369 @@
+"""The ``qconf`` command line (the only module that imports click).
+
+Errors print ``qconf: error: ...`` and exit 1; usage errors exit 2; ``qconf diff`` exits
+0 (equal), 1 (different) or 2 (error), like diff(1). ``QCONF_DEBUG=1`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from qconf.config.dump import FORMATS, dump
+from qconf.config.paths import PathSyntaxError, parse_path
+from qconf.config.search import SearchPath
+from qconf.errors import OverrideError, QconfError, flatten
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _print_error(exc: QconfError) -> None:
+    errors = flatten(exc)
+    for err in errors:
+        lines = err.lines()
+        click.echo(f"qconf: error: {lines[0]}", err=True)
+        for line in lines[1:]:
+            click.echo(line, err=True)
+    if len(errors) > 1:
+        click.echo(f"qconf: {len(errors)} errors", err=True)
+
+
+def reports_errors(error_code: int = 1) -> Callable[[F], F]:
+    """Turn QconfError into a located message and ``error_code``; no traceback unless
+    ``QCONF_DEBUG=1``."""
+
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except QconfError as exc:
+                if os.environ.get("QCONF_DEBUG") == "1":
+                    raise
+                _print_error(exc)
+                sys.exit(error_code)
+
+        return inner  # type: ignore[return-value]
+
+    return wrap
+
+
+def layer_options(fn: F) -> F:
+    fn = click.option(
+        "-I",
+        "include_dirs",
+        multiple=True,
+        metavar="DIR",
+        help="Search DIR for profiles (before $QCONF_PATH and the built-in profiles).",
+    )(fn)
+    fn = click.option(
+        "--set",
+        "sets",
+        multiple=True,
+        metavar="PATH=VALUE",
+        help="Override one value (repeatable): path=v, +path=v (add), "
+        "++path=v, ~path (delete), path+=v (append).",
+    )(fn)
+    fn = click.option(
+        "-c",
+        "--config",
+        "files",
+        multiple=True,
+        metavar="FILE",
+        help="A machine file (YAML or TOML); repeatable, later ones win.",
+    )(fn)
+    return fn
+
+
+def _resolve(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
+    from qconf.resolve import resolve
+
+    return resolve(files, sets, include_dirs=include_dirs)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="qconf")
+def main() -> None:
+    """qconf: define emulated machines declaratively, in layers.
+
+    Start from a canned profile, override in your own YAML or TOML files, tweak single
+    values with --set, and see exactly what you got and where every value came from.
+    """
+
+
+@main.command()
+@layer_options
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="yaml", show_default=True)
+@click.option("--show-origin", is_flag=True, help="Annotate each value with where it was set.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to a file instead of stdout.",
+)
+@reports_errors()
+def resolve(
+    files: tuple[str, ...],
+    sets: tuple[str, ...],
+    include_dirs: tuple[str, ...],
+    fmt: str,
+    show_origin: bool,
+    output: str | None,
+) -> None:
+    """Print the complete resolved document (defaults filled in, values canonical)."""
+    doc = _resolve(files, sets, include_dirs)
+    text = dump(doc.display_tree(pretty=fmt != "json"), fmt, show_origin)
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@layer_options
+@reports_errors()
+def validate(files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...]) -> None:
+    """Check the document; exit 0 when it is valid, else print every error and exit 1."""
+    doc = _resolve(files, sets, include_dirs)
+    n = sum(1 for _ in doc.objects())
+    click.echo(f"ok: {n} objects, {len(doc.layers)} layers")
+
+
+def _parse_user_path(text: str) -> tuple[str | int, ...]:
+    if text in ("", "."):
+        return ()
+    try:
+        return parse_path(text)
+    except PathSyntaxError as exc:
+        raise OverrideError(
+            f"bad path {text!r}: {exc}",
+            code="E301",
+            hint="write a dotted path such as soc.uart0.base or cpu0.isa[0]",
+        ) from None
+
+
+@main.command()
+@layer_options
+@click.argument("path")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@reports_errors()
+def explain(
+    files: tuple[str, ...],
+    sets: tuple[str, ...],
+    include_dirs: tuple[str, ...],
+    path: str,
+    fmt: str,
+) -> None:
+    """Show the value at PATH and which layer set it, over what each lower layer had.
+
+    PATH is dotted (cpu0.freq, soc.uart0); an object path lists its properties and
+    where each was set; "." is the machine.
+    """
+    from qconf.model.explain import explain as do_explain
+
+    doc = _resolve(files, sets, include_dirs)
+    result = do_explain(doc, _parse_user_path(path))
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo("\n".join(result.lines()))
+
+
+def _side(ref: str, sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
+    path = Path(ref)
+    if not path.is_file():
+        found = SearchPath.default(include_dirs).find(ref)
+        if found is not None:
+            path = found
+    return _resolve([str(path)], sets, include_dirs)
+
+
+@main.command()
+@click.argument("left")
+@click.argument("right")
+@click.option(
+    "--set-left",
+    "left_sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="--set applied to LEFT only.",
+)
+@click.option(
+    "--set",
+    "--set-right",
+    "right_sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="--set applied to RIGHT only.",
+)
+@click.option("-I", "include_dirs", multiple=True, metavar="DIR", help="Profile search dir.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@reports_errors(error_code=2)
+def diff(
+    left: str,
+    right: str,
+    left_sets: tuple[str, ...],
+    right_sets: tuple[str, ...],
+    include_dirs: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Compare two resolved configurations, value by value, units understood.
+
+    LEFT and RIGHT are machine files, profile names, or resolved dumps saved earlier.
+    Exit status: 0 equal, 1 different, 2 error.
+    """
+    from qconf.model.diff import diff as do_diff
+
+    a = _side(left, left_sets, include_dirs)
+    b = _side(right, right_sets, include_dirs)
+    changes = do_diff(a, b)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "equal": not changes,
+                    "left": left,
+                    "right": right,
+                    "changes": [c.to_json(a, b) for c in changes],
+                },
+                indent=2,
+            )
+        )
+    else:
+        if changes:
+            click.echo(f"--- {left}" + (f" (+{len(left_sets)} --set)" if left_sets else ""))
+            click.echo(f"+++ {right}" + (f" (+{len(right_sets)} --set)" if right_sets else ""))
+        for change in changes:
+            click.echo("\n".join(change.lines(a, b)))
+        n = len(changes)
+        click.echo(f"{n} difference{'s' if n != 1 else ''}" if n else "no differences")
+    sys.exit(1 if changes else 0)
+
+
+@main.command(name="set")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("assignments", nargs=-1, required=True)
+@click.option("-I", "include_dirs", multiple=True, metavar="DIR", help="Profile search dir.")
+@click.option("--dry-run", is_flag=True, help="Print the edited file instead of writing it.")
+@reports_errors()
+def set_(
+    file: str, assignments: tuple[str, ...], include_dirs: tuple[str, ...], dry_run: bool
+) -> None:
+    """Edit FILE in place: PATH=VALUE (also +PATH=, ~PATH, PATH+=), keeping comments,
+    order and formatting. The result is validated before it is written."""
+    from qconf.config.edit import edit_text
+    from qconf.config.layers import load_layers, merge_layers
+    from qconf.config.origin import Source
+    from qconf.config.sources import load_text
+    from qconf.resolve import resolve_layers
+
+    path = Path(file)
+    text = load_text(path, Source(file))
+    search = SearchPath.default(include_dirs)
+    layers = load_layers([path], search=search)
+    lower = merge_layers(layers[:-1]) if len(layers) > 1 else None
+    new_text = edit_text(path, text, list(assignments), lower)
+    resolve_layers(load_layers([path], search=search, texts={path.resolve(): new_text}))
+    if dry_run:
+        click.echo(new_text, nl=False)
+        return
+    tmp = path.with_name(f".{path.name}.qconf-tmp")
+    tmp.write_text(new_text, encoding="utf-8")
+    os.replace(tmp, path)
+    click.echo(
+        f"{file}: {len(assignments)} change{'s' if len(assignments) != 1 else ''} written", err=True
+    )
+
+
+@main.command()
+@click.option("--type", "type_name", metavar="TYPE", help="Schema of one type's objects.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
+@reports_errors()
+def schema(type_name: str | None, output: str | None) -> None:
+    """Print the JSON Schema (draft 2020-12) of machine documents, for editors."""
+    from qconf.model.registry import builtin_registry
+    from qconf.model.schema import document_schema, type_schema
+
+    registry = builtin_registry()
+    data = type_schema(registry, type_name) if type_name else document_schema(registry)
+    text = json.dumps(data, indent=2) + "\n"
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+@main.command()
+@click.argument("type_name", required=False, metavar="[TYPE]")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@reports_errors()
+def types(type_name: str | None, fmt: str) -> None:
+    """List the object types, or describe TYPE: properties, units, defaults."""
+    from qconf.model.describe import describe_type, list_types, property_rows
+    from qconf.model.registry import builtin_registry
+
+    registry = builtin_registry()
+    if type_name is None:
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    [
+                        {
+                            "name": t.name,
+                            "category": t.category,
+                            "description": t.description,
+                            "module": t.module,
+                        }
+                        for t in registry
+                    ],
+                    indent=2,
+                )
+            )
+        else:
+            click.echo("\n".join(list_types(registry)))
+        return
+    info = registry.get(type_name, path=None)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "name": info.name,
+                    "category": info.category,
+                    "description": info.description,
+                    "module": info.module,
+                    "properties": property_rows(info),
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo("\n".join(describe_type(info)))
+
+
+@main.command()
+@click.option("-I", "include_dirs", multiple=True, metavar="DIR", help="Profile search dir.")
+def profiles(include_dirs: tuple[str, ...]) -> None:
+    """List the profiles found on the search path."""
+    search = SearchPath.default(include_dirs)
+    for name in search.names():
+        found = search.find(name)
+        from qconf.config.origin import display_path
+
+        click.echo(f"{name:<16} {display_path(found) if found else ''}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,305 @@
+"""``--set`` arguments: grammar and application to the merged document.
+
+=====================  ==========================================================
+``path=value``          override a key that exists (set by a layer, or a property
+                        the object's type declares); a typo is an error
+``+path=value``         add a key that does not exist yet (intermediate maps too)
+``++path=value``        add or override
+``~path``               delete a key or an object
+``path+=value``         append to a list (a list value appends all its items)
+=====================  ==========================================================
+
+Paths are dotted names with ``[i]`` list indices; quote names that contain dots
+(``soc."uart.0".baud``). A value starting with ``[``, ``{``, a quote or ``!`` is read as
+YAML flow (``[i, m, a]``, ``{type: pl011}``, ``!replace {...}``); anything else is the
+literal text, converted by the property's type at validation (``1GHz``, ``0x1000``,
+``1.10`` stays ``1.10`` for a string). ``null`` alone is null.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from enum import Enum
+
+from qconf.config.merge import merge
+from qconf.config.node import Node, PathKey, format_path
+from qconf.config.origin import LayerKind, Origin, Source
+from qconf.config.paths import PathSyntaxError, scan_path
+from qconf.config.yaml_source import load_yaml
+from qconf.errors import OverrideError, QconfError
+
+__all__ = ("Action", "Declared", "Override", "parse_override")
+
+Declared = Callable[[str], Collection[str] | None]
+"""Type name -> the property names it declares (None for an unknown type)."""
+
+GRAMMAR = (
+    "path=value (override), +path=value (add), ++path=value (add or override), "
+    "~path (delete), path+=value (append to a list)"
+)
+
+
+class Action(Enum):
+    ASSIGN = "="
+    ADD = "+"
+    UPSERT = "++"
+    DELETE = "~"
+    APPEND = "+="
+
+
+@dataclass(frozen=True)
+class Override:
+    """One parsed ``--set`` argument; it is a layer of its own."""
+
+    index: int
+    text: str
+    action: Action
+    path: tuple[PathKey, ...]
+    value: Node | None
+    kind: LayerKind = LayerKind.SET
+
+    @property
+    def name(self) -> str:
+        return f"--set #{self.index}"
+
+    @property
+    def origin(self) -> Origin:
+        return Origin(_source(self.index, self.text, self.kind))
+
+    def apply(self, state: Node, declared: Declared | None) -> Node:
+        """The document with this override applied (``state`` is not mutated).
+
+        :raises OverrideError: the path does not exist (with did-you-mean), already exists
+            for ``+``, crosses a scalar, or a list index is out of range.
+        """
+        return self._apply(state, 0, declared)
+
+    def _apply(self, node: Node, depth: int, declared: Declared | None) -> Node:
+        key = self.path[depth]
+        last = depth == len(self.path) - 1
+        child = node.get(key)
+        if isinstance(key, int) and not isinstance(node.value, list):
+            self._fail(depth, "is not a list", node)
+        if isinstance(key, str) and not isinstance(node.value, dict):
+            self._fail(depth, f"is {_kind(node)}, not a map", node)
+        if not last:
+            if child is None:
+                if self.action not in (Action.ADD, Action.UPSERT):
+                    self._missing(depth, node, declared)
+                child = Node({}, self.origin)
+            elif not isinstance(child.value, (dict, list)):
+                self._fail(depth + 1, f"is {_kind(child)}; there is nothing below it", child)
+            return _replace(node, key, self._apply(child, depth + 1, declared))
+        return self._apply_last(node, key, child, declared)
+
+    def _apply_last(
+        self, node: Node, key: PathKey, child: Node | None, declared: Declared | None
+    ) -> Node:
+        action = self.action
+        declared_here = isinstance(key, str) and key in _declared_keys(node, declared)
+        if action is Action.DELETE:
+            if child is None:
+                what = (
+                    "has its type's default; there is nothing to delete"
+                    if declared_here
+                    else "does not exist"
+                )
+                if declared_here:
+                    self._fail(len(self.path) - 1, what, node)
+                self._missing(len(self.path) - 1, node, declared, verb="delete")
+            return _replace(node, key, None)
+        assert self.value is not None
+        if action is Action.ADD and child is not None:
+            raise self._error(
+                f"already exists (set at {child.origin.where()})",
+                hint=f"to override it use {format_path(self.path)}=..., "
+                f"or ++{format_path(self.path)}=... to add or override",
+            )
+        if action is Action.ASSIGN and child is None and not declared_here:
+            if isinstance(key, int):
+                self._fail(len(self.path) - 1, "list index out of range", node)
+            self._missing(len(self.path) - 1, node, declared)
+        if (
+            isinstance(key, int)
+            and child is None
+            and not (action in (Action.ADD, Action.UPSERT) and key == len(node.value))
+        ):
+            self._fail(
+                len(self.path) - 1,
+                f"list index out of range (the list has {len(node.value)} items)",
+                node,
+            )
+        if action is Action.APPEND:
+            items = self.value.value if isinstance(self.value.value, list) else [self.value]
+            if child is not None and not isinstance(child.value, list):
+                raise self._error(
+                    f"is {_kind(child)}, not a list; += appends to lists",
+                    hint=f"to replace it use {format_path(self.path)}=...",
+                )
+            base = child.value if child is not None else []
+            return _replace(node, key, Node(base + items, self.value.origin))
+        try:
+            new = merge(child, self.value, strict=True)
+        except QconfError as exc:
+            raise self._error(exc.message, hint=exc.hint) from None
+        return _replace(node, key, new)
+
+    def _missing(
+        self, depth: int, node: Node, declared: Declared | None, verb: str = "set"
+    ) -> None:
+        key = self.path[depth]
+        keys = sorted(
+            set(node.value) | set(_declared_keys(node, declared))
+            if isinstance(node.value, dict)
+            else ()
+        )
+        close = difflib.get_close_matches(str(key), keys, n=3, cutoff=0.6)
+        where = format_path(self.path[:depth]) or "the machine"
+        hint = []
+        if close:
+            hint.append("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
+        if verb == "set":
+            hint.append(f"to add a new key use +{format_path(self.path)}=...")
+        if keys and not close:
+            hint.append("keys here: " + ", ".join(keys[:20]) + (" ..." if len(keys) > 20 else ""))
+        raise OverrideError(
+            f"no key {key!r} in {where}",
+            code="E302",
+            origin=self.origin,
+            path=format_path(self.path),
+            hint="\n".join(hint) or None,
+        )
+
+    def _fail(self, depth: int, what: str, node: Node) -> None:
+        raise OverrideError(
+            f"{format_path(self.path[: depth + 1])} {what}",
+            code="E303",
+            origin=self.origin,
+            path=format_path(self.path),
+        )
+
+    def _error(self, message: str, hint: str | None = None) -> OverrideError:
+        return OverrideError(
+            message, code="E304", origin=self.origin, path=format_path(self.path), hint=hint
+        )
+
+
+def _source(index: int, text: str, kind: LayerKind = LayerKind.SET) -> Source:
+    return Source(f"--set #{index} '{text}'", layer=f"--set #{index}", kind=kind)
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node.value, dict):
+        return "a map"
+    if isinstance(node.value, list):
+        return "a list"
+    return f"the scalar {node.value!r}"
+
+
+def _declared_keys(node: Node, declared: Declared | None) -> Collection[str]:
+    if declared is None or not isinstance(node.value, dict):
+        return ()
+    t = node.value.get("type")
+    type_name = t.value if t is not None and isinstance(t.value, str) else None
+    if type_name is None:
+        return ()
+    return declared(type_name) or ()
+
+
+def _replace(node: Node, key: PathKey, child: Node | None) -> Node:
+    if isinstance(node.value, dict):
+        new_map = dict(node.value)
+        if child is None:
+            del new_map[key]  # type: ignore[arg-type]
+        else:
+            new_map[key] = child  # type: ignore[index]
+        return Node(new_map, node.origin)
+    assert isinstance(key, int)
+    items = list(node.value)
+    if child is None:
+        del items[key]
+    elif key == len(items):
+        items.append(child)
+    else:
+        items[key] = child
+    return Node(items, node.origin)
+
+
+def parse_override(text: str, index: int, kind: LayerKind = LayerKind.SET) -> Override:
+    """Parse one ``--set`` argument (``index`` is its 1-based position).
+
+    :raises OverrideError: the argument does not follow the grammar; the message shows
+        where and the hint gives the grammar.
+    """
+    source = _source(index, text, kind)
+    pos = 0
+    if text.startswith("++"):
+        action, pos = Action.UPSERT, 2
+    elif text.startswith("+"):
+        action, pos = Action.ADD, 1
+    elif text.startswith("~"):
+        action, pos = Action.DELETE, 1
+    else:
+        action = Action.ASSIGN
+    try:
+        path, pos = scan_path(text, pos)
+    except PathSyntaxError as exc:
+        raise OverrideError(
+            f"bad path: {exc} (at column {exc.pos + 1})",
+            code="E301",
+            origin=Origin(source),
+            hint=GRAMMAR,
+        ) from None
+    rest = text[pos:]
+    if action is Action.DELETE:
+        if rest:
+            raise OverrideError(
+                "~path deletes and takes no value",
+                code="E301",
+                origin=Origin(source),
+                hint=f"write ~{format_path(path)}",
+            )
+        return Override(index, text, action, path, None, kind)
+    if rest.startswith("+="):
+        if action is not Action.ASSIGN:
+            raise OverrideError(
+                "+= cannot be combined with a + or ++ prefix",
+                code="E301",
+                origin=Origin(source),
+                hint=GRAMMAR,
+            )
+        action, value_text = Action.APPEND, rest[2:]
+    elif rest.startswith("="):
+        value_text = rest[1:]
+    else:
+        raise OverrideError("missing '=value'", code="E301", origin=Origin(source), hint=GRAMMAR)
+    return Override(index, text, action, path, parse_value(value_text, source), kind)
+
+
+def parse_value(text: str, source: Source) -> Node:
+    """A ``--set`` value: YAML flow for ``[``/``{``/quotes/``!``, else the literal text."""
+    origin = Origin(source)
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{", '"', "'", "!"):
+        try:
+            node = load_yaml(stripped, source)
+        except QconfError as exc:
+            raise OverrideError(
+                f"bad value: {exc.message}",
+                code="E301",
+                origin=origin,
+                hint="write lists as [a, b], maps as {key: value}, and quote text with '...'",
+            ) from None
+        return _relocate(node, origin)
+    if stripped in ("null", "~"):
+        return Node(None, origin)
+    return Node(text, origin)
+
+
+def _relocate(node: Node, origin: Origin) -> Node:
+    # Values of one argument are all "at" that argument.
+    for _, sub in node.walk():
+        sub.origin = origin
+    return node

@@ -1,0 +1,82 @@
+"""Read one configuration file (YAML or TOML, by suffix) into a :class:`Node` tree."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from qconf.config.node import Node
+from qconf.config.origin import Origin, Source
+from qconf.config.toml_source import load_toml
+from qconf.config.yaml_source import load_yaml
+from qconf.errors import SourceError
+
+__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "read_file", "read_text")
+
+SUFFIXES = (".yaml", ".yml", ".toml")
+MAX_FILE_BYTES = 8 * 2**20
+
+
+def max_file_bytes() -> int:
+    """The size limit: 8 MiB, or ``$QCONF_MAX_FILE_BYTES``."""
+    env = os.environ.get("QCONF_MAX_FILE_BYTES")
+    return int(env) if env and env.isdigit() else MAX_FILE_BYTES
+
+
+def read_file(path: Path, source: Source) -> Node:
+    """Load ``path`` as YAML (``.yaml``/``.yml``) or TOML (``.toml``).
+
+    :raises SourceError: unreadable, too large, not UTF-8, unknown suffix, or a syntax
+        error (with line and column).
+    """
+    return read_text(path, load_text(path, source), source)
+
+
+def load_text(path: Path, source: Source) -> str:
+    """The text of ``path``, checked for size and encoding."""
+    origin = Origin(source)
+    try:
+        size = path.stat().st_size
+        limit = max_file_bytes()
+        if size > limit:
+            raise SourceError(
+                f"file is too large ({size / 2**20:.1f} MiB; the limit is {limit / 2**20:.0f} MiB)",
+                code="E109",
+                origin=origin,
+                hint="split it with include:, or raise the limit with QCONF_MAX_FILE_BYTES",
+            )
+        data = path.read_bytes()
+    except SourceError:
+        raise
+    except IsADirectoryError:
+        raise SourceError(
+            "is a directory, not a configuration file", code="E101", origin=origin
+        ) from None
+    except OSError as exc:
+        raise SourceError(
+            f"cannot read file: {exc.strerror or exc}", code="E101", origin=origin
+        ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"not UTF-8 text (byte {exc.start})",
+            code="E101",
+            origin=origin,
+            hint="save the file as UTF-8",
+        ) from None
+
+
+def read_text(path: Path, text: str, source: Source) -> Node:
+    """Parse ``text`` by the suffix of ``path``."""
+    suffix = path.suffix.lower()
+    if suffix == ".toml":
+        return load_toml(text, source)
+    if suffix in (".yaml", ".yml"):
+        return load_yaml(text, source)
+    raise SourceError(
+        f"unknown file type {suffix or '(no suffix)'!r}",
+        code="E101",
+        origin=Origin(source),
+        hint="name configuration files *.yaml, *.yml or *.toml",
+    )

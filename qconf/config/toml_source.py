@@ -1,0 +1,128 @@
+"""Read TOML into a :class:`Node` tree.
+
+``tomllib`` gives no positions, so a light line scanner finds where each key was written
+(``[table]`` headers and ``key = value`` lines); keys inside inline tables share the line
+of the key that holds the table. Values keep TOML's own types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from typing import Any
+
+from qconf.config.markers import build_map
+from qconf.config.node import Node
+from qconf.config.origin import Origin, Source
+from qconf.config.yaml_source import MAX_DEPTH
+from qconf.errors import SourceError
+
+__all__ = ("load_toml",)
+
+_POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
+_KEY_PART = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([A-Za-z0-9_$-]+))\s*')
+
+
+def load_toml(text: str, source: Source) -> Node:
+    """Parse TOML ``text`` into a Node tree with the best positions the text gives.
+
+    :raises SourceError: syntax error (with line and column), nesting too deep.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _POS_RE.search(msg)
+        origin = Origin(source, int(m.group(1)), int(m.group(2))) if m else Origin(source)
+        raise SourceError(
+            f"TOML syntax error: {_POS_RE.sub('', msg).strip()}", code="E102", origin=origin
+        ) from None
+    except RecursionError:
+        raise SourceError(
+            "TOML nesting too deep",
+            code="E104",
+            origin=Origin(source),
+            hint=f"machine documents nest at most {MAX_DEPTH} levels",
+        ) from None
+    positions = _locate(text)
+    root_origin = Origin(source, 1, 1)
+    return _convert(data, (), positions, source, root_origin, 0)
+
+
+def _convert(
+    value: Any,
+    path: tuple[str, ...],
+    positions: dict[tuple[str, ...], tuple[int, int]],
+    source: Source,
+    origin: Origin,
+    depth: int,
+) -> Node:
+    if depth > MAX_DEPTH:
+        raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", code="E104", origin=origin)
+    if isinstance(value, dict):
+        entries = []
+        for key, sub in value.items():
+            p = (*path, key)
+            pos = positions.get(p)
+            sub_origin = Origin(source, *pos) if pos else origin
+            entries.append((key, _convert(sub, p, positions, source, sub_origin, depth + 1)))
+        return build_map(entries, origin)
+    if isinstance(value, list):
+        return Node(
+            [_convert(v, path, positions, source, origin, depth + 1) for v in value], origin
+        )
+    if isinstance(value, (dt.date, dt.time)):
+        return Node(value.isoformat(), origin)
+    return Node(value, origin)
+
+
+def _locate(text: str) -> dict[tuple[str, ...], tuple[int, int]]:
+    """Map dotted key paths to the (line, column) where the key is written."""
+    positions: dict[tuple[str, ...], tuple[int, int]] = {}
+    table: tuple[str, ...] = ()
+    in_multiline: str | None = None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if in_multiline:
+            if line.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        stripped = line.lstrip()
+        indent = len(line) - len(stripped)
+        if not stripped or stripped[0] == "#":
+            continue
+        if stripped[0] == "[":
+            inner = stripped.lstrip("[")
+            keys, _ = _parse_key(inner)
+            if keys:
+                table = tuple(keys)
+                positions.setdefault(table, (lineno, indent + 1))
+            continue
+        keys, rest = _parse_key(stripped)
+        if keys and rest.startswith("="):
+            for i in range(1, len(keys) + 1):
+                positions.setdefault((*table, *keys[:i]), (lineno, indent + 1))
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_multiline = quote
+    return positions
+
+
+def _parse_key(text: str) -> tuple[list[str], str]:
+    keys: list[str] = []
+    pos = 0
+    while True:
+        m = _KEY_PART.match(text, pos)
+        if not m or m.end() == pos:
+            return keys, text[pos:]
+        keys.append(
+            m.group(1)
+            if m.group(1) is not None
+            else m.group(2)
+            if m.group(2) is not None
+            else m.group(3)
+        )
+        pos = m.end()
+        if text[pos : pos + 1] != ".":
+            return keys, text[pos:]
+        pos += 1

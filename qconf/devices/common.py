@@ -1,0 +1,37 @@
+"""Property groups shared by many device types."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from qconf.model.props import Address, IrqRef, Props, Size
+
+__all__ = ("MmioProps",)
+
+
+class MmioProps(Props):
+    """A device with one register window on the system bus."""
+
+    base: Address = Field(description="Bus address of the register window.")
+    size: Size = Field(0x1000, description="Size of the register window.")
+
+
+class IrqProps(Props):
+    """A device with one interrupt output."""
+
+    irq: IrqRef | None = Field(
+        None,
+        description="Interrupt input this device's interrupt "
+        "output is wired to, e.g. soc.plic.in[10]; unset: not wired.",
+    )
+
+
+class CharProps(Props):
+    """A device that talks to a character backend."""
+
+    chardev: str | None = Field(
+        None,
+        description="Character backend for the device's data "
+        "(stdio, null, file:PATH, ...); unset: the first UART gets "
+        "stdio, others null.",
+    )

@@ -1,0 +1,85 @@
+"""Interrupt controllers and per-hart timers: CLINT, PLIC, NVIC (+SysTick), GIC."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field
+
+from qconf.config.units import parse_int
+from qconf.devices.common import MmioProps
+from qconf.model.props import Address, Frequency, Integer, Props, Size
+from qconf.model.registry import TypeInfo, TypeRegistry
+
+
+class ClintProps(MmioProps):
+    size: Size = Field(0x10000, description="Size of the register window.")
+    num_harts: Integer = Field(
+        1, ge=1, le=4095, description="Harts served (msip/mtimecmp per hart)."
+    )
+    timebase: Frequency = Field(
+        10_000_000, ge=1, description="mtime tick rate (device tree timebase-frequency)."
+    )
+
+
+class PlicProps(MmioProps):
+    size: Size = Field(0x600000, description="Size of the register window.")
+    num_sources: Integer = Field(
+        95, ge=1, le=1023, description="Interrupt sources (riscv,ndev); source 0 is reserved."
+    )
+    num_priorities: Integer = Field(7, ge=1, le=7, description="Highest priority level.")
+    num_harts: Integer = Field(
+        1, ge=1, description="Harts served, each with an M and an S context."
+    )
+
+
+class NvicProps(Props):
+    base: Address = Field(0xE000_E000, description="System Control Space address.")
+    num_irq: Integer = Field(32, ge=1, le=496, description="External interrupt lines.")
+    prio_bits: Integer = Field(3, ge=2, le=8, description="Implemented priority bits.")
+    cpu: str | None = Field(
+        None,
+        description="Path of the Cortex-M CPU this NVIC serves; "
+        "unset: the only Cortex-M CPU of the machine.",
+    )
+    systick_refclk: Frequency | None = Field(
+        None, ge=1, description="SysTick external reference clock; unset: the CPU clock only."
+    )
+
+
+class GicProps(Props):
+    version: Annotated[Literal[2, 3], BeforeValidator(parse_int)] = Field(
+        2, description="GIC architecture version."
+    )
+    dist_base: Address = Field(0x0800_0000, description="Distributor address.")
+    cpu_base: Address = Field(0x0801_0000, description="CPU interface address (GICv2).")
+    redist_base: Address = Field(0x080A_0000, description="Redistributor address (GICv3).")
+    num_irq: Integer = Field(
+        288, ge=32, le=1020, description="Interrupt IDs including the 32 private ones."
+    )
+
+
+def register(registry: TypeRegistry) -> None:
+    add = registry.add
+    add(
+        TypeInfo(
+            "clint",
+            ClintProps,
+            "RISC-V core-local interruptor: mtime, mtimecmp, msip.",
+            "intc",
+            __name__,
+        )
+    )
+    add(
+        TypeInfo("plic", PlicProps, "RISC-V platform-level interrupt controller.", "intc", __name__)
+    )
+    add(
+        TypeInfo(
+            "nvic",
+            NvicProps,
+            "Arm v7-M nested vectored interrupt controller with SysTick.",
+            "intc",
+            __name__,
+        )
+    )
+    add(TypeInfo("gic", GicProps, "Arm generic interrupt controller (v2 or v3).", "intc", __name__))

@@ -1,0 +1,45 @@
+"""The machine (the document's root) and plain containers that group objects."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from qconf.model.props import Integer, Props
+from qconf.model.registry import TypeInfo, TypeRegistry
+
+
+class MachineProps(Props):
+    model: str = Field("", description="Human-readable board name (device tree 'model').")
+    compatible: list[str] = Field(
+        default_factory=list, description="Device tree 'compatible' strings of the board."
+    )
+    description: str = Field("", description="Free text describing this machine.")
+    bootargs: str = Field(
+        "", description="Kernel command line passed in the device tree's /chosen node."
+    )
+    quantum: Integer = Field(
+        10_000,
+        ge=1,
+        le=10_000_000,
+        description="Instructions each CPU runs before the scheduler "
+        "moves to the next (round-robin quantum).",
+    )
+
+
+class ContainerProps(Props):
+    description: str = Field("", description="Free text describing this group.")
+
+
+def register(registry: TypeRegistry) -> None:
+    registry.add(
+        TypeInfo("machine", MachineProps, "The machine: root of the document.", "machine", __name__)
+    )
+    registry.add(
+        TypeInfo(
+            "container",
+            ContainerProps,
+            "A named group of objects (an SoC, a cluster, a bus) with no behaviour of its own.",
+            "machine",
+            __name__,
+        )
+    )

@@ -1,0 +1,25 @@
+"""A generic memory-mapped timer."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from qconf.devices.common import IrqProps, MmioProps
+from qconf.model.props import Frequency
+from qconf.model.registry import TypeInfo, TypeRegistry
+
+
+class TimerProps(IrqProps, MmioProps):
+    freq: Frequency = Field(1_000_000, ge=1, description="Count rate of the down-counter.")
+
+
+def register(registry: TypeRegistry) -> None:
+    registry.add(
+        TypeInfo(
+            "timer",
+            TimerProps,
+            "A 32-bit down-counting timer with reload and an interrupt on expiry.",
+            "timer",
+            __name__,
+        )
+    )

@@ -1,0 +1,142 @@
+"""The one exception root of qconf and a class per pipeline stage.
+
+Every user-facing error carries a stable code, the full dotted key it concerns, where the
+offending text was written (an :class:`~qconf.config.origin.Origin`: file:line:col, a
+``--set`` argument, or a type default), and a hint that says how to fix it.
+
+::
+
+    QconfError                      root; never raised bare
+     +-- SourceError  (E1xx)        a file cannot be read or parsed (syntax, duplicate key,
+     |                              size or nesting limits, aliases, tags)
+     +-- LayerError   (E2xx)        extends/include: profile not found, cycles, depth,
+     |                              directives and merge markers used wrongly
+     +-- OverrideError (E3xx)       a ``--set`` argument: grammar, missing or existing key
+     +-- ValidationError (E4xx)     one value or object does not fit its type
+     +-- EditError    (E5xx)        ``qconf set`` cannot edit the file as asked
+     +-- Problems                   several errors reported at once (validation)
+
+Codes are stable: tests and users may grep for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qconf.config.origin import Origin
+
+__all__ = (
+    "EditError",
+    "LayerError",
+    "OverrideError",
+    "Problems",
+    "QconfError",
+    "SourceError",
+    "ValidationError",
+)
+
+
+class QconfError(Exception):
+    """Root of every error qconf reports to a user.
+
+    :param message: what is wrong, in one line, without location.
+    :param code: the stable code (``E101``...).
+    :param origin: where the offending text was written, if known.
+    :param path: the full dotted key the error concerns, if any.
+    :param hint: how to fix it (valid keys, did-you-mean, syntax).
+    """
+
+    code = "E000"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        origin: Origin | None = None,
+        path: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.origin = origin
+        self.path = path
+        self.hint = hint
+
+    def lines(self) -> list[str]:
+        """The error as printed: a located first line, then indented detail lines."""
+        head = ""
+        if self.origin is not None:
+            head = self.origin.where() + ": "
+        if self.path:
+            head += self.path + ": "
+        out = [f"{head}{self.message} [{self.code}]"]
+        if self.origin is not None and self.origin.source.layer:
+            out.append(f"  layer: {self.origin.source.layer}")
+        if self.hint:
+            out.extend(
+                "  hint: " + h if i == 0 else "        " + h
+                for i, h in enumerate(self.hint.splitlines())
+            )
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+class SourceError(QconfError):
+    """A configuration file cannot be read or parsed."""
+
+    code = "E100"
+
+
+class LayerError(QconfError):
+    """Layering failed: ``extends``/``include`` or a merge marker is wrong."""
+
+    code = "E200"
+
+
+class OverrideError(QconfError):
+    """A ``--set`` argument is malformed or addresses a key wrongly."""
+
+    code = "E300"
+
+
+class ValidationError(QconfError):
+    """A value or object in the resolved document does not fit its declared type."""
+
+    code = "E400"
+
+
+class EditError(QconfError):
+    """``qconf set`` cannot edit a file as asked."""
+
+    code = "E500"
+
+
+class Problems(QconfError):
+    """Several errors found in one pass, reported together (validation reports all)."""
+
+    code = "E001"
+
+    def __init__(self, errors: Iterable[QconfError]) -> None:
+        self.errors: Sequence[QconfError] = tuple(errors)
+        n = len(self.errors)
+        super().__init__(f"{n} problem{'s' if n != 1 else ''} in the machine document")
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for err in self.errors:
+            out.extend(err.lines())
+        return out
+
+
+def flatten(error: QconfError) -> list[QconfError]:
+    """The individual errors inside ``error`` (itself, unless it is :class:`Problems`)."""
+    if isinstance(error, Problems):
+        return [e for sub in error.errors for e in flatten(sub)]
+    return [error]

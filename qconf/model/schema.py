@@ -1,0 +1,125 @@
+"""JSON Schema (draft 2020-12) of machine documents and of each type, for editors.
+
+Files are layers, so an object in a user file may omit ``type:`` (it overrides an object
+a profile defines); where ``type`` is present, the object is checked against that type.
+Every property also accepts a merge marker map (``{$delete: true}``, ``{$append: [...]}``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from qconf.model.registry import TypeInfo, TypeRegistry
+
+__all__ = ("SCHEMA_DIALECT", "document_schema", "type_schema")
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+_MARKER = {
+    "type": "object",
+    "description": "Merge marker: $delete removes, $replace replaces wholesale, "
+    "$append/$prepend extend a list.",
+    "properties": {
+        "$delete": {"const": True}, "$replace": {"const": True},
+        "$append": {"type": "array"}, "$prepend": {"type": "array"},
+    },
+    "minProperties": 1,
+}  # fmt: skip
+
+
+def _props_schema(info: TypeInfo) -> dict[str, Any]:
+    raw = info.props.model_json_schema(mode="validation")
+    props: dict[str, Any] = {}
+    for name, schema in raw.get("properties", {}).items():
+        schema = copy.deepcopy(schema)
+        schema.pop("title", None)
+        field = info.props.model_fields[name]
+        if field.description:
+            schema["description"] = field.description
+        if field.is_required():
+            schema["x-required"] = True
+        props[name] = {
+            "anyOf": [schema, {"$ref": "#/$defs/marker"}],
+            "description": schema.get("description", ""),
+        }
+    return props
+
+
+def _type_def(info: TypeInfo) -> dict[str, Any]:
+    properties = {"type": {"const": info.name, "description": "The object's type."}}
+    properties.update(_props_schema(info))
+    return {
+        "type": "object",
+        "title": info.name,
+        "description": info.description,
+        "properties": properties,
+        "patternProperties": {r"^\$": True},
+        "additionalProperties": {"$ref": "#/$defs/object"},
+    }
+
+
+def document_schema(registry: TypeRegistry) -> dict[str, Any]:
+    """The schema of a whole machine document (any layer of one)."""
+    defs: dict[str, Any] = {"marker": _MARKER}
+    names = [info.name for info in registry]
+    for info in registry:
+        defs[info.name] = _type_def(info)
+    defs["object"] = {
+        "description": "A child object: a map with `type:` (optional in override files).",
+        "type": "object",
+        "properties": {"type": {"enum": names}},
+        "allOf": [
+            {
+                "if": {"properties": {"type": {"const": n}}, "required": ["type"]},
+                "then": {"$ref": f"#/$defs/{n}"},
+            }
+            for n in names
+        ],
+        "additionalProperties": True,
+    }
+    ref_list = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+    include_item = {
+        "anyOf": [
+            {"type": "string"},
+            {
+                "type": "object",
+                "properties": {"path": {"type": "string"}, "at": {"type": "string"}},
+                "required": ["path"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": "qconf machine document",
+        "description": "A machine (or a layer of one): machine properties and named child "
+        "objects. See docs/configuration.md.",
+        "type": "object",
+        "properties": {
+            "extends": {
+                **ref_list,
+                "description": "Profiles (by name) or files this document builds on, lowest first.",
+            },
+            "include": {
+                "anyOf": [include_item, {"type": "array", "items": include_item}],
+                "description": "Fragments merged below this file's own keys.",
+            },
+        },
+        "allOf": [
+            {"if": {"not": {"required": ["type"]}}, "then": {"$ref": "#/$defs/machine"}},
+            {"$ref": "#/$defs/object"},
+        ],
+        "$defs": defs,
+    }
+
+
+def type_schema(registry: TypeRegistry, name: str) -> dict[str, Any]:
+    """The schema of one type's objects."""
+    info = registry.get(name)
+    schema = _type_def(info)
+    return {
+        "$schema": SCHEMA_DIALECT,
+        **schema,
+        "$defs": {"marker": _MARKER, "object": {"type": "object"}},
+    }
