@@ -210,7 +210,7 @@ def _includes(node: Node | None) -> list[tuple[str, Origin, tuple[str, ...]]]:
     if node is None:
         return []
     items = node.value if isinstance(node.value, list) else [node]
-    out = []
+    out: list[tuple[str, Origin, tuple[str, ...]]] = []
     for item in items:
         if isinstance(item.value, str) and item.value:
             out.append((item.value, item.origin, ()))

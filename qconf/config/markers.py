@@ -27,7 +27,10 @@ TAGS = {"!delete": Op.DELETE, "!replace": Op.REPLACE, "!append": Op.APPEND,
         "!prepend": Op.PREPEND}  # fmt: skip
 _TRUE = (True, "true", "True", "yes", "on", "1", 1)
 
-_MARKER_HINT = "markers are $delete: true, $replace: true (with the map's keys), $append: [...], $prepend: [...]"
+_MARKER_HINT = (
+    "markers are $delete: true, $replace: true (with the map's keys), $append: [...], "
+    "$prepend: [...]"
+)
 
 
 def build_map(entries: Iterable[tuple[str, Node]], origin: Origin) -> Node:

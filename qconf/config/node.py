@@ -52,7 +52,7 @@ class Node:
         """The child at ``key`` (a map key or a list index), or None."""
         v = self.value
         if isinstance(v, dict) and isinstance(key, str):
-            return v.get(key)  # type: ignore[no-any-return]
+            return v.get(key)
         if isinstance(v, list) and isinstance(key, int) and -len(v) <= key < len(v):
             return v[key]  # type: ignore[no-any-return]
         return None
@@ -74,9 +74,9 @@ class Node:
             yield path, node
             v = node.value
             if isinstance(v, dict):
-                stack.extend((path + (k,), c) for k, c in reversed(v.items()))
+                stack.extend(((*path, k), c) for k, c in reversed(v.items()))
             elif isinstance(v, list):
-                stack.extend((path + (i,), c) for i, c in reversed(list(enumerate(v))))
+                stack.extend(((*path, i), c) for i, c in reversed(list(enumerate(v))))
 
     def __repr__(self) -> str:
         op = f", op={self.op.value}" if self.op else ""

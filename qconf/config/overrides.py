@@ -212,9 +212,9 @@ def _replace(node: Node, key: PathKey, child: Node | None) -> Node:
     if isinstance(node.value, dict):
         new_map = dict(node.value)
         if child is None:
-            del new_map[key]  # type: ignore[arg-type]
+            del new_map[key]
         else:
-            new_map[key] = child  # type: ignore[index]
+            new_map[key] = child
         return Node(new_map, node.origin)
     assert isinstance(key, int)
     items = list(node.value)

@@ -113,7 +113,8 @@ class _Converter:
                     f"YAML aliases expand to more than {ALIAS_BUDGET} nodes",
                     code="E106",
                     origin=self.origin(node),
-                    hint="this looks like an alias bomb; write the values out or use extends/include",
+                    hint="this looks like an alias bomb; write the values out, "
+                    "or share them with extends/include",
                 )
         if isinstance(node, yaml.ScalarNode):
             value = node.value
@@ -135,9 +136,10 @@ class _Converter:
             try:
                 if isinstance(node, yaml.SequenceNode):
                     out = Node(
-                        [self.child(item, depth + 1) for item in node.value], self.origin(node)
+                        [self.convert(item, depth + 1) for item in node.value], self.origin(node)
                     )
                 else:
+                    assert isinstance(node, yaml.MappingNode)
                     out = build_map(self.entries(node, depth), self.origin(node))
             finally:
                 self.alias_depth -= aliased
@@ -152,10 +154,6 @@ class _Converter:
                 hint="qconf never constructs objects from tags; the only tags are "
                 "!delete, !replace, !append and !prepend",
             )
-        return out
-
-    def child(self, node: yaml.Node, depth: int) -> Node:
-        out = self.convert(node, depth)
         return out
 
     def entries(self, node: yaml.MappingNode, depth: int) -> list[tuple[str, Node]]:
@@ -182,7 +180,7 @@ class _Converter:
                     hint="remove one of them; later layers override earlier "
                     "ones, but one file defines a key once",
                 )
-            value = self.child(vnode, depth + 1)
+            value = self.convert(vnode, depth + 1)
             if isinstance(value.value, (dict, list)) or value.op is not None:
                 value.origin = self.origin(knode)
             entries[name] = (knode, value)
@@ -193,7 +191,7 @@ class _Converter:
     def merge_key(self, vnode: yaml.Node, depth: int, merged: dict[str, Node]) -> None:
         sources = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
         for src in sources:
-            value = self.child(src, depth + 1)
+            value = self.convert(src, depth + 1)
             if not isinstance(value.value, dict):
                 raise SourceError(
                     "'<<' merges maps only",

@@ -67,10 +67,12 @@ NS = Unit("ns", units.format_duration, "10ms")
 
 Integer = Annotated[int, BeforeValidator(units.parse_int),
                     _int_or_text(_INT_PATTERN, "1", "0x10")]  # fmt: skip
+_HZ_RE = _NUM + r"(Hz|kHz|KHz|MHz|GHz)?\s*$"
+_SIZE_RE = _NUM + r"(B|K|KiB|M|MiB|G|GiB|T|TiB)?\s*$"
 Frequency = Annotated[int, BeforeValidator(units.parse_frequency), HZ,
-                      _int_or_text(_NUM + r"(Hz|kHz|KHz|MHz|GHz)?\s*$", "Hz", HZ.example, 0)]  # fmt: skip
+                      _int_or_text(_HZ_RE, "Hz", HZ.example, 0)]  # fmt: skip
 Size = Annotated[int, BeforeValidator(units.parse_size), BYTES,
-                 _int_or_text(_NUM + r"(B|K|KiB|M|MiB|G|GiB|T|TiB)?\s*$", "bytes", BYTES.example, 0)]  # fmt: skip
+                 _int_or_text(_SIZE_RE, "bytes", BYTES.example, 0)]  # fmt: skip
 Address = Annotated[int, BeforeValidator(units.parse_int), ADDRESS,
                     _int_or_text(_INT_PATTERN, "address", ADDRESS.example, 0)]  # fmt: skip
 Duration = Annotated[int, BeforeValidator(units.parse_duration), NS,

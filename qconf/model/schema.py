@@ -31,8 +31,8 @@ _MARKER = {
 def _props_schema(info: TypeInfo) -> dict[str, Any]:
     raw = info.props.model_json_schema(mode="validation")
     props: dict[str, Any] = {}
-    for name, schema in raw.get("properties", {}).items():
-        schema = copy.deepcopy(schema)
+    for name, raw_schema in raw.get("properties", {}).items():
+        schema = copy.deepcopy(raw_schema)
         schema.pop("title", None)
         field = info.props.model_fields[name]
         if field.description:
