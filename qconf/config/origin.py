@@ -71,7 +71,8 @@ def display_path(path: Path) -> str:
     path = Path(os.path.abspath(path))
     builtin = builtin_profiles_dir()
     try:
-        return "<qconf>/profiles/" + path.relative_to(builtin).as_posix()
+        rel = path.relative_to(builtin).as_posix()
+        return "<qconf>/profiles" + ("" if rel == "." else "/" + rel)
     except ValueError:
         pass
     try:

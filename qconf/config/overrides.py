@@ -90,7 +90,7 @@ class Override:
                     self._missing(depth, node, declared)
                 child = Node({}, self.origin)
             elif not isinstance(child.value, (dict, list)):
-                self._fail(depth + 1, f"is {_kind(child)}; there is nothing below it", child)
+                self._fail(depth, f"is {_kind(child)}; there is nothing below it", child)
             return _replace(node, key, self._apply(child, depth + 1, declared))
         return self._apply_last(node, key, child, declared)
 

@@ -15,24 +15,28 @@ _SINGLE = set("imafdcqlbjtpvhnke")
 _MULTI = re.compile(r"^(z|s|x|sv)[a-z0-9]+$")
 
 
+def _check_extension(ext: str) -> str:
+    e = ext.strip().lower()
+    if not ((len(e) == 1 and e in _SINGLE) or _MULTI.match(e)):
+        raise ValueError(
+            f"unknown RISC-V extension {ext!r}: use single letters "
+            "(i m a f d c v h ...) or z*/s*/x* names (zicsr, zifencei, sstc)"
+        )
+    return e
+
+
 def _check_isa(exts: list[str]) -> list[str]:
-    out = []
-    for ext in exts:
-        e = ext.strip().lower()
-        if not ((len(e) == 1 and e in _SINGLE) or _MULTI.match(e)):
-            raise ValueError(
-                f"unknown RISC-V extension {ext!r}: use single letters "
-                "(i m a f d c v h ...) or z*/s*/x* names (zicsr, zifencei, sstc)"
-            )
-        if e in out:
-            raise ValueError(f"extension {ext!r} is listed twice")
-        out.append(e)
-    if "i" not in out and "e" not in out:
+    seen = set()
+    for e in exts:
+        if e in seen:
+            raise ValueError(f"extension {e!r} is listed twice")
+        seen.add(e)
+    if "i" not in seen and "e" not in seen:
         raise ValueError("the base integer ISA is missing: include 'i' (or 'e')")
-    return out
+    return exts
 
 
-Isa = Annotated[list[str], AfterValidator(_check_isa)]
+Isa = Annotated[list[Annotated[str, AfterValidator(_check_extension)]], AfterValidator(_check_isa)]
 
 
 class CpuProps(Props):

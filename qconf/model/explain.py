@@ -42,6 +42,7 @@ class Explanation:
     def lines(self) -> list[str]:
         name = format_path(self.path) or "(machine)"
         out = []
+        deleted = self.value is None and bool(self.steps) and self.steps[0].deleted
         if self.members:
             out.append(
                 f"{name}: object of type {self.type_name} (defined at {self.origin.where()})"
@@ -50,15 +51,18 @@ class Explanation:
             out.extend(f"  {k:<{width}} = {_show(v):<14} {o.where()}" for k, v, o in self.members)
             return out
         kind = f"  ({self.type_name}.{self.prop}" + (f", {self.unit}" if self.unit else "") + ")"
-        out.append(f"{name} = {_show(self.pretty)}{kind if self.prop else ''}")
+        if deleted:
+            out.append(f"{name} is deleted")
+        else:
+            out.append(f"{name} = {_show(self.pretty)}{kind if self.prop else ''}")
         if self.description:
             out.append(f"  {self.description}")
         for i, step in enumerate(self.steps):
             value = "(deleted)" if step.deleted else _show(step.value)
-            mark = "  <- wins" if i == 0 else ""
+            mark = "  <- wins" if i == 0 and not step.deleted else ""
             out.append(f"  {value:<14} {step.origin.where()}  [{step.layer}]{mark}")
         if self.default is not _NO_DEFAULT:
-            mark = "  <- wins" if not self.steps else ""
+            mark = "  <- wins" if not self.steps or self.steps[0].deleted else ""
             out.append(
                 f"  {_show(self.default):<14} default of {self.type_name}  [type defaults]{mark}"
             )
@@ -80,6 +84,9 @@ _NO_DEFAULT: Any = object()
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        t = value.get("type")
+        return f"(object of type {t})" if t else "(map)"
     if isinstance(value, list):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if value is None:
@@ -96,7 +103,11 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
     """
     node = doc.lookup(path)
     if node is None:
-        raise _missing(doc, path)
+        steps = _history(doc, path)
+        if not steps:
+            raise _missing(doc, path)
+        return Explanation(path, None, None, steps[0].origin, None, None, None, None,
+                           tuple(steps), _NO_DEFAULT)
     owner_path, owner = doc.owner(path) if path else ((), doc.tree)
     info = doc.type_of(owner)
     if is_object(node):
@@ -123,19 +134,7 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
             _NO_DEFAULT,
             members,
         )
-    steps: list[Step] = []
-    state = empty_document()
-    declared = doc.registry.declared
-    for layer in doc.layers:
-        new = layer.apply(state, declared)
-        before, after = state.lookup(path), new.lookup(path)
-        if after is not before:
-            if after is None:
-                steps.append(Step(layer.name, _layer_origin(layer, before), None, True))
-            else:
-                steps.append(Step(layer.name, after.origin, to_plain(after)))
-        state = new
-    steps.reverse()
+    steps = _history(doc, path)
     prop = str(path[-1]) if info is not None and len(path) == len(owner_path) + 1 else None
     default = _NO_DEFAULT
     unit = description = None
@@ -160,12 +159,35 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
     )
 
 
-def _layer_origin(layer: Any, before: Node | None) -> Origin:
+def _history(doc: Document, path: tuple[PathKey, ...]) -> list[Step]:
+    """Replay the layers; each one that changed the node at ``path``, highest first."""
+    steps: list[Step] = []
+    state = empty_document()
+    declared = doc.registry.declared
+    for layer in doc.layers:
+        new = layer.apply(state, declared)
+        before, after = state.lookup(path), new.lookup(path)
+        if after is not before:
+            if after is None:
+                steps.append(Step(layer.name, _deleted_at(layer, path, before), None, True))
+            else:
+                steps.append(Step(layer.name, after.origin, to_plain(after)))
+        state = new
+    steps.reverse()
+    return steps
+
+
+def _deleted_at(layer: Any, path: tuple[PathKey, ...], before: Node | None) -> Origin:
+    """Where ``layer`` deleted ``path``: its marker on the path, or the ``--set``."""
     origin = getattr(layer, "origin", None)
     if isinstance(origin, Origin):
         return origin
     tree = getattr(layer, "tree", None)
     if isinstance(tree, Node):
+        for depth in range(len(path), 0, -1):
+            marker = tree.lookup(path[:depth])
+            if marker is not None:
+                return marker.origin
         return tree.origin
     assert before is not None
     return before.origin
