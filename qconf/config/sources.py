@@ -13,7 +13,7 @@ from qconf.errors import SourceError
 
 __all__ = ("MAX_FILE_BYTES", "SUFFIXES", "read_file", "read_text")
 
-SUFFIXES = (".yaml", ".yml", ".toml")
+SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 MAX_FILE_BYTES = 8 * 2**20
 
 
@@ -72,8 +72,8 @@ def read_text(path: Path, text: str, source: Source) -> Node:
     suffix = path.suffix.lower()
     if suffix == ".toml":
         return load_toml(text, source)
-    if suffix in (".yaml", ".yml"):
-        return load_yaml(text, source)
+    if suffix in (".yaml", ".yml", ".json"):
+        return load_yaml(text, source)  # JSON is YAML flow syntax
     raise SourceError(
         f"unknown file type {suffix or '(no suffix)'!r}",
         code="E101",

@@ -119,7 +119,8 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             value = node.value
             origin = self.origin(node)
-            out = Node(None if node.style is None and value in _NULLS else value, origin)
+            # plain style is None (pure-Python parser) or "" (libyaml)
+            out = Node(None if not node.style and value in _NULLS else value, origin)
         else:
             key = id(node)
             if key in self.active:
