@@ -24,7 +24,7 @@ def max_file_bytes() -> int:
 
 
 def read_file(path: Path, source: Source) -> Node:
-    """Load ``path`` as YAML (``.yaml``/``.yml``) or TOML (``.toml``).
+    """Load ``path`` as YAML (``.yaml``, ``.yml``, and ``.json``) or TOML (``.toml``).
 
     :raises SourceError: unreadable, too large, not UTF-8, unknown suffix, or a syntax
         error (with line and column).
@@ -78,5 +78,5 @@ def read_text(path: Path, text: str, source: Source) -> Node:
         f"unknown file type {suffix or '(no suffix)'!r}",
         code="E101",
         origin=Origin(source),
-        hint="name configuration files *.yaml, *.yml or *.toml",
+        hint="name configuration files *.yaml, *.yml, *.toml (or *.json, as resolve dumps it)",
     )

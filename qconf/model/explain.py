@@ -106,8 +106,9 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
         steps = _history(doc, path)
         if not steps:
             raise _missing(doc, path)
-        return Explanation(path, None, None, steps[0].origin, None, None, None, None,
-                           tuple(steps), _NO_DEFAULT)
+        return Explanation(
+            path, None, None, steps[0].origin, None, None, None, None, tuple(steps), _NO_DEFAULT
+        )
     owner_path, owner = doc.owner(path) if path else ((), doc.tree)
     info = doc.type_of(owner)
     if is_object(node):
