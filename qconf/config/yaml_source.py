@@ -8,6 +8,9 @@ Plain scalars stay the text as written; the property type converts it at validat
 
 from __future__ import annotations
 
+import re
+from typing import ClassVar
+
 import yaml
 
 from qconf.config.markers import TAGS, build_map, mark
@@ -27,10 +30,16 @@ _ALLOWED_STD = frozenset(
 )  # fmt: skip
 _MERGE = _STD + "merge"
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - PyYAML wheels ship libyaml
-    _Loader = yaml.SafeLoader
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """The composer without implicit type resolution (scalars stay text; the schema
+    types them), except the ``<<`` merge key."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
+        "<": [(_MERGE, re.compile(r"^(?:<<)$"))]
+    }
 
 
 def load_yaml(text: str, source: Source) -> Node:
