@@ -111,7 +111,7 @@ class _Validator:
             "type": tnode if tnode is not None else Node(type_name, node.origin)
         }
         if info is not None:
-            out.update(self.properties(info, props, path))
+            out.update(self.properties(info, props, path, node.origin))
         for key, child in children.items():
             out[key] = self.object(child, (*path, key), None)
         return Node(out, node.origin)
@@ -136,13 +136,13 @@ class _Validator:
         )
 
     def properties(
-        self, info: TypeInfo, given: dict[str, Node], path: tuple[PathKey, ...]
+        self, info: TypeInfo, given: dict[str, Node], path: tuple[PathKey, ...], at: Origin
     ) -> dict[str, Node]:
         try:
             model = info.props.model_validate({k: to_plain(n) for k, n in given.items()})
         except pydantic.ValidationError as exc:
             for err in exc.errors():
-                self.pydantic_error(err, info, given, path)
+                self.pydantic_error(err, info, given, path, at)
             return dict(given)
         default = None
         out: dict[str, Node] = {}
@@ -157,8 +157,15 @@ class _Validator:
         return out
 
     def pydantic_error(
-        self, err: Any, info: TypeInfo, given: dict[str, Node], path: tuple[PathKey, ...]
+        self,
+        err: Any,
+        info: TypeInfo,
+        given: dict[str, Node],
+        path: tuple[PathKey, ...],
+        at: Origin,
     ) -> None:
+        """Report one pydantic error at the value's origin (the object's for a missing
+        property)."""
         loc = err["loc"]
         prop = str(loc[0]) if loc else ""
         node = given.get(prop)
@@ -173,12 +180,11 @@ class _Validator:
         msg = str(err["msg"])
         hint = None
         if kind == "missing":
-            msg = "required property is not set"
+            msg = f"required property {prop!r} of {info.name} is not set"
             hint = f"set it in a file or with +{format_path(full)}=..." + (
                 f" ({field.description})" if field and field.description else ""
             )
-            origin = None
-            self.error(msg, "E404", origin, full, hint)
+            self.error(msg, "E404", at, full, hint)
             return
         if kind == "value_error":
             msg = msg.removeprefix("Value error, ")
