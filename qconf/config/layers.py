@@ -96,6 +96,10 @@ class _Loader:
     loaded: set[Path] = field(default_factory=set)
 
     def user_file(self, path: Path) -> FileLayer:
+        if not path.exists() and "/" not in str(path):
+            found = self.search.find(str(path))  # `-c riscv-virt` names a profile
+            if found is not None:
+                path = found
         name = f"file {display_path(path)}"
         tree = self.load(path, (), name, LayerKind.FILE, None)
         return FileLayer(name, LayerKind.FILE, path, tree)
