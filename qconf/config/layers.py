@@ -19,7 +19,7 @@ from qconf.config.overrides import Declared, parse_override
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
 from qconf.config.sources import SUFFIXES, read_file, read_text
-from qconf.errors import LayerError
+from qconf.errors import LayerError, SourceError
 
 __all__ = ("DIRECTIVES", "MAX_INCLUDE_DEPTH", "FileLayer", "Layer", "load_layers",
            "merge_layers")  # fmt: skip
@@ -101,6 +101,14 @@ class _Loader:
             if found is not None:
                 path = found
         name = f"file {display_path(path)}"
+        if not path.exists():
+            raise SourceError(
+                "no such file",
+                code="E101",
+                origin=Origin(Source(display_path(path), layer=name)),
+                hint="give a path to a YAML or TOML file, or a profile name\n"
+                + self._not_found_hint(path.name),
+            )
         tree = self.load(path, (), name, LayerKind.FILE, None)
         return FileLayer(name, LayerKind.FILE, path, tree)
 
