@@ -1,0 +1,36 @@
+"""Shared test helpers (plain functions; no fixtures with hidden state)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qconf.config.node import PathKey
+from qconf.model.document import Document
+
+REPO = Path(__file__).resolve().parent.parent
+PROFILES = REPO / "qconf" / "profiles"
+MACHINES = REPO / "machines"
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def value(doc: Document, dotted: str) -> object:
+    node = doc.lookup(keys(dotted))
+    assert node is not None, dotted
+    return node.value
+
+
+def where(doc: Document, dotted: str) -> str:
+    node = doc.lookup(keys(dotted))
+    assert node is not None, dotted
+    return node.origin.where()
+
+
+def keys(dotted: str) -> tuple[PathKey, ...]:
+    from qconf.config.paths import parse_path
+
+    return parse_path(dotted)
