@@ -40,7 +40,7 @@ def load_text(path: Path, source: Source) -> str:
         limit = max_file_bytes()
         if size > limit:
             raise SourceError(
-                f"file is too large ({size / 2**20:.1f} MiB; the limit is {limit / 2**20:.0f} MiB)",
+                f"file is too large ({_human(size)}; the limit is {_human(limit)})",
                 code="E109",
                 origin=origin,
                 hint="split it with include:, or raise the limit with QCONF_MAX_FILE_BYTES",
@@ -80,3 +80,10 @@ def read_text(path: Path, text: str, source: Source) -> Node:
         origin=Origin(source),
         hint="name configuration files *.yaml, *.yml, *.toml (or *.json, as resolve dumps it)",
     )
+
+
+def _human(n: int) -> str:
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"

@@ -69,11 +69,22 @@ def load_yaml(text: str, source: Source) -> Node:
                 hint="put one machine document per file; remove the '---' separators",
             ) from None
         context = f" ({exc.context})" if exc.context else ""
+        cm = exc.context_mark
+        if (
+            cm is not None
+            and mark_ is not None
+            and (cm.line, cm.column)
+            != (
+                mark_.line,
+                mark_.column,
+            )
+        ):
+            context = f" ({exc.context} started at line {cm.line + 1}, column {cm.column + 1})"
         raise SourceError(
             f"YAML syntax error: {problem}{context}",
             code="E102",
             origin=origin,
-            hint=_syntax_hint(problem),
+            hint=_syntax_hint(problem, text, mark_),
         ) from None
     except yaml.YAMLError as exc:
         raise SourceError(f"YAML error: {exc}", code="E102", origin=Origin(source)) from None
@@ -84,7 +95,9 @@ def load_yaml(text: str, source: Source) -> Node:
     return _Converter(source).convert(root, 0)
 
 
-def _syntax_hint(problem: str) -> str | None:
+def _syntax_hint(problem: str, text: str, mark: yaml.Mark | None) -> str | None:
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return "YAML indents with spaces, not tabs"
     if "mapping values are not allowed" in problem:
         return "a ':' inside a plain value starts a new key; quote the value"
     if "found character '\\t'" in problem or "tab" in problem:
@@ -157,8 +170,9 @@ class _Converter:
         if tag[:1] == "!" and tag in TAGS:
             return mark(out, tag)
         if tag not in _ALLOWED_STD:
+            shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
             raise SourceError(
-                f"YAML tag {tag!r} is not allowed",
+                f"YAML tag {shown!r} is not allowed",
                 code="E107",
                 origin=self.origin(node),
                 hint="qconf never constructs objects from tags; the only tags are "

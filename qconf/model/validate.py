@@ -193,12 +193,12 @@ class _Validator:
             if not isinstance(shown, (dict, list)):
                 msg += f", got {shown!r}"
         unit = info.units.get(prop)
-        if unit is not None and unit.name != "address":
+        if kind.startswith(("greater", "less")) and field is not None:
+            hint = _allowed_range(field, unit)
+        elif unit is not None and unit.name != "address":
             hint = f"write a value in {unit.name}, e.g. {unit.example}"
         elif kind == "string_type":
             hint = "quote the value to make it text"
-        elif kind.startswith(("greater", "less")):
-            hint = f"{field.description}" if field and field.description else None
         self.error(msg, "E405", node.origin if node else None, full, hint)
 
 
@@ -215,3 +215,28 @@ def _canonical(value: Any, origin: Origin, src: Node | None) -> Node:
     if isinstance(value, dict):
         return Node({k: _canonical(v, origin, None) for k, v in value.items()}, origin)
     return Node(value, origin)
+
+
+def _allowed_range(field: Any, unit: Any) -> str | None:
+    """``allowed: 1 to 7`` from a field's ge/gt/le/lt constraints."""
+    low = high = None
+    for item in field.metadata:
+        if getattr(item, "ge", None) is not None:
+            low = item.ge
+        if getattr(item, "gt", None) is not None:
+            low = item.gt + 1
+        if getattr(item, "le", None) is not None:
+            high = item.le
+        if getattr(item, "lt", None) is not None:
+            high = item.lt - 1
+
+    def show(v: int) -> str:
+        return unit.format(v) if unit is not None else str(v)
+
+    if low is not None and high is not None:
+        return f"allowed: {show(low)} to {show(high)}"
+    if low is not None:
+        return f"allowed: at least {show(low)}"
+    if high is not None:
+        return f"allowed: at most {show(high)}"
+    return None

@@ -1,0 +1,63 @@
+"""Golden error messages: each directory under tests/errors/ holds a bad input
+(``board.yaml`` or ``board.toml``, and any files it names), optionally ``args`` (extra
+command-line arguments, one per line; without it ``-c board.*`` is used) and ``env``
+(``KEY=VALUE`` lines), and ``expected.err``: the exact stderr of ``qconf validate``
+run in that directory.
+
+Regenerate after an intended change of wording with::
+
+    QCONF_REGEN_GOLDEN=1 python -m pytest tests/test_errors_golden.py
+
+and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from qconf.cli import main
+
+CASES = Path(__file__).parent / "errors"
+REGEN = os.environ.get("QCONF_REGEN_GOLDEN") == "1"
+
+
+def _args(case: Path) -> list[str]:
+    args_file = case / "args"
+    if args_file.exists():
+        args = args_file.read_text().splitlines()
+        if "-c" not in args:
+            board = next(p.name for p in sorted(case.iterdir()) if p.stem == "board")
+            args = ["-c", board, *args]
+        return args
+    board = next(p.name for p in sorted(case.iterdir()) if p.stem == "board")
+    return ["-c", board]
+
+
+@pytest.mark.parametrize("case", sorted(p for p in CASES.iterdir() if p.is_dir()),
+                         ids=lambda p: p.name)  # fmt: skip
+def test_golden_error(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(case)
+    monkeypatch.delenv("QCONF_PATH", raising=False)
+    env_file = case / "env"
+    if env_file.exists():
+        for line in env_file.read_text().splitlines():
+            key, _, val = line.partition("=")
+            monkeypatch.setenv(key, val)
+    result = CliRunner().invoke(main, ["validate", *_args(case)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"uncaught {result.exception!r}"
+    )
+    expected_file = case / "expected.err"
+    if REGEN:
+        expected_file.write_text(result.stderr)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.stderr
+    assert result.stderr == expected_file.read_text()
+    # every error line is located: a file position or a --set argument
+    for line in result.stderr.splitlines():
+        if line.startswith("qconf: error: "):
+            assert line[len("qconf: error: "):].split(":")[0], line
