@@ -90,22 +90,26 @@ def document_schema(registry: TypeRegistry) -> dict[str, Any]:
             },
         ]
     }
+    directives = {
+        "extends": {
+            **ref_list,
+            "description": "Profiles (by name) or files this document builds on, lowest first.",
+        },
+        "include": {
+            "anyOf": [include_item, {"type": "array", "items": include_item}],
+            "description": "Fragments merged below this file's own keys.",
+        },
+    }
+    if "machine" in defs:
+        # directives stand at the root, which is the machine object
+        defs["machine"]["properties"].update(directives)
     return {
         "$schema": SCHEMA_DIALECT,
         "title": "qconf machine document",
         "description": "A machine (or a layer of one): machine properties and named child "
         "objects. See docs/configuration.md.",
         "type": "object",
-        "properties": {
-            "extends": {
-                **ref_list,
-                "description": "Profiles (by name) or files this document builds on, lowest first.",
-            },
-            "include": {
-                "anyOf": [include_item, {"type": "array", "items": include_item}],
-                "description": "Fragments merged below this file's own keys.",
-            },
-        },
+        "properties": directives,
         "allOf": [
             {"if": {"not": {"required": ["type"]}}, "then": {"$ref": "#/$defs/machine"}},
             {"$ref": "#/$defs/object"},
