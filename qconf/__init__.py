@@ -22,15 +22,15 @@ __version__ = "0.1.0"
 # classes, most to least important; exceptions, most generic to most explicit
 __all__ = (
     "Document",
-    "EditError",
-    "LayerError",
-    "OverrideError",
-    "Problems",
-    "QconfError",
-    "SourceError",
     "TypeInfo",
     "TypeRegistry",
-    "ValidationError",
     "builtin_registry",
     "resolve",
+    "QconfError",
+    "Problems",
+    "SourceError",
+    "LayerError",
+    "OverrideError",
+    "ValidationError",
+    "EditError",
 )

@@ -1,0 +1,59 @@
+"""The package surface: what `import qconf` exports, and that configuration never loads
+the emulator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import qconf
+from tests.helpers import MACHINES
+
+SCRIPT = f"""
+import sys
+import qconf
+from click.testing import CliRunner
+from qconf.cli import main
+r = CliRunner().invoke(main, ["resolve", "-c", {str(MACHINES / "riscv-demo" / "board.yaml")!r}])
+assert r.exit_code == 0, r.output
+r = CliRunner().invoke(main, ["explain", "-c", "hetero-soc", "mailbox.irq_b"])
+assert r.exit_code == 0, r.output
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("unicorn", "capstone"))
+print(",".join(heavy) or "none")
+"""
+
+
+def test_configuration_does_not_import_unicorn():
+    out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.strip() == "none"
+
+
+def test_public_names_are_pinned():
+    assert qconf.__all__ == (
+        "Document",
+        "TypeInfo",
+        "TypeRegistry",
+        "builtin_registry",
+        "resolve",
+        "QconfError",
+        "Problems",
+        "SourceError",
+        "LayerError",
+        "OverrideError",
+        "ValidationError",
+        "EditError",
+    )
+    for name in qconf.__all__:
+        assert hasattr(qconf, name)
+
+
+def test_exceptions_share_one_root():
+    for name in ("Problems", "SourceError", "LayerError", "OverrideError", "ValidationError",
+                 "EditError"):  # fmt: skip
+        assert issubclass(getattr(qconf, name), qconf.QconfError)
+
+
+def test_registries_are_independent():
+    a, b = qconf.builtin_registry(), qconf.builtin_registry()
+    assert a is not b and len(a) == len(b) >= 20
