@@ -61,7 +61,8 @@ def test_validate_ok_and_error():
     r = run("validate", "-c", RISCV_DEMO, "--set", "cpu0.freq=fast")
     assert r.exit_code == 1
     assert r.stderr.startswith(
-        "qconf: error: --set #1 'cpu0.freq=fast': cpu0.freq: expected a frequency")
+        "qconf: error: --set #1 'cpu0.freq=fast': cpu0.freq: expected a frequency"
+    )
     assert "Traceback" not in r.stderr
 
 
@@ -93,12 +94,15 @@ def test_explain_chain():
 def test_explain_object_and_json():
     r = run("explain", "-c", RISCV_DEMO, "soc.uart1")
     assert r.stdout.splitlines()[0] == (
-        "soc.uart1: object of type ns16550a (defined at machines/riscv-demo/board.yaml:14:3)")
+        "soc.uart1: object of type ns16550a (defined at machines/riscv-demo/board.yaml:14:3)"
+    )
     r = run("explain", "-c", RISCV_DEMO, "ram.size", "--format", "json")
     data = json.loads(r.stdout)
     assert data["value"] == 256 * 2**20
     assert [s["where"] for s in data["chain"]] == [
-        "machines/riscv-demo/board.yaml:11:9", "<qconf>/profiles/riscv-virt.yaml:26:9"]
+        "machines/riscv-demo/board.yaml:11:9",
+        "<qconf>/profiles/riscv-virt.yaml:26:9",
+    ]
 
 
 def test_explain_unknown_path():
@@ -112,8 +116,10 @@ def test_diff_board_against_profile():
     r = run("diff", "riscv-virt", RISCV_DEMO)
     assert r.exit_code == 1
     out = r.stdout
-    assert "~ cpu0.freq: 1GHz -> 500MHz\n    left:  <qconf>/profiles/riscv-virt.yaml:12:9\n" \
+    assert (
+        "~ cpu0.freq: 1GHz -> 500MHz\n    left:  <qconf>/profiles/riscv-virt.yaml:12:9\n"
         "    right: machines/riscv-demo/board.yaml:8:9" in out
+    )
     assert "+ soc.uart1: ns16550a  (machines/riscv-demo/board.yaml:14:3)" in out
     assert out.rstrip().endswith("4 differences")
 

@@ -60,4 +60,4 @@ def test_golden_error(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # every error line is located: a file position or a --set argument
     for line in result.stderr.splitlines():
         if line.startswith("qconf: error: "):
-            assert line[len("qconf: error: "):].split(":")[0], line
+            assert line[len("qconf: error: ") :].split(":")[0], line

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import qconf
-from qconf.config.overrides import Action, parse_override
 from qconf.config.node import to_plain
+from qconf.config.overrides import Action, parse_override
 from qconf.errors import OverrideError, Problems
 from tests.helpers import PROFILES, value, where
 
@@ -102,7 +102,9 @@ def test_add_and_upsert():
     doc = resolve("+soc.uart1={type: ns16550a, base: 0x1000_0100}", "++soc.uart1.reg_shift=1")
     assert value(doc, "soc.uart1.base") == 0x1000_0100
     assert value(doc, "soc.uart1.reg_shift") == 1
-    assert where(doc, "soc.uart1.base") == "--set #1 '+soc.uart1={type: ns16550a, base: 0x1000_0100}'"
+    assert (
+        where(doc, "soc.uart1.base") == "--set #1 '+soc.uart1={type: ns16550a, base: 0x1000_0100}'"
+    )
 
 
 def test_delete_then_default_returns():

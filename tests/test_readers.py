@@ -41,7 +41,9 @@ def test_yaml_marker_tags():
 
 
 def test_toml_positions():
-    text = 'extends = "x"\n\n[soc.uart0]\nbase = 0x1000  # c\nirq.line = 3\n\n[cpu0]\nfreq = "1GHz"\n'
+    text = (
+        'extends = "x"\n\n[soc.uart0]\nbase = 0x1000  # c\nirq.line = 3\n\n[cpu0]\nfreq = "1GHz"\n'
+    )
     root = load_toml(text, SRC)
     assert root.lookup(("soc", "uart0")).origin.line == 3
     assert root.lookup(("soc", "uart0", "base")).origin.where() == "f:4:1"

@@ -90,7 +90,8 @@ def test_set_refuses_invalid_result(tmp_path):
     r = set_(f, "cpu0.freq=8XHz")
     assert r.exit_code == 1
     assert "qconf: error: board.yaml:5:9: cpu0.freq: unknown frequency unit 'XHz'" in (
-        r.stderr.replace(str(tmp_path) + "/", ""))
+        r.stderr.replace(str(tmp_path) + "/", "")
+    )
     assert f.read_text() == EDITABLE
 
 
