@@ -59,7 +59,7 @@ def property_rows(info: TypeInfo) -> list[dict[str, Any]]:
         if "x-unit" in schema or (
             "anyOf" in schema and any("x-unit" in s for s in schema["anyOf"])
         ):
-            kind = _kind({}, unit_name)
+            kind = _kind({}, unit_name) if unit_name else "integer"
             if "anyOf" in schema and any(s.get("type") == "null" for s in schema["anyOf"]):
                 kind += " (optional)"
         else:

@@ -9,6 +9,7 @@ to show in ``qconf types`` and the JSON Schema.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -96,9 +97,15 @@ IrqRef = Annotated[str, AfterValidator(_check_irq),
 from the machine root, the input line, the index). Resolved when the machine is built."""
 
 
-def unit_of(metadata: list[Any]) -> Unit | None:
-    """The :class:`Unit` among a field's metadata, if any."""
+def unit_of(metadata: list[Any], annotation: Any = None) -> Unit | None:
+    """The :class:`Unit` among a field's metadata, or inside its annotation (for
+    ``Frequency | None``), if any."""
     for item in metadata:
         if isinstance(item, Unit):
             return item
+    if annotation is not None:
+        for arg in typing.get_args(annotation):
+            found = unit_of(list(getattr(arg, "__metadata__", ())), arg)
+            if found is not None:
+                return found
     return None

@@ -43,7 +43,7 @@ class TypeInfo:
     def units(self) -> dict[str, Unit]:
         out = {}
         for name, info in self.props.model_fields.items():
-            unit = unit_of(info.metadata)
+            unit = unit_of(info.metadata, info.annotation)
             if unit is not None:
                 out[name] = unit
         return out
