@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from qconf.config.layers import Layer, load_layers, merge_layers
+from qconf.config.node import gc_paused
 from qconf.config.search import SearchPath
 from qconf.model.document import Document
 from qconf.model.registry import TypeRegistry, builtin_registry
@@ -26,12 +27,14 @@ def resolve(
     :raises QconfError: any source, layering, override or validation error (validation
         errors come together as :class:`~qconf.errors.Problems`).
     """
-    layers = load_layers(files, sets, SearchPath.default(include_dirs))
-    return resolve_layers(layers, registry)
+    with gc_paused():
+        layers = load_layers(files, sets, SearchPath.default(include_dirs))
+        return resolve_layers(layers, registry)
 
 
 def resolve_layers(layers: Sequence[Layer], registry: TypeRegistry | None = None) -> Document:
     """Merge already loaded ``layers`` and validate the result."""
     registry = registry or builtin_registry()
-    merged = merge_layers(layers, registry.declared)
-    return validate(merged, registry, layers)
+    with gc_paused():
+        merged = merge_layers(layers, registry.declared)
+        return validate(merged, registry, layers)

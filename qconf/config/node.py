@@ -9,7 +9,9 @@ new maps and reuses unchanged nodes.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import Any, TypeAlias
 
@@ -111,3 +113,20 @@ _BARE_EXTRA = frozenset("_-/$")
 
 def _is_bare(key: str) -> bool:
     return bool(key) and all(ch.isalnum() or ch in _BARE_EXTRA for ch in key)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building large trees.
+
+    Trees are acyclic and allocation-heavy: each automatic collection walks every live
+    object, which made reading 20,000 devices 4x slower than reading 2,000 times ten
+    (bench/resolve.py). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
