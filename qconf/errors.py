@@ -14,6 +14,10 @@ offending text was written (an :class:`~qconf.config.origin.Origin`: file:line:c
      +-- OverrideError (E3xx)       a ``--set`` argument: grammar, missing or existing key
      +-- ValidationError (E4xx)     one value or object does not fit its type
      +-- EditError    (E5xx)        ``qconf set`` cannot edit the file as asked
+     +-- BuildError   (E6xx)        the document cannot become a machine: a dangling
+     |                              link or wire, overlapping regions, a cycle, a module
+     |                              that failed to load, an object that failed to realize
+     +-- StateError   (E7xx)        an operation needs an object in another life-cycle state
      +-- Problems                   several errors reported at once (validation)
 
 Codes are stable: tests and users may grep for them.
@@ -28,12 +32,14 @@ if TYPE_CHECKING:
     from qconf.config.origin import Origin
 
 __all__ = (
+    "BuildError",
     "EditError",
     "LayerError",
     "OverrideError",
     "Problems",
     "QconfError",
     "SourceError",
+    "StateError",
     "ValidationError",
 )
 
@@ -116,6 +122,27 @@ class EditError(QconfError):
     """``qconf set`` cannot edit a file as asked."""
 
     code = "E500"
+
+
+class BuildError(QconfError):
+    """The validated document cannot be built into a machine."""
+
+    code = "E600"
+
+
+class StateError(QconfError):
+    """An operation was asked of an object in the wrong life-cycle state.
+
+    :param state: the state the object is in.
+    :param required: the state (or states) the operation needs.
+    """
+
+    code = "E701"
+
+    def __init__(self, message: str, *, state: str, required: str, path: str | None = None) -> None:
+        super().__init__(message, path=path)
+        self.state = state
+        self.required = required
 
 
 class Problems(QconfError):

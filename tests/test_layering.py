@@ -122,7 +122,7 @@ MARKERS = [
      lambda d: d.lookup(("soc", "test")) is None),
     ("replace-map", "soc: !replace\n  type: container\n  x: {type: sifive-test, base: 0}\n",
      '[soc]\n"$replace" = true\ntype = "container"\nx = {type = "sifive-test", base = 0}\n',
-     lambda d: sorted(d.lookup(("soc",)).value) == ["description", "type", "x"]),
+     lambda d: sorted(d.lookup(("soc",)).value) == ["address_space", "description", "type", "x"]),
     ("append", "cpu0:\n  isa: !append [c]\n", 'cpu0.isa = {"$append" = ["c"]}\n',
      lambda d: value(d, "cpu0.isa") and [n.value for n in d.lookup(("cpu0", "isa")).value]
      == ["i", "m", "a", "c"]),

@@ -11,4 +11,6 @@ BUILTIN_MODULES = (
     "qconf.devices.timer",
     "qconf.devices.power",
     "qconf.devices.mailbox",
+    "qconf.devices.clock",
+    "qconf.devices.reset",
 )

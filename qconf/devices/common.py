@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from qconf.model.props import Address, IrqRef, Props, Size
+from qconf.model.props import Address, Integer, IrqRefs, Props, Size
 
 __all__ = ("MmioProps",)
 
@@ -14,15 +14,20 @@ class MmioProps(Props):
 
     base: Address = Field(description="Bus address of the register window.")
     size: Size = Field(0x1000, description="Size of the register window.")
+    priority: Integer = Field(
+        0,
+        description="Which region wins where regions of one address space overlap: the "
+        "higher priority; overlaps at equal priority are errors.",
+    )
 
 
 class IrqProps(Props):
     """A device with one interrupt output."""
 
-    irq: IrqRef | None = Field(
+    irq: IrqRefs | None = Field(
         None,
-        description="Interrupt input this device's interrupt "
-        "output is wired to, e.g. soc.plic.in[10]; unset: not wired.",
+        description="Interrupt input(s) this device's interrupt output is wired to, e.g. "
+        "soc.plic.in[10], or a list to drive several; unset: not wired.",
     )
 
 

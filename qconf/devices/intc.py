@@ -8,8 +8,8 @@ from pydantic import BeforeValidator, Field
 
 from qconf.config.units import parse_int
 from qconf.devices.common import MmioProps
-from qconf.model.props import Address, Frequency, Integer, Props, Size
-from qconf.model.registry import TypeInfo, TypeRegistry
+from qconf.model.props import Address, CpuLink, Frequency, Integer, Props, Size
+from qconf.model.registry import Region, TypeInfo, TypeRegistry
 
 
 class ClintProps(MmioProps):
@@ -37,7 +37,7 @@ class NvicProps(Props):
     base: Address = Field(0xE000_E000, description="System Control Space address.")
     num_irq: Integer = Field(32, ge=1, le=496, description="External interrupt lines.")
     prio_bits: Integer = Field(3, ge=2, le=8, description="Implemented priority bits.")
-    cpu: str | None = Field(
+    cpu: CpuLink | None = Field(
         None,
         description="Path of the Cortex-M CPU this NVIC serves; "
         "unset: the only Cortex-M CPU of the machine.",
@@ -59,6 +59,34 @@ class GicProps(Props):
     )
 
 
+def _plic_inputs(props: Props) -> dict[str, int]:
+    assert isinstance(props, PlicProps)
+    return {"in": props.num_sources + 1}
+
+
+def _nvic_inputs(props: Props) -> dict[str, int]:
+    assert isinstance(props, NvicProps)
+    return {"in": props.num_irq}
+
+
+def _nvic_regions(props: Props) -> tuple[Region, ...]:
+    assert isinstance(props, NvicProps)
+    return (Region("scs", props.base, 0x1000),)
+
+
+def _gic_inputs(props: Props) -> dict[str, int]:
+    assert isinstance(props, GicProps)
+    return {"in": props.num_irq}
+
+
+def _gic_regions(props: Props) -> tuple[Region, ...]:
+    assert isinstance(props, GicProps)
+    if props.version == 2:
+        return (Region("dist", props.dist_base, 0x1000), Region("cpu", props.cpu_base, 0x2000))
+    return (Region("dist", props.dist_base, 0x10000),
+            Region("redist", props.redist_base, 0x20000))  # fmt: skip
+
+
 def register(registry: TypeRegistry) -> None:
     add = registry.add
     add(
@@ -71,7 +99,14 @@ def register(registry: TypeRegistry) -> None:
         )
     )
     add(
-        TypeInfo("plic", PlicProps, "RISC-V platform-level interrupt controller.", "intc", __name__)
+        TypeInfo(
+            "plic",
+            PlicProps,
+            "RISC-V platform-level interrupt controller.",
+            "intc",
+            __name__,
+            irq_inputs=_plic_inputs,
+        )
     )
     add(
         TypeInfo(
@@ -80,6 +115,18 @@ def register(registry: TypeRegistry) -> None:
             "Arm v7-M nested vectored interrupt controller with SysTick.",
             "intc",
             __name__,
+            regions=_nvic_regions,
+            irq_inputs=_nvic_inputs,
         )
     )
-    add(TypeInfo("gic", GicProps, "Arm generic interrupt controller (v2 or v3).", "intc", __name__))
+    add(
+        TypeInfo(
+            "gic",
+            GicProps,
+            "Arm generic interrupt controller (v2 or v3).",
+            "intc",
+            __name__,
+            regions=_gic_regions,
+            irq_inputs=_gic_inputs,
+        )
+    )

@@ -28,11 +28,22 @@ class MachineProps(Props):
 
 class ContainerProps(Props):
     description: str = Field("", description="Free text describing this group.")
+    address_space: bool = Field(
+        False,
+        description="Give this group its own address space: its regions, and what its "
+        "CPUs see; the enclosing space stays visible beneath it at lower priority.",
+    )
 
 
 def register(registry: TypeRegistry) -> None:
     registry.add(
-        TypeInfo("machine", MachineProps, "The machine: root of the document.", "machine", __name__)
+        TypeInfo(
+            "machine",
+            MachineProps,
+            "The machine: root of the document and of the system address space.",
+            "machine",
+            __name__,
+        )
     )
     registry.add(
         TypeInfo(

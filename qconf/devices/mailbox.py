@@ -5,17 +5,17 @@ from __future__ import annotations
 from pydantic import Field
 
 from qconf.devices.common import MmioProps
-from qconf.model.props import Integer, IrqRef
+from qconf.model.props import Integer, IrqRefs
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
 class MailboxProps(MmioProps):
-    irq_a: IrqRef | None = Field(
+    irq_a: IrqRefs | None = Field(
         None,
         description="Interrupt input of side A (raised when "
         "side B rings the doorbell or posts a message).",
     )
-    irq_b: IrqRef | None = Field(None, description="Interrupt input of side B.")
+    irq_b: IrqRefs | None = Field(None, description="Interrupt input of side B.")
     fifo_depth: Integer = Field(
         16, ge=1, le=1024, description="Messages each direction's FIFO holds."
     )

@@ -1,16 +1,21 @@
-"""Memory regions: RAM and ROM."""
+"""Memory regions: RAM, ROM, and aliases that show a window of another region."""
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from qconf.model.props import Address, Props, Size
-from qconf.model.registry import TypeInfo, TypeRegistry
+from qconf.model.props import Address, Integer, MemoryLink, Props, Size
+from qconf.model.registry import Region, TypeInfo, TypeRegistry, region_from_base_size
 
 
 class RamProps(Props):
     base: Address = Field(description="Bus address of the first byte.")
     size: Size = Field(gt=0, description="Size of the region.")
+    priority: Integer = Field(
+        0,
+        description="Which region wins where regions of one address space overlap: the "
+        "higher priority; overlaps at equal priority are errors.",
+    )
 
 
 class RomProps(RamProps):
@@ -18,6 +23,16 @@ class RomProps(RamProps):
         None,
         description="Image file copied into the ROM at reset "
         "(relative to the file that sets it); unset: zero-filled.",
+    )
+
+
+class AliasProps(Props):
+    target: MemoryLink = Field(description="The RAM or ROM this alias shows.")
+    offset: Size = Field(0, description="Offset of the window within the target.")
+    base: Address = Field(description="Where the window appears in this address space.")
+    size: Size = Field(gt=0, description="Size of the window.")
+    priority: Integer = Field(
+        0, description="Which region wins where regions overlap: the higher priority."
     )
 
 
@@ -29,6 +44,23 @@ def register(registry: TypeRegistry) -> None:
             "Read-write memory, one host buffer shared by every CPU that maps it.",
             "memory",
             __name__,
+            regions=region_from_base_size("ram"),
         )
     )
-    registry.add(TypeInfo("rom", RomProps, "Read-only memory.", "memory", __name__))
+    registry.add(
+        TypeInfo(
+            "rom", RomProps, "Read-only memory.", "memory", __name__,
+            regions=region_from_base_size("rom"),
+        )
+    )  # fmt: skip
+    registry.add(
+        TypeInfo(
+            "alias",
+            AliasProps,
+            "A window onto part of a RAM or ROM at another address (or in another address "
+            "space); the same bytes, no copy.",
+            "memory",
+            __name__,
+            regions=region_from_base_size("alias"),
+        )
+    )

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from qconf.devices.common import IrqProps, MmioProps
-from qconf.model.props import Frequency
+from qconf.model.props import ClockIn
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
 class TimerProps(IrqProps, MmioProps):
-    freq: Frequency = Field(1_000_000, ge=1, description="Count rate of the down-counter.")
+    freq: ClockIn = Field(
+        1_000_000, description="Count rate of the down-counter: a frequency or a clock's path."
+    )
 
 
 def register(registry: TypeRegistry) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pydantic import Field
 
 from qconf.devices.common import CharProps, IrqProps, MmioProps
-from qconf.model.props import Frequency, Integer, IrqRef, Size
+from qconf.model.props import ClockIn, Integer, IrqRefs, Size
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
 class Ns16550aProps(CharProps, IrqProps, MmioProps):
     size: Size = Field(0x100, description="Size of the register window.")
-    clock: Frequency = Field(
+    clock: ClockIn = Field(
         3_686_400,
-        ge=1,
-        description="Input clock (device tree clock-frequency); the divisor latch divides it.",
+        description="Input clock (device tree clock-frequency): a frequency or a clock "
+        "object's path; the divisor latch divides it.",
     )
     reg_shift: Integer = Field(
         0, ge=0, le=2, description="Registers are 1 << reg_shift bytes apart."
@@ -22,13 +22,17 @@ class Ns16550aProps(CharProps, IrqProps, MmioProps):
 
 
 class Pl011Props(CharProps, IrqProps, MmioProps):
-    clock: Frequency = Field(24_000_000, ge=1, description="UARTCLK input clock.")
+    clock: ClockIn = Field(
+        24_000_000, description="UARTCLK input clock: a frequency or a clock object's path."
+    )
 
 
 class CmsdkUartProps(CharProps, MmioProps):
-    clock: Frequency = Field(25_000_000, ge=1, description="PCLK input clock.")
-    irq_tx: IrqRef | None = Field(None, description="Interrupt input for the TX interrupt.")
-    irq_rx: IrqRef | None = Field(None, description="Interrupt input for the RX interrupt.")
+    clock: ClockIn = Field(
+        25_000_000, description="PCLK input clock: a frequency or a clock object's path."
+    )
+    irq_tx: IrqRefs | None = Field(None, description="Interrupt input for the TX interrupt.")
+    irq_rx: IrqRefs | None = Field(None, description="Interrupt input for the RX interrupt.")
 
 
 def register(registry: TypeRegistry) -> None:

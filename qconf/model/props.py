@@ -20,14 +20,22 @@ from qconf.config import units
 
 __all__ = (
     "Address",
+    "ClockIn",
+    "ClockLink",
+    "CpuLink",
     "Duration",
     "Frequency",
     "Integer",
     "IrqRef",
+    "IrqRefs",
+    "MemoryLink",
+    "ObjectLink",
     "Props",
     "Size",
     "Unit",
+    "Wiring",
     "unit_of",
+    "wiring_of",
 )
 
 
@@ -38,6 +46,20 @@ class Unit:
     name: str
     format: Callable[[int], str]
     example: str
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Marks a property whose value names another object, and what it connects.
+
+    :param kind: ``irq`` (an output wired to an input line), ``clock`` (a frequency or a
+        clock object), ``link`` (any object reference).
+    :param target: the category the referenced object must have (``cpu``, ``memory``,
+        ``clock``), or None for any.
+    """
+
+    kind: str
+    target: str | None = None
 
 
 class Props(BaseModel):
@@ -79,7 +101,10 @@ Address = Annotated[int, BeforeValidator(units.parse_int), ADDRESS,
 Duration = Annotated[int, BeforeValidator(units.parse_duration), NS,
                      _int_or_text(_NUM + r"(ns|us|µs|ms|s)?\s*$", "ns", NS.example, 0)]  # fmt: skip
 
-_IRQ_RE = re.compile(r"^/?[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*(\[\d+\])?$")
+_NAME = r"[A-Za-z0-9_$-]+"
+_PATH = rf"(/|/?{_NAME}([./]{_NAME})*)"
+_IRQ_RE = re.compile(rf"^/?{_NAME}([./]{_NAME})*(\[\d+\])?$")
+_PATH_RE = re.compile(rf"^{_PATH}$")
 
 
 def _check_irq(value: str) -> str:
@@ -90,22 +115,80 @@ def _check_irq(value: str) -> str:
     return value
 
 
-IrqRef = Annotated[str, AfterValidator(_check_irq),
+def _check_path(value: str) -> str:
+    if not _PATH_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not an object path: write names joined by dots (soc.plic), "
+            "or an absolute path (/soc/plic)"
+        )
+    return value
+
+
+IrqRef = Annotated[str, AfterValidator(_check_irq), Wiring("irq"),
                    WithJsonSchema({"type": "string", "pattern": _IRQ_RE.pattern,
                                    "examples": ["soc.plic.in[10]"]})]  # fmt: skip
-"""The interrupt input an output line is wired to: ``soc.plic.in[10]`` (the object path
-from the machine root, the input line, the index). Resolved when the machine is built."""
+"""The interrupt input an output line is wired to: ``soc.plic.in[10]`` (the controller's
+path, its input line, the index). Resolved when the machine is built, like every link."""
+
+IrqRefs = IrqRef | list[IrqRef]
+"""One input, or several (fan-out: the output drives each of them)."""
+
+
+def _link_schema(example: str) -> Any:
+    return WithJsonSchema({"type": "string", "pattern": _PATH_RE.pattern, "examples": [example]})
+
+
+ObjectLink = Annotated[str, AfterValidator(_check_path), Wiring("link"), _link_schema("soc.plic")]
+"""The path of another object: dotted names looked up from the object's container
+outwards (``soc.plic``), or absolute from the machine (``/soc/plic``)."""
+CpuLink = Annotated[str, AfterValidator(_check_path), Wiring("link", "cpu"), _link_schema("cpu0")]
+MemoryLink = Annotated[str, AfterValidator(_check_path), Wiring("link", "memory"),
+                       _link_schema("ram")]  # fmt: skip
+ClockLink = Annotated[str, AfterValidator(_check_path), Wiring("link", "clock"),
+                      _link_schema("clocks.apb")]  # fmt: skip
+
+
+def _clock_in(value: object) -> object:
+    if (
+        isinstance(value, str)
+        and value.strip()[:1].isalpha()
+        or (isinstance(value, str) and value.startswith("/"))
+    ):
+        return _check_path(value.strip())
+    return units.parse_frequency(value)
+
+
+ClockIn = Annotated[int | str, BeforeValidator(_clock_in), Wiring("clock", "clock"), HZ,
+                    WithJsonSchema({"anyOf": [
+                        {"type": "integer", "minimum": 1},
+                        {"type": "string", "pattern": r"^\s*[0-9][0-9_.]*\s*(Hz|kHz|KHz|MHz|GHz)?\s*$"},
+                        {"type": "string", "pattern": _PATH_RE.pattern}],
+                        "x-unit": "Hz", "examples": ["24MHz", "clocks.apb"]})]  # fmt: skip
+"""A clock input: a fixed frequency (``24MHz``) or the path of a ``clock`` object whose
+derived frequency it takes (``clocks.apb``)."""
+
+
+_T = typing.TypeVar("_T")
+
+
+def _marker(metadata: list[Any], annotation: Any, cls: type[_T]) -> _T | None:
+    for item in metadata:
+        if isinstance(item, cls):
+            return item
+    if annotation is not None:
+        for arg in typing.get_args(annotation):
+            found = _marker(list(getattr(arg, "__metadata__", ())), arg, cls)
+            if found is not None:
+                return found
+    return None
 
 
 def unit_of(metadata: list[Any], annotation: Any = None) -> Unit | None:
     """The :class:`Unit` among a field's metadata, or inside its annotation (for
     ``Frequency | None``), if any."""
-    for item in metadata:
-        if isinstance(item, Unit):
-            return item
-    if annotation is not None:
-        for arg in typing.get_args(annotation):
-            found = unit_of(list(getattr(arg, "__metadata__", ())), arg)
-            if found is not None:
-                return found
-    return None
+    return _marker(metadata, annotation, Unit)
+
+
+def wiring_of(metadata: list[Any], annotation: Any = None) -> Wiring | None:
+    """The :class:`Wiring` of a field (``IrqRef | None``, ``list[IrqRef]``...), if any."""
+    return _marker(metadata, annotation, Wiring)

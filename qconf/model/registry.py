@@ -1,24 +1,71 @@
-"""The type registry: type names -> property declarations.
+"""The type registry: type names -> property declarations, regions, interrupt lines.
 
 Modules feed it: each provides ``register(registry)`` that calls :meth:`TypeRegistry.add`.
-The built-in modules are listed in :data:`qconf.devices.BUILTIN_MODULES`; there is no
-module-level registry, so several independent registries (and machines) can coexist.
+The built-in modules are listed in :data:`qconf.devices.BUILTIN_MODULES` and load at once
+(they only declare). Plugins are distributions with an entry point in the
+``qconf.modules`` group whose value is their ``register`` function; they load lazily,
+when a type is asked for that no loaded module provides, or when types are listed. A
+module that cannot be imported, or fails while registering, is recorded with the reason
+(:class:`ModuleFailure`): listings show it, lookups of its types explain it, and nothing
+else is affected. There is no module-level registry, so several registries (and machines)
+can coexist.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+import importlib.metadata
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from qconf.config.origin import Origin
-from qconf.errors import ValidationError
-from qconf.model.props import Props, Unit, unit_of
+from qconf.errors import BuildError, ValidationError
+from qconf.model.props import Props, Unit, Wiring, unit_of, wiring_of
 
-__all__ = ("TypeInfo", "TypeRegistry", "builtin_registry")
+__all__ = (
+    "ModuleFailure",
+    "Region",
+    "TypeInfo",
+    "TypeRegistry",
+    "builtin_registry",
+    "region_from_base_size",
+)
+
+ENTRY_POINT_GROUP = "qconf.modules"
+
+
+@dataclass(frozen=True)
+class Region:
+    """One window an object occupies in an address space.
+
+    :param name: the window's name within its object (``regs``, ``dist``...).
+    :param kind: ``ram``, ``rom``, ``mmio`` or ``alias``.
+    """
+
+    name: str
+    base: int
+    size: int
+    kind: str = "mmio"
+    priority: int = 0
+
+
+def region_from_base_size(kind: str) -> Callable[[Props], Sequence[Region]]:
+    def regions(props: Props) -> Sequence[Region]:
+        base, size = getattr(props, "base", None), getattr(props, "size", None)
+        if base is None or size is None:
+            return ()
+        return (Region("regs" if kind == "mmio" else kind, base, size, kind,
+                       getattr(props, "priority", 0)),)  # fmt: skip
+
+    return regions
+
+
+MMIO_REGION = region_from_base_size("mmio")
+"""The default layout: one ``mmio`` window from the ``base`` and ``size`` properties."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +81,22 @@ class TypeInfo:
     description: str
     category: str
     module: str = "builtin"
+    regions: Callable[[Props], Sequence[Region]] = MMIO_REGION
+    """Where objects of this type sit in their address space (default: base + size)."""
+    irq_inputs: Callable[[Props], Mapping[str, int]] | None = None
+    """Interrupt input lines and how many of each (``{"in": 96}``); None: no inputs."""
+    runtime: frozenset[str] = frozenset()
+    """Properties that stay writable once the object is realized."""
+
+    @cached_property
+    def wires(self) -> dict[str, Wiring]:
+        """The properties that reference other objects (IRQ wires, clocks, links)."""
+        out = {}
+        for name, info in self.props.model_fields.items():
+            w = wiring_of(info.metadata, info.annotation)
+            if w is not None:
+                out[name] = w
+        return out
 
     @cached_property
     def prop_names(self) -> frozenset[str]:
@@ -56,11 +119,26 @@ class TypeInfo:
         return unit.format(value)
 
 
+@dataclass(frozen=True)
+class ModuleFailure:
+    """A module that could not be imported or failed while registering its types.
+
+    :param types: the types it had registered before failing (removed again), if any.
+    """
+
+    module: str
+    reason: str
+    types: tuple[str, ...] = ()
+
+
 @dataclass
 class TypeRegistry:
     """Type names to :class:`TypeInfo`; fed by modules."""
 
     _types: dict[str, TypeInfo] = field(default_factory=dict)
+    _pending: dict[str, Callable[[], Callable[[TypeRegistry], None]]] = field(default_factory=dict)
+    failures: dict[str, ModuleFailure] = field(default_factory=dict)
+    _unavailable: dict[str, ModuleFailure] = field(default_factory=dict)
 
     def add(self, info: TypeInfo) -> None:
         """Register a type.
@@ -76,17 +154,53 @@ class TypeRegistry:
         self._types[info.name] = info
 
     def load_module(self, module: str) -> None:
-        """Import ``module`` and call its ``register(registry)``."""
-        register: Callable[[TypeRegistry], None] = importlib.import_module(module).register
-        register(self)
+        """Import ``module`` and call its ``register(registry)`` now; a failure is
+        recorded in :attr:`failures`, never raised."""
+        self._load(module, lambda: importlib.import_module(module).register)
+
+    def defer_module(self, name: str, loader: Callable[[], Callable[[TypeRegistry], None]]) -> None:
+        """Remember a module to load when its types are first needed."""
+        self._pending[name] = loader
+
+    def discover_plugins(self) -> None:
+        """Remember every ``qconf.modules`` entry point, to load when needed."""
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name not in self._pending and ep.name not in self.failures:
+                self.defer_module(ep.name, ep.load)
+
+    def load_pending(self) -> None:
+        """Load every deferred module now (for listings)."""
+        while self._pending:
+            name, loader = self._pending.popitem()
+            self._load(name, loader)
+
+    def _load(self, module: str, loader: Callable[[], Callable[[TypeRegistry], None]]) -> None:
+        before = set(self._types)
+        try:
+            register = loader()
+            register(self)
+        except Exception as exc:  # a plugin may fail in any way; record it, go on
+            added = tuple(sorted(set(self._types) - before))
+            for name in added:
+                del self._types[name]
+            where = traceback.extract_tb(exc.__traceback__)[-1:]
+            at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
+            failure = ModuleFailure(module, f"{type(exc).__name__}: {exc}{at}", added)
+            self.failures[module] = failure
+            for name in added:
+                self._unavailable[name] = failure
 
     def get(self, name: str, *, origin: Origin | None = None, path: str | None = None) -> TypeInfo:
         """The type called ``name``.
 
+        :raises BuildError: the type's module failed to load (naming module and reason).
         :raises ValidationError: no such type; the hint has the closest names.
         """
-        info = self._types.get(name)
+        info = self.find(name)
         if info is None:
+            failure = self._unavailable.get(name)
+            if failure is not None:
+                raise self.unavailable_error(name, failure, origin=origin, path=path)
             raise ValidationError(
                 f"unknown type {name!r}",
                 code="E401",
@@ -96,34 +210,73 @@ class TypeRegistry:
             )
         return info
 
+    def unavailable(self, name: str) -> ModuleFailure | None:
+        """Why type ``name`` cannot be used, if a module that provides it failed."""
+        self.find(name)
+        return self._unavailable.get(name)
+
+    @staticmethod
+    def unavailable_error(
+        name: str, failure: ModuleFailure, *, origin: Origin | None, path: str | None
+    ) -> BuildError:
+        return BuildError(
+            f"type {name!r} is unavailable: module {failure.module!r} failed to load: "
+            f"{failure.reason}",
+            code="E601",
+            origin=origin,
+            path=path,
+            hint="fix or reinstall the module (qconf types lists what failed), or use another type",
+        )
+
     def find(self, name: str) -> TypeInfo | None:
-        return self._types.get(name)
+        """The type called ``name``, loading deferred modules if no loaded one has it."""
+        info = self._types.get(name)
+        if info is None and self._pending:
+            self.load_pending()
+            info = self._types.get(name)
+        return info
 
     def declared(self, name: str) -> frozenset[str] | None:
         """The property names of type ``name`` (for ``--set`` checks), None if unknown."""
-        info = self._types.get(name)
+        info = self.find(name)
         return None if info is None else info.prop_names
 
     def suggest(self, name: str) -> str:
+        self.load_pending()
         close = difflib.get_close_matches(name, list(self._types), n=3, cutoff=0.5)
+        failed = ""
+        if self.failures:
+            failed = "\nmodules that failed to load: " + ", ".join(
+                f"{f.module} ({f.reason})" for f in self.failures.values()
+            )
         if close:
             return (
                 "did you mean " + " or ".join(f"'{c}'" for c in close) + "? (qconf types lists all)"
-            )
-        return "known types: " + ", ".join(sorted(self._types))
+            ) + failed
+        return "known types: " + ", ".join(sorted(self._types)) + failed
 
     def __iter__(self) -> Iterator[TypeInfo]:
+        self.load_pending()
         return iter(sorted(self._types.values(), key=lambda t: (t.category, t.name)))
 
     def __len__(self) -> int:
+        self.load_pending()
         return len(self._types)
 
 
-def builtin_registry(modules: Sequence[str] | None = None) -> TypeRegistry:
-    """A new registry with the built-in device modules loaded."""
+def builtin_registry(modules: Sequence[str] | None = None, *, plugins: bool = True) -> TypeRegistry:
+    """A new registry with the built-in device modules loaded and, unless ``plugins`` is
+    false, the installed plugin modules found (they load when first needed).
+
+    :raises RuntimeError: a built-in module failed to register (a bug in qconf).
+    """
     from qconf.devices import BUILTIN_MODULES
 
     registry = TypeRegistry()
     for module in modules if modules is not None else BUILTIN_MODULES:
         registry.load_module(module)
+    if registry.failures and modules is None:
+        raise RuntimeError(f"built-in modules failed: {registry.failures}")
+    if plugins:
+        registry.discover_plugins()
     return registry

@@ -88,7 +88,17 @@ class _Validator:
             type_name = None
         if type_name is not None:
             info = self.registry.find(type_name)
-            if info is None:
+            failure = self.registry.unavailable(type_name) if info is None else None
+            if failure is not None:
+                self.errors.append(
+                    self.registry.unavailable_error(
+                        type_name,
+                        failure,
+                        origin=tnode.origin if tnode else node.origin,
+                        path=format_path(path) or None,
+                    )
+                )
+            elif info is None:
                 self.error(
                     f"unknown type {type_name!r}",
                     "E401",
@@ -141,8 +151,14 @@ class _Validator:
         try:
             model = info.props.model_validate({k: to_plain(n) for k, n in given.items()})
         except pydantic.ValidationError as exc:
+            seen: set[object] = set()
             for err in exc.errors():
-                self.pydantic_error(err, info, given, path, at)
+                # a union (one input or a list of them) fails once per branch: report the
+                # first, which is the plain form, once per property
+                key = err["loc"][:1] if _is_union_branch(err["loc"]) else err["loc"]
+                if key not in seen:
+                    seen.add(key)
+                    self.pydantic_error(err, info, given, path, at)
             return dict(given)
         default = None
         out: dict[str, Node] = {}
@@ -200,6 +216,10 @@ class _Validator:
         elif kind == "string_type":
             hint = "quote the value to make it text"
         self.error(msg, "E405", node.origin if node else None, full, hint)
+
+
+def _is_union_branch(loc: tuple[int | str, ...]) -> bool:
+    return len(loc) > 1 and isinstance(loc[1], str) and ("[" in loc[1] or loc[1] in ("str", "int"))
 
 
 def _canonical(value: Any, origin: Origin, src: Node | None) -> Node:

@@ -1,0 +1,159 @@
+"""Objects: the nodes of a machine's composition tree.
+
+Every object has a name, exactly one parent (the root is the machine itself), typed
+properties, and a life-cycle :class:`~qconf.model.lifecycle.State`. Objects are made only
+by :meth:`Object.add_child` on their parent, so none is ever unattached; the root is made
+by the builder together with its machine. Paths come from the names in the document:
+``/machine/soc/uart0``, never from creation order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pydantic
+
+from qconf.config.origin import Origin
+from qconf.errors import StateError, ValidationError
+from qconf.model.lifecycle import State, require, transition
+
+if TYPE_CHECKING:
+    from qconf.model.props import Props
+    from qconf.model.registry import TypeInfo
+
+__all__ = ("ROOT_NAME", "Behaviour", "Object")
+
+ROOT_NAME = "machine"
+_NAME_RE = re.compile(r"^[A-Za-z0-9_$.-]+$")
+
+
+class Behaviour(Protocol):
+    """What a type does when realized; types without behaviour only hold properties.
+
+    A behaviour gets its object and narrow handles from the machine (its regions, wires,
+    clock), never the whole emulator.
+    """
+
+    def realize(self) -> None: ...
+
+    def unrealize(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+class Object:
+    """One object of a machine: name, parent, type, properties, state, children."""
+
+    __slots__ = ("_children", "behaviour", "info", "name", "origin", "origins", "parent",
+                 "props", "state")  # fmt: skip
+
+    def __init__(self, name: str, parent: Object | None, info: TypeInfo, origin: Origin) -> None:
+        # private: use Object.add_child (or the builder, for the root)
+        self.name = name
+        self.parent = parent
+        self.info = info
+        self.origin = origin
+        self.props: Props = info.props.model_construct()
+        self.origins: dict[str, Origin] = {}
+        self.state = State.CREATED
+        self.behaviour: Behaviour | None = None
+        self._children: dict[str, Object] = {}
+
+    @classmethod
+    def _root(cls, info: TypeInfo, origin: Origin) -> Object:
+        return cls(ROOT_NAME, None, info, origin)
+
+    def __repr__(self) -> str:
+        return f"<{self.info.name} {self.path} {self.state.value}>"
+
+    # --- the tree -------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The canonical path: ``/machine/soc/uart0``."""
+        names = []
+        obj: Object | None = self
+        while obj is not None:
+            names.append(obj.name)
+            obj = obj.parent
+        return "/" + "/".join(reversed(names))
+
+    @property
+    def key(self) -> str:
+        """The dotted document path (``soc.uart0``; empty for the machine)."""
+        return ".".join(self.path.split("/")[2:])
+
+    @property
+    def children(self) -> Mapping[str, Object]:
+        return self._children
+
+    def add_child(self, name: str, info: TypeInfo, origin: Origin) -> Object:
+        """Create a child object called ``name`` (the only way objects come to be).
+
+        :raises StateError: this object is realized or gone.
+        :raises ValueError: the name is taken or not a valid name.
+        """
+        require(self, State.CREATED, State.CONFIGURED, action="add a child to")
+        if name in self._children:
+            raise ValueError(f"{self.path} already has a child {name!r}")
+        if not _NAME_RE.match(name):
+            raise ValueError(f"{name!r} is not a valid object name")
+        child = Object(name, self, info, origin)
+        self._children[name] = child
+        return child
+
+    def walk(self) -> Iterator[Object]:
+        """This object and every descendant, parents before children, in document order."""
+        stack = [self]
+        while stack:
+            obj = stack.pop()
+            yield obj
+            stack.extend(reversed(obj._children.values()))
+
+    # --- properties ---------------------------------------------------------------
+
+    def get(self, prop: str) -> Any:
+        """The canonical value of property ``prop``."""
+        if prop not in self.info.prop_names:
+            raise KeyError(f"{self.info.name} has no property {prop!r}")
+        return getattr(self.props, prop, None)
+
+    def configure(self, values: Mapping[str, Any], origins: Mapping[str, Origin]) -> None:
+        """Take the document's (already validated, canonical) values: created -> configured."""
+        require(self, State.CREATED, action="configure")
+        self.props = self.info.props.model_construct(**values)
+        self.origins.update(origins)
+        transition(self, State.CONFIGURED)
+
+    def set(self, prop: str, value: Any, origin: Origin) -> None:
+        """Change one property, validated against the type.
+
+        :raises StateError: the object is realized and ``prop`` is not runtime-writable,
+            or the object is gone.
+        :raises ValidationError: the value does not fit the property's type.
+        """
+        if self.state is State.REALIZED and prop not in self.info.runtime:
+            raise StateError(
+                f"cannot set {prop!r} of {self.path}: it is realized and {prop!r} is not "
+                "runtime-writable",
+                state=self.state.value,
+                required="created or configured",
+                path=self.path,
+            )
+        require(self, State.CREATED, State.CONFIGURED, State.REALIZED, action="set a property of")
+        data = {k: getattr(self.props, k) for k in self.props.model_fields_set}
+        data[prop] = value
+        try:
+            checked = self.info.props.model_validate(data)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            raise ValidationError(
+                str(first["msg"]),
+                code="E405",
+                origin=origin,
+                path=f"{self.key}.{prop}" if self.key else prop,
+            ) from None
+        self.props = self.info.props.model_construct(**{**data, prop: getattr(checked, prop)})
+        self.origins[prop] = origin
