@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from qconf.model.props import Address, Integer, MemoryLink, Props, Size
-from qconf.model.registry import Region, TypeInfo, TypeRegistry, region_from_base_size
+from qconf.model.registry import TypeInfo, TypeRegistry, region_from_base_size
 
 
 class RamProps(Props):

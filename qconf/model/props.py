@@ -148,12 +148,11 @@ ClockLink = Annotated[str, AfterValidator(_check_path), Wiring("link", "clock"),
                       _link_schema("clocks.apb")]  # fmt: skip
 
 
+_FREQ_TEXT = r"^\s*[0-9][0-9_.]*\s*(Hz|kHz|KHz|MHz|GHz)?\s*$"
+
+
 def _clock_in(value: object) -> object:
-    if (
-        isinstance(value, str)
-        and value.strip()[:1].isalpha()
-        or (isinstance(value, str) and value.startswith("/"))
-    ):
+    if isinstance(value, str) and (value.strip()[:1].isalpha() or value.startswith("/")):
         return _check_path(value.strip())
     return units.parse_frequency(value)
 
@@ -161,7 +160,7 @@ def _clock_in(value: object) -> object:
 ClockIn = Annotated[int | str, BeforeValidator(_clock_in), Wiring("clock", "clock"), HZ,
                     WithJsonSchema({"anyOf": [
                         {"type": "integer", "minimum": 1},
-                        {"type": "string", "pattern": r"^\s*[0-9][0-9_.]*\s*(Hz|kHz|KHz|MHz|GHz)?\s*$"},
+                        {"type": "string", "pattern": _FREQ_TEXT},
                         {"type": "string", "pattern": _PATH_RE.pattern}],
                         "x-unit": "Hz", "examples": ["24MHz", "clocks.apb"]})]  # fmt: skip
 """A clock input: a fixed frequency (``24MHz``) or the path of a ``clock`` object whose
