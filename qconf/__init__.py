@@ -1,19 +1,26 @@
 """qconf: declarative, layered machine definitions for emulated machines.
 
 The pipeline: :func:`resolve` reads profiles, user files and ``--set`` arguments into one
-validated :class:`Document` whose every value knows where it was set.
+validated :class:`Document` whose every value knows where it was set; :func:`build` turns
+it into a :class:`Machine`, a tree of typed objects with its address spaces, interrupt
+wires, clocks and resets.
 """
 
+from qconf.build.builder import build
+from qconf.build.machine import Machine
 from qconf.errors import (
+    BuildError,
     EditError,
     LayerError,
     OverrideError,
     Problems,
     QconfError,
     SourceError,
+    StateError,
     ValidationError,
 )
 from qconf.model.document import Document
+from qconf.model.objects import Object
 from qconf.model.registry import TypeInfo, TypeRegistry, builtin_registry
 from qconf.resolve import resolve
 
@@ -21,9 +28,12 @@ __version__ = "0.1.0"
 
 # classes, most to least important; exceptions, most generic to most explicit
 __all__ = (
+    "Machine",
+    "Object",
     "Document",
     "TypeInfo",
     "TypeRegistry",
+    "build",
     "builtin_registry",
     "resolve",
     "QconfError",
@@ -33,4 +43,6 @@ __all__ = (
     "OverrideError",
     "ValidationError",
     "EditError",
+    "BuildError",
+    "StateError",
 )

@@ -88,6 +88,12 @@ def _resolve(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[s
     return resolve(files, sets, include_dirs=include_dirs)
 
 
+def _machine(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
+    from qconf.build.builder import build
+
+    return build(_resolve(files, sets, include_dirs))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="qconf")
 def main() -> None:
@@ -130,10 +136,82 @@ def resolve(
 @layer_options
 @reports_errors()
 def validate(files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...]) -> None:
-    """Check the document; exit 0 when it is valid, else print every error and exit 1."""
+    """Check the document and that it builds (links, wires, memory map); exit 0 when it
+    is valid, else print every error and exit 1."""
+    from qconf.build.builder import build
+
     doc = _resolve(files, sets, include_dirs)
-    n = sum(1 for _ in doc.objects())
-    click.echo(f"ok: {n} objects, {len(doc.layers)} layers")
+    machine = build(doc)
+    n = sum(1 for _ in machine.objects())
+    regions = sum(len(space.mappings) for space in machine.spaces.values())
+    click.echo(
+        f"ok: {n} objects, {len(doc.layers)} layers, {regions} regions in "
+        f"{len(machine.spaces)} address space{'s' if len(machine.spaces) != 1 else ''}, "
+        f"{len(machine.wires)} interrupt wires"
+    )
+    machine.destroy()
+
+
+def _view(name: str, doc: str) -> Callable[[Callable[..., list[str]]], Any]:
+    """A command that builds the machine and prints one of its views."""
+
+    def make(render: Callable[..., list[str]]) -> Any:
+        @main.command(name=name, help=doc)
+        @layer_options
+        @reports_errors()
+        def command(
+            files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+            **options: Any,
+        ) -> None:  # fmt: skip
+            machine = _machine(files, sets, include_dirs)
+            click.echo("\n".join(render(machine, **options)))
+            machine.destroy()
+
+        return command
+
+    return make
+
+
+def _tree(machine: Any, all_props: bool) -> list[str]:
+    from qconf.views.text import tree_lines
+
+    return tree_lines(machine, all_props=all_props)
+
+
+tree = click.option("--all", "all_props", is_flag=True, help="Show every property.")(
+    _view("tree", "The composition tree: objects, their types and key properties.")(_tree)
+)
+
+
+@_view(
+    "mtree",
+    "Each address space: regions by address with owners, kinds, priorities and aliases.",
+)
+def mtree(machine: Any) -> list[str]:
+    from qconf.views.text import mtree_lines
+
+    return mtree_lines(machine)
+
+
+@_view("irqs", "The interrupt graph: each controller input and the outputs that drive it.")
+def irqs(machine: Any) -> list[str]:
+    from qconf.views.text import irq_lines
+
+    return irq_lines(machine)
+
+
+@_view("clocks", "The clock tree with derived frequencies, and every clock input.")
+def clocks(machine: Any) -> list[str]:
+    from qconf.views.text import clock_lines
+
+    return clock_lines(machine)
+
+
+@_view("resets", "The reset tree: what resetting each object resets.")
+def resets(machine: Any) -> list[str]:
+    from qconf.views.text import reset_lines
+
+    return reset_lines(machine)
 
 
 def _parse_user_path(text: str) -> tuple[str | int, ...]:

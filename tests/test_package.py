@@ -31,9 +31,12 @@ def test_configuration_does_not_import_unicorn():
 
 def test_public_names_are_pinned():
     assert qconf.__all__ == (
+        "Machine",
+        "Object",
         "Document",
         "TypeInfo",
         "TypeRegistry",
+        "build",
         "builtin_registry",
         "resolve",
         "QconfError",
@@ -43,6 +46,8 @@ def test_public_names_are_pinned():
         "OverrideError",
         "ValidationError",
         "EditError",
+        "BuildError",
+        "StateError",
     )
     for name in qconf.__all__:
         assert hasattr(qconf, name)

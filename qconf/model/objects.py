@@ -46,8 +46,8 @@ class Behaviour(Protocol):
 class Object:
     """One object of a machine: name, parent, type, properties, state, children."""
 
-    __slots__ = ("_children", "behaviour", "info", "name", "origin", "origins", "parent",
-                 "props", "state")  # fmt: skip
+    __slots__ = ("__weakref__", "_children", "_destroyed_path", "behaviour", "info", "name",
+                 "origin", "origins", "parent", "props", "state")  # fmt: skip
 
     def __init__(self, name: str, parent: Object | None, info: TypeInfo, origin: Origin) -> None:
         # private: use Object.add_child (or the builder, for the root)
@@ -60,6 +60,7 @@ class Object:
         self.state = State.CREATED
         self.behaviour: Behaviour | None = None
         self._children: dict[str, Object] = {}
+        self._destroyed_path: str | None = None
 
     @classmethod
     def _root(cls, info: TypeInfo, origin: Origin) -> Object:
@@ -72,7 +73,9 @@ class Object:
 
     @property
     def path(self) -> str:
-        """The canonical path: ``/machine/soc/uart0``."""
+        """The canonical path: ``/machine/soc/uart0`` (kept after destruction)."""
+        if self._destroyed_path is not None:
+            return self._destroyed_path
         names = []
         obj: Object | None = self
         while obj is not None:
@@ -103,6 +106,21 @@ class Object:
         child = Object(name, self, info, origin)
         self._children[name] = child
         return child
+
+    def destroy(self) -> None:
+        """Remove this object (it has no children left) from its parent: -> destroyed.
+
+        :raises StateError: it is realized (unrealize it first), or already gone.
+        :raises ValueError: it still has children.
+        """
+        if self._children:
+            raise ValueError(f"{self.path} still has children: {', '.join(self._children)}")
+        path = self.path
+        transition(self, State.DESTROYED)
+        self.behaviour = None
+        if self.parent is not None:
+            del self.parent._children[self.name]
+        self._destroyed_path = path
 
     def walk(self) -> Iterator[Object]:
         """This object and every descendant, parents before children, in document order."""

@@ -87,6 +87,9 @@ class TypeInfo:
     """Interrupt input lines and how many of each (``{"in": 96}``); None: no inputs."""
     runtime: frozenset[str] = frozenset()
     """Properties that stay writable once the object is realized."""
+    behaviour: Callable[..., Any] | None = None
+    """Makes what an object of this type does, called as ``behaviour(obj, machine)`` when
+    the machine is built; None: the type only holds properties."""
 
     @cached_property
     def wires(self) -> dict[str, Wiring]:
