@@ -23,7 +23,7 @@ def _show(obj: Object, prop: str) -> str:
 
 
 def _empty(value: object) -> bool:
-    return value is None or value is False or value == "" or value == []
+    return value is None or value is False or value in ("", [])
 
 
 def tree_lines(machine: Machine, *, all_props: bool = False) -> list[str]:

@@ -1,0 +1,352 @@
+"""Build a machine from a validated document, in named steps, all or nothing.
+
+=========  ===========================================================================
+step       what it does
+=========  ===========================================================================
+create     one object per object in the document, each made by its parent
+configure  set every object's properties from the document (with their origins)
+connect    resolve links, IRQ wires, clock inputs, reset domains; place regions in
+           address spaces
+check      overlapping regions at equal priority, alias windows, clock definitions,
+           cycles among links (reported with the cycle's path)
+realize    each object takes its resources, link targets before the objects that
+           name them, otherwise in document order
+=========  ===========================================================================
+
+If any step fails, everything realized is unrealized and everything created is destroyed,
+newest first, and the error names the object that failed and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from qconf.build.links import resolve_irq, resolve_object
+from qconf.build.machine import AddressSpace, Machine, Mapping, Wire, teardown
+from qconf.config.node import Node, to_plain
+from qconf.config.origin import Origin
+from qconf.errors import BuildError, Problems, QconfError
+from qconf.model.document import Document, is_object
+from qconf.model.lifecycle import State, transition
+from qconf.model.objects import Object
+
+__all__ = ("STEPS", "build")
+
+STEPS = ("create", "configure", "connect", "check", "realize")
+
+
+def build(doc: Document) -> Machine:
+    """The realized machine described by ``doc``.
+
+    :raises BuildError: a step failed (a dangling link, overlapping regions, a cycle, an
+        object that failed to realize...); nothing built is left behind.
+    :raises Problems: several such errors found by one step.
+    """
+    builder = _Builder(doc)
+    try:
+        for step in STEPS:
+            getattr(builder, step)()
+    except BaseException as exc:
+        if builder.root is not None:
+            teardown(builder.root, builder.machine.order)
+        builder.machine.order.clear()
+        if isinstance(exc, QconfError) or not isinstance(exc, Exception):
+            raise
+        raise builder.failure(exc) from exc
+    return builder.machine
+
+
+class _Builder:
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.root: Object | None = None
+        self.machine = Machine(root=None)  # type: ignore[arg-type]  # set by create()
+        self.nodes: dict[Object, Node] = {}
+        self.current: Object | None = None  # the object a failure is blamed on
+        self.step = ""
+        self.deps: dict[Object, list[tuple[Object, str]]] = {}
+        self.errors: list[QconfError] = []  # found by connect and check, raised by check
+
+    def failure(self, exc: Exception) -> BuildError:
+        obj = self.current
+        what = f"{obj.path} ({obj.info.name})" if obj is not None else "the machine"
+        return BuildError(
+            f"{self.step} failed for {what}: {type(exc).__name__}: {exc}",
+            code="E610",
+            origin=obj.origin if obj is not None else None,
+            path=obj.key or None if obj is not None else None,
+            hint="everything built so far was torn down",
+        )
+
+    def objects(self) -> Iterator[Object]:
+        assert self.root is not None
+        return self.root.walk()
+
+    # --- steps ----------------------------------------------------------------------
+
+    def create(self) -> None:
+        self.step = "create"
+        tree = self.doc.tree
+        info = self.doc.type_of(tree)
+        assert info is not None, "a validated document has a typed root"
+        self.root = Object._root(info, tree.origin)
+        self.machine.root = self.root
+        self.nodes[self.root] = tree
+        stack: list[tuple[Object, Node]] = [(self.root, tree)]
+        while stack:
+            parent, node = stack.pop()
+            made = []
+            for name, child in node.value.items():
+                if name != "type" and is_object(child):
+                    child_info = self.doc.type_of(child)
+                    assert child_info is not None
+                    self.current = parent
+                    obj = parent.add_child(name, child_info, child.value["type"].origin)
+                    self.nodes[obj] = child
+                    made.append((obj, child))
+            stack.extend(reversed(made))
+
+    def configure(self) -> None:
+        self.step = "configure"
+        for obj in self.objects():
+            self.current = obj
+            node = self.nodes[obj]
+            values: dict[str, Any] = {}
+            origins: dict[str, Origin] = {}
+            for prop in obj.info.prop_names:
+                sub = node.value.get(prop)
+                if sub is not None:
+                    values[prop] = to_plain(sub)
+                    origins[prop] = sub.origin
+                    if isinstance(sub.value, list):  # each item where it was written
+                        origins.update(
+                            (f"{prop}[{i}]", item.origin) for i, item in enumerate(sub.value)
+                        )
+            obj.configure(values, origins)
+
+    def connect(self) -> None:
+        self.step = "connect"
+        root = self.root
+        assert root is not None
+        m = self.machine
+        errors = self.errors
+        # address spaces first: a region's space is its nearest enclosing space
+        m.spaces[root.path] = AddressSpace("system", root)
+        for obj in self.objects():
+            if obj is not root and obj.info.name == "container" and obj.get("address_space"):
+                parent = m.space_of(obj.parent) if obj.parent else None
+                m.spaces[obj.path] = AddressSpace(obj.key, obj, parent)
+        for obj in self.objects():
+            self.current = obj
+            self.deps[obj] = []
+            try:
+                self._connect_object(obj, errors)
+            except QconfError as exc:
+                errors.append(exc)
+
+    def _connect_object(self, obj: Object, errors: list[QconfError]) -> None:
+        m, root = self.machine, self.root
+        assert root is not None
+        space = m.space_of(obj)
+        if obj.info.category == "cpu":
+            space.cpus.append(obj)
+        for region in obj.info.regions(obj.props):
+            at = obj.origins.get("base")
+            if region.kind == "alias":
+                target = resolve_object(root, obj, obj.get("target"), "target",
+                                        obj.origins.get("target"), "memory")  # fmt: skip
+                self.deps[obj].append((target, "target"))
+                space.mappings.append(Mapping(obj, region, at, target, obj.get("offset")))
+            else:
+                space.mappings.append(Mapping(obj, region, at))
+        for prop, wiring in obj.info.wires.items():
+            value = obj.get(prop)
+            if value is None:
+                continue
+            refs = value if isinstance(value, list) else [value]
+            for i, ref in enumerate(refs):
+                origin = obj.origins.get(f"{prop}[{i}]" if isinstance(value, list) else prop)
+                try:
+                    if wiring.kind == "irq":
+                        sink, line, index = resolve_irq(root, obj, ref, prop, origin)
+                        m.wires.append(Wire(obj, prop, sink, line, index, origin))
+                    elif wiring.kind == "clock":
+                        if isinstance(ref, str):
+                            clock = resolve_object(root, obj, ref, prop, origin, "clock")
+                            m.clock_links[(obj, prop)] = clock
+                            self.deps[obj].append((clock, prop))
+                    else:
+                        target = resolve_object(root, obj, ref, prop, origin, wiring.target)
+                        self.deps[obj].append((target, prop))
+                        if obj.info.name == "clock" and prop == "source":
+                            m.clock_links[(obj, prop)] = target
+                except QconfError as exc:
+                    errors.append(exc)
+        if obj.info.name == "reset-domain":
+            for i, member in enumerate(obj.get("members") or ()):
+                at = obj.origins.get(f"members[{i}]")
+                target = resolve_object(root, obj, member, "members", at)
+                owner = m.reset_parent.get(target)
+                if owner is not None and owner.info.name == "reset-domain":
+                    raise BuildError(
+                        f"{target.key} is a member of two reset domains: {owner.key} and "
+                        f"{obj.key}",
+                        code="E609", origin=at, path=f"{obj.key}.members",
+                        hint="an object is reset by one domain; remove it from one list",
+                    )  # fmt: skip
+                m.reset_parent[target] = obj
+        if obj.parent is not None and obj not in m.reset_parent:
+            m.reset_parent[obj] = obj.parent
+        if obj.info.name == "reset-domain" and obj.get("parent"):
+            m.reset_parent[obj] = resolve_object(
+                root, obj, obj.get("parent"), "parent", obj.origins.get("parent"))  # fmt: skip
+
+    def check(self) -> None:
+        self.step = "check"
+        errors = self.errors
+        for space in self.machine.spaces.values():
+            errors.extend(_overlaps(space))
+        for obj in self.objects():
+            if obj.info.name == "clock":
+                self.current = obj
+                has_freq, has_source = obj.get("freq") is not None, obj.get("source") is not None
+                if has_freq == has_source:
+                    errors.append(BuildError(
+                        "a clock needs exactly one of 'freq' (a source) or 'source' (derived)",
+                        code="E607", origin=obj.origin, path=obj.key,
+                        hint="set freq: 24MHz, or source: PATH with mul/div",
+                    ))  # fmt: skip
+            if obj.info.name == "alias":
+                self._check_alias(obj, errors)
+        if errors:  # a cycle search over half-resolved links would only add noise
+            raise errors[0] if len(errors) == 1 else Problems(errors)
+        cycle = _find_cycle(self.deps)
+        if cycle is not None:
+            names = " -> ".join(f"{o.key} ({prop})" for o, prop in cycle)
+            errors.append(BuildError(
+                f"link cycle: {names} -> {cycle[0][0].key}",
+                code="E605", origin=cycle[0][0].origins.get(cycle[0][1]), path=cycle[0][0].key,
+                hint="links, clock sources and alias targets must not loop; break the cycle",
+            ))  # fmt: skip
+        cycle_r = _reset_cycle(self.machine.reset_parent)
+        if cycle_r is not None:
+            errors.append(BuildError(
+                "reset cycle: " + " -> ".join(o.key or "machine" for o in cycle_r),
+                code="E605", origin=cycle_r[0].origin, path=cycle_r[0].key,
+                hint="a reset domain cannot (indirectly) reset itself",
+            ))  # fmt: skip
+        if errors:
+            raise errors[0] if len(errors) == 1 else Problems(errors)
+
+    def _check_alias(self, obj: Object, errors: list[QconfError]) -> None:
+        target = next((t for t, p in self.deps[obj] if p == "target"), None)
+        if target is None:
+            return
+        end = obj.get("offset") + obj.get("size")
+        if end > target.get("size"):
+            errors.append(BuildError(
+                f"the window (offset {obj.get('offset'):#x} + size {obj.get('size'):#x}) runs "
+                f"past the end of {target.key} ({target.get('size'):#x} bytes)",
+                code="E608", origin=obj.origins.get("size") or obj.origin, path=obj.key,
+                hint="shrink the window or lower its offset",
+            ))  # fmt: skip
+
+    def realize(self) -> None:
+        self.step = "realize"
+        m = self.machine
+        for obj in _realize_order(list(self.objects()), self.deps):
+            self.current = obj
+            if obj.info.behaviour is not None:
+                obj.behaviour = obj.info.behaviour(obj, m)
+            m.order.append(obj)  # before realizing: a partial realize is undone too
+            if obj.behaviour is not None:
+                obj.behaviour.realize()
+            transition(obj, State.REALIZED)
+
+
+def _overlaps(space: AddressSpace) -> list[QconfError]:
+    out: list[QconfError] = []
+    rank = {id(mp): i for i, mp in enumerate(space.mappings)}  # document order
+    maps = sorted(space.mappings, key=lambda mp: (mp.base, mp.end))
+    for i, a in enumerate(maps):
+        for b in maps[i + 1 :]:
+            if b.base >= a.end:
+                break
+            if a.priority == b.priority:
+                # blame the region that comes later in the document: usually the addition
+                first, later = (a, b) if rank[id(a)] < rank[id(b)] else (b, a)
+                out.append(_overlap_error(space, first, later))
+    return out
+
+
+def _overlap_error(space: AddressSpace, a: Mapping, b: Mapping) -> BuildError:
+    def show(mp: Mapping) -> str:
+        where = f", set at {mp.origin.where()}" if mp.origin else ""
+        name = "" if mp.region.name in ("regs", mp.region.kind) else f":{mp.region.name}"
+        return f"{mp.obj.key}{name} [{mp.base:#x}..{mp.end - 1:#x}]{where}"
+
+    return BuildError(
+        f"regions overlap in address space {space.name!r}: {show(b)} overlaps {show(a)}",
+        code="E606", origin=b.origin, path=f"{b.obj.key}.base",
+        hint="move one of them, or give the one that should win a higher 'priority'",
+    )  # fmt: skip
+
+
+def _find_cycle(deps: dict[Object, list[tuple[Object, str]]]) -> list[tuple[Object, str]] | None:
+    color: dict[Object, int] = {}
+    stack: list[tuple[Object, str]] = []
+
+    def visit(obj: Object) -> list[tuple[Object, str]] | None:
+        color[obj] = 1
+        for target, prop in deps.get(obj, ()):
+            stack.append((obj, prop))
+            if color.get(target) == 1:
+                start = next(i for i, (o, _) in enumerate(stack) if o is target)
+                return stack[start:]
+            if color.get(target) is None:
+                found = visit(target)
+                if found is not None:
+                    return found
+            stack.pop()
+        color[obj] = 2
+        return None
+
+    for obj in deps:
+        if color.get(obj) is None:
+            found = visit(obj)
+            if found is not None:
+                return found
+    return None
+
+
+def _reset_cycle(parents: dict[Object, Object]) -> list[Object] | None:
+    for start in parents:
+        seen: list[Object] = []
+        obj: Object | None = start
+        while obj is not None and obj not in seen:
+            seen.append(obj)
+            obj = parents.get(obj)
+        if obj is not None:
+            return seen[seen.index(obj) :]
+    return None
+
+
+def _realize_order(
+    objects: list[Object], deps: dict[Object, list[tuple[Object, str]]]
+) -> list[Object]:
+    """Document order, except that an object comes after what it links to."""
+    order: list[Object] = []
+    placed: set[Object] = set()
+
+    def place(obj: Object) -> None:
+        if obj in placed:
+            return
+        placed.add(obj)  # cycles were rejected by check
+        for target, _ in deps.get(obj, ()):
+            place(target)
+        order.append(obj)
+
+    for obj in objects:
+        place(obj)
+    return order
