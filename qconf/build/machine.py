@@ -207,12 +207,13 @@ def teardown(root: Object, realized: list[Object]) -> list[BaseException]:
     newest first; returns the errors raised on the way (teardown never stops early)."""
     errors: list[BaseException] = []
     for obj in reversed(realized):
-        if obj.state is State.REALIZED:
+        # the newest may have failed half-way through realize: undo what it did, too
+        if obj.state in (State.REALIZED, State.CONFIGURED) and obj.behaviour is not None:
             try:
-                if obj.behaviour is not None:
-                    obj.behaviour.unrealize()
+                obj.behaviour.unrealize()
             except Exception as exc:  # keep tearing down; report it afterwards
                 errors.append(exc)
+        if obj.state is State.REALIZED:
             transition(obj, State.UNREALIZED)
     for obj in reversed(list(root.walk())):
         if obj.state is not State.DESTROYED:
