@@ -406,6 +406,14 @@ def types(type_name: str | None, fmt: str) -> None:
                             "module": t.module,
                         }
                         for t in registry
+                    ]
+                    + [
+                        {
+                            "module": f.module,
+                            "unavailable": f.reason,
+                            "types": list(f.types),
+                        }
+                        for f in registry.failures.values()
                     ],
                     indent=2,
                 )

@@ -10,15 +10,22 @@ __all__ = ("describe_type", "list_types", "property_rows")
 
 
 def list_types(registry: TypeRegistry) -> list[str]:
-    rows = [(info.name, info.category, info.description) for info in registry]
+    """Every type by category, then the modules that failed to load and why."""
+    rows = [(info.name, info.category, info.description, info.module) for info in registry]
     width = max(len(r[0]) for r in rows)
     out = []
     category = None
-    for name, cat, desc in rows:
+    for name, cat, desc, module in rows:
         if cat != category:
             out.append(f"{cat}:")
             category = cat
-        out.append(f"  {name:<{width}}  {desc}")
+        plugin = "" if module.startswith("qconf.") else f"  [module {module}]"
+        out.append(f"  {name:<{width}}  {desc}{plugin}")
+    if registry.failures:
+        out.append("unavailable (a module failed to load):")
+        for failure in registry.failures.values():
+            types = ", ".join(failure.types) if failure.types else "types unknown"
+            out.append(f"  module {failure.module} ({types}): {failure.reason}")
     return out
 
 
