@@ -350,9 +350,18 @@ def set_(
     text = load_text(path, Source(file))
     search = SearchPath.default(include_dirs)
     layers = load_layers([path], search=search)
-    lower = merge_layers(layers[:-1]) if len(layers) > 1 else None
+    lower = None
+    if len(layers) > 1:
+        # what the file extends, with components expanded: a key deleted there may come
+        # from a component's template
+        try:
+            lower = resolve_layers(layers[:-1], search=search).tree
+        except QconfError:
+            lower = merge_layers(layers[:-1])
     new_text = edit_text(path, text, list(assignments), lower)
-    resolve_layers(load_layers([path], search=search, texts={path.resolve(): new_text}))
+    resolve_layers(
+        load_layers([path], search=search, texts={path.resolve(): new_text}), search=search
+    )
     if dry_run:
         click.echo(new_text, nl=False)
         return
@@ -367,13 +376,15 @@ def set_(
 @main.command()
 @click.option("--type", "type_name", metavar="TYPE", help="Schema of one type's objects.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
+@click.option("-I", "include_dirs", multiple=True, metavar="DIR",
+              help="Also take component types from DIR/components.")  # fmt: skip
 @reports_errors()
-def schema(type_name: str | None, output: str | None) -> None:
+def schema(type_name: str | None, output: str | None, include_dirs: tuple[str, ...]) -> None:
     """Print the JSON Schema (draft 2020-12) of machine documents, for editors."""
-    from qconf.model.registry import builtin_registry
     from qconf.model.schema import document_schema, type_schema
+    from qconf.resolve import registry_for
 
-    registry = builtin_registry()
+    registry = registry_for(SearchPath.default(include_dirs))
     data = type_schema(registry, type_name) if type_name else document_schema(registry)
     text = json.dumps(data, indent=2) + "\n"
     if output:
@@ -383,17 +394,20 @@ def schema(type_name: str | None, output: str | None) -> None:
 
 
 @main.command()
+@click.option("-I", "include_dirs", multiple=True, metavar="DIR",
+              help="Also take component types from DIR/components.")  # fmt: skip
 @click.argument("type_name", required=False, metavar="[TYPE]")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @reports_errors()
-def types(type_name: str | None, fmt: str) -> None:
-    """List the object types, or describe TYPE: properties, units, defaults."""
+def types(type_name: str | None, fmt: str, include_dirs: tuple[str, ...]) -> None:
+    """List the object types (built-in, plugins, components), or describe TYPE:
+    properties, units, defaults."""
     from qconf.model.describe import describe_type, list_types, property_rows
-    from qconf.model.registry import builtin_registry
+    from qconf.resolve import registry_for
 
-    registry = builtin_registry()
+    registry = registry_for(SearchPath.default(include_dirs))
     if type_name is None:
         if fmt == "json":
             click.echo(

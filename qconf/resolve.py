@@ -1,18 +1,28 @@
-"""From files and ``--set`` arguments to one validated machine document."""
+"""From files and ``--set`` arguments to one validated machine document.
+
+load layers -> collect component types -> merge (the one layering loop) -> expand
+component instances -> validate.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from qconf.config.layers import Layer, load_layers, merge_layers
-from qconf.config.node import gc_paused
+from qconf.config.layers import FileLayer, Layer, load_layers, merge_layers
+from qconf.config.merge import merge
+from qconf.config.node import Node, gc_paused
 from qconf.config.search import SearchPath
+from qconf.errors import Problems
+from qconf.model.composite import component_files, components_of, load_component_file
 from qconf.model.document import Document
+from qconf.model.elaborate import elaborate
 from qconf.model.registry import TypeRegistry, builtin_registry
 from qconf.model.validate import validate
 
-__all__ = ("resolve", "resolve_layers")
+__all__ = ("COMPONENTS_KEY", "registry_for", "resolve", "resolve_layers")
+
+COMPONENTS_KEY = "components"
 
 
 def resolve(
@@ -22,19 +32,58 @@ def resolve(
     include_dirs: Sequence[str | Path] = (),
     registry: TypeRegistry | None = None,
 ) -> Document:
-    """Load ``files`` (lowest first) and ``sets``, merge, validate.
+    """Load ``files`` (lowest first) and ``sets``, merge, expand components, validate.
 
     :raises QconfError: any source, layering, override or validation error (validation
         errors come together as :class:`~qconf.errors.Problems`).
     """
     with gc_paused():
-        layers = load_layers(files, sets, SearchPath.default(include_dirs))
-        return resolve_layers(layers, registry)
+        search = SearchPath.default(include_dirs)
+        layers = load_layers(files, sets, search)
+        return resolve_layers(layers, registry, search)
 
 
-def resolve_layers(layers: Sequence[Layer], registry: TypeRegistry | None = None) -> Document:
-    """Merge already loaded ``layers`` and validate the result."""
+def registry_for(
+    search: SearchPath | None = None,
+    layers: Sequence[Layer] = (),
+    registry: TypeRegistry | None = None,
+) -> TypeRegistry:
+    """``registry`` (default: the built-in types and plugins) plus the component types in
+    the search path's ``components/`` directories and in the layers' ``components:``."""
     registry = registry or builtin_registry()
+    defs = {}
+    for path in component_files(search or SearchPath.default()):
+        defs[path.stem] = load_component_file(path)
+    section: Node | None = None
+    for layer in layers:
+        if isinstance(layer, FileLayer):
+            part = layer.tree.value.get(COMPONENTS_KEY)
+            if part is not None:
+                section = part if section is None else merge(section, part, strict=True)
+    for comp in components_of(section):
+        defs[comp.name] = comp
+    if not defs:
+        return registry
+    return registry.extended([d.type_info() for d in defs.values()])
+
+
+def resolve_layers(
+    layers: Sequence[Layer],
+    registry: TypeRegistry | None = None,
+    search: SearchPath | None = None,
+) -> Document:
+    """Merge already loaded ``layers``, expand components, and validate the result."""
     with gc_paused():
+        registry = registry_for(search, layers, registry)
         merged = merge_layers(layers, registry.declared)
-        return validate(merged, registry, layers)
+        if COMPONENTS_KEY in merged.value:
+            merged = Node({k: v for k, v in merged.value.items() if k != COMPONENTS_KEY},
+                          merged.origin)  # fmt: skip
+        tree, errors = elaborate(merged, registry)
+        try:
+            doc = validate(tree, registry, layers)
+        except Problems as problems:
+            raise Problems([*errors, *problems.errors]) from None
+        if errors:
+            raise errors[0] if len(errors) == 1 else Problems(errors)
+        return doc

@@ -64,7 +64,7 @@ def test_plugin_types_are_listed_with_failed_modules(plugins):
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert "gpio:" in lines
-    assert "  blinker         An LED that blinks.  [module qconf_demo]" in lines
+    assert "  blinker              An LED that blinks.  [module qconf_demo]" in lines
     tail = lines[lines.index("unavailable (a module failed to load):") :]
     assert tail == [
         "unavailable (a module failed to load):",
@@ -116,8 +116,7 @@ def test_a_machine_needing_a_failed_module_names_module_type_path_reason(
         "'halfway' failed to load: RuntimeError: device table is missing "
         f"({plugins / 'qconf_halfway' / '__init__.py'}:17) [E601]",
         "  layer: file board.yaml",
-        "  hint: fix or reinstall the module (qconf types lists what failed), or use another "
-        "type",
+        "  hint: fix or reinstall the module (qconf types lists what failed), or use another type",
     ]
 
 

@@ -117,7 +117,7 @@ def test_delete_then_default_returns():
 
 def test_delete_of_default_only_property_is_an_error():
     with pytest.raises(OverrideError) as info:
-        resolve("~soc.uart0.reg_shift")
+        resolve("~mrom.file")
     assert "has its type's default" in info.value.message
 
 

@@ -15,7 +15,7 @@ from typing import Protocol
 from qconf.config.merge import merge
 from qconf.config.node import Node
 from qconf.config.origin import LayerKind, Origin, Source, display_path
-from qconf.config.overrides import Declared, parse_override
+from qconf.config.overrides import Declared, is_open, parse_override
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
 from qconf.config.sources import SUFFIXES, read_file, read_text
@@ -50,7 +50,8 @@ class FileLayer:
     tree: Node
 
     def apply(self, state: Node, declared: Declared | None) -> Node:
-        result = merge(state, self.tree, strict=True)
+        opened = (lambda node: is_open(declared, node)) if declared else None
+        result = merge(state, self.tree, strict=True, is_open=opened)
         assert result is not None  # the root map carries no marker
         return result
 

@@ -5,12 +5,15 @@ DELETE removes the key, REPLACE takes the map wholesale, APPEND/PREPEND extend t
 below. Inputs are never mutated.
 
 ``strict`` merges are the layering of the final document: a marker that finds nothing to
-act on is resolved (APPEND onto nothing is a plain list) or reported (DELETE of nothing).
+act on is resolved (APPEND onto nothing is a plain list) or reported (DELETE of nothing,
+unless the marker already deleted something in a non-strict merge: its value is True).
 Non-strict merges combine pieces of one layer (a file and its includes): unresolved
 markers are kept, to act on the layers below.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from qconf.config.node import Node, Op, PathKey, format_path
 from qconf.errors import LayerError
@@ -35,18 +38,27 @@ class MergeFailure(Exception):
         )
 
 
-def merge(base: Node | None, over: Node, *, strict: bool = True) -> Node | None:
+IsOpen = Callable[[Node], bool]
+
+
+def merge(
+    base: Node | None, over: Node, *, strict: bool = True, is_open: IsOpen | None = None
+) -> Node | None:
     """``over`` merged onto ``base``; None when the result is deleted.
+
+    ``is_open`` tells which maps are component instances: below them merges are not
+    strict, because the children they expand to do not exist yet (markers are kept for
+    the expansion to resolve).
 
     :raises LayerError: a marker cannot act (nothing to delete, append to a non-list).
     """
     try:
-        return _merge(base, over, strict)
+        return _merge(base, over, strict, is_open)
     except MergeFailure as fail:
         raise fail.to_error() from None
 
 
-def _merge(base: Node | None, over: Node, strict: bool) -> Node | None:
+def _merge(base: Node | None, over: Node, strict: bool, is_open: IsOpen | None) -> Node | None:
     op = over.op
     value = over.value
     if op is None:
@@ -61,9 +73,13 @@ def _merge(base: Node | None, over: Node, strict: bool) -> Node | None:
             if not strict:
                 return over
             merged, result_op = {}, None
+        below = strict
+        if strict and is_open is not None:
+            typed = over if "type" in value else base
+            below = not (typed is not None and is_open(typed))
         for key, child in value.items():
             try:
-                r = _merge(merged.get(key), child, strict)
+                r = _merge(merged.get(key), child, below if key != "type" else strict, is_open)
             except MergeFailure as fail:
                 fail.keys.append(key)
                 raise
@@ -80,7 +96,12 @@ def _merge(base: Node | None, over: Node, strict: bool) -> Node | None:
         )
     if op is Op.DELETE:
         if not strict:
+            if base is not None and base.op is not Op.DELETE and over.value is not True:
+                # it deleted something already: later, finding nothing more is no error
+                return Node(True, over.origin, Op.DELETE)
             return over
+        if base is None and over.value is True:
+            return None
         if base is None:
             raise MergeFailure(
                 "nothing to delete: no lower layer sets this key",
@@ -91,7 +112,7 @@ def _merge(base: Node | None, over: Node, strict: bool) -> Node | None:
     if op is Op.REPLACE:
         if not strict:
             return over
-        return _merge(None, Node(value, over.origin), strict)
+        return _merge(None, Node(value, over.origin), strict, is_open)
     # APPEND / PREPEND
     if base is None or base.op is Op.DELETE:
         return Node(list(value), over.origin) if strict else over

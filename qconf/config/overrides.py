@@ -24,15 +24,31 @@ from dataclasses import dataclass
 from enum import Enum
 
 from qconf.config.merge import merge
-from qconf.config.node import Node, PathKey, format_path
+from qconf.config.node import Node, Op, PathKey, format_path
 from qconf.config.origin import LayerKind, Origin, Source
 from qconf.config.paths import PathSyntaxError, scan_path
 from qconf.config.yaml_source import load_yaml
 from qconf.errors import OverrideError, QconfError
 
-__all__ = ("Action", "Declared", "Override", "parse_override")
+__all__ = ("Action", "Declared", "Open", "Override", "is_open", "parse_override")
 
 Declared = Callable[[str], Collection[str] | None]
+"""The property names of a type (None if unknown), for the checks of ``--set`` paths."""
+
+
+class Open(frozenset[str]):
+    """The declared keys of a component type: its parameters, and also any name, because
+    its instances hold the children it expands to (checked once it is expanded)."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+
+def is_open(declared: Declared | None, node: Node) -> bool:
+    """Whether ``node`` is an instance of a component type."""
+    return isinstance(_declared_keys(node, declared), Open)
+
+
 """Type name -> the property names it declares (None for an unknown type)."""
 
 GRAMMAR = (
@@ -74,9 +90,13 @@ class Override:
         :raises OverrideError: the path does not exist (with did-you-mean), already exists
             for ``+``, crosses a scalar, or a list index is out of range.
         """
-        return self._apply(state, 0, declared)
+        return self._apply(state, 0, declared, False)
 
-    def _apply(self, node: Node, depth: int, declared: Declared | None) -> Node:
+    def _apply(self, node: Node, depth: int, declared: Declared | None, inside: bool) -> Node:
+        # inside a component instance, keys may name children it has not expanded yet:
+        # what is missing here is recorded as a partial override (or a marker), and checked
+        # when the instance is expanded
+        inside = inside or is_open(declared, node)
         key = self.path[depth]
         last = depth == len(self.path) - 1
         child = node.get(key)
@@ -86,19 +106,34 @@ class Override:
             self._fail(depth, f"is {_kind(node)}, not a map", node)
         if not last:
             if child is None:
-                if self.action not in (Action.ADD, Action.UPSERT):
+                if self.action not in (Action.ADD, Action.UPSERT) and not inside:
                     self._missing(depth, node, declared)
                 child = Node({}, self.origin)
             elif not isinstance(child.value, (dict, list)):
                 self._fail(depth, f"is {_kind(child)}; there is nothing below it", child)
-            return _replace(node, key, self._apply(child, depth + 1, declared))
-        return self._apply_last(node, key, child, declared)
+            return _replace(node, key, self._apply(child, depth + 1, declared, inside))
+        return self._apply_last(node, key, child, declared, inside)
 
     def _apply_last(
-        self, node: Node, key: PathKey, child: Node | None, declared: Declared | None
+        self,
+        node: Node,
+        key: PathKey,
+        child: Node | None,
+        declared: Declared | None,
+        inside: bool,
     ) -> Node:
         action = self.action
-        declared_here = isinstance(key, str) and key in _declared_keys(node, declared)
+        declared_here = isinstance(key, str) and (inside or key in _declared_keys(node, declared))
+        if inside and action is Action.DELETE:
+            # the expansion may make it too: keep a marker (True: it deleted a lower
+            # layer's value already, so finding nothing in the expansion is no error)
+            done = child is not None and child.op is not Op.DELETE
+            return _replace(node, key, Node(True if done else None, self.origin, Op.DELETE))
+        if inside and child is None and action is Action.APPEND:
+            # a marker for the expansion to resolve
+            assert self.value is not None
+            items = self.value.value if isinstance(self.value.value, list) else [self.value]
+            return _replace(node, key, Node(items, self.value.origin, Op.APPEND))
         if action is Action.DELETE:
             if child is None:
                 what = (
@@ -141,7 +176,8 @@ class Override:
             base = child.value if child is not None else []
             return _replace(node, key, Node(base + items, self.value.origin))
         try:
-            new = merge(child, self.value, strict=True)
+            # inside a component instance, markers stay for the expansion to resolve
+            new = merge(child, self.value, strict=not inside)
         except QconfError as exc:
             raise self._error(exc.message, hint=exc.hint) from None
         return _replace(node, key, new)

@@ -19,7 +19,11 @@ def list_types(registry: TypeRegistry) -> list[str]:
         if cat != category:
             out.append(f"{cat}:")
             category = cat
-        plugin = "" if module.startswith("qconf.") else f"  [module {module}]"
+        plugin = (
+            "" if module.startswith("qconf.")
+            else f"  [{module}]" if module.startswith("component ")
+            else f"  [module {module}]"
+        )  # fmt: skip
         out.append(f"  {name:<{width}}  {desc}{plugin}")
     if registry.failures:
         out.append("unavailable (a module failed to load):")
@@ -102,6 +106,11 @@ def describe_type(info: TypeInfo) -> list[str]:
         default = "(required)" if r["required"] else f"default {_show(r['default'])}"
         out.append(f"    {r['name']:<{nw}}  {r['kind']:<{kw}}  {default}")
         out.append(f"    {'':<{nw}}  {r['description']}")
+    if info.composite is not None:
+        out += ["", "  children (each instance expands to):"]
+        for name, child in info.composite.children.value.items():
+            t = child.value.get("type") if isinstance(child.value, dict) else None
+            out.append(f"    {name} ({t.value if t is not None else '?'})")
     return out
 
 

@@ -23,6 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from qconf.config.origin import Origin
+from qconf.config.overrides import Open
 from qconf.errors import BuildError, ValidationError
 from qconf.model.props import Props, Unit, Wiring, unit_of, wiring_of
 
@@ -90,6 +91,8 @@ class TypeInfo:
     behaviour: Callable[..., Any] | None = None
     """Makes what an object of this type does, called as ``behaviour(obj, machine)`` when
     the machine is built; None: the type only holds properties."""
+    composite: Any = None
+    """For a component type, its :class:`~qconf.model.composite.CompositeDef`."""
 
     @cached_property
     def wires(self) -> dict[str, Wiring]:
@@ -240,9 +243,22 @@ class TypeRegistry:
         return info
 
     def declared(self, name: str) -> frozenset[str] | None:
-        """The property names of type ``name`` (for ``--set`` checks), None if unknown."""
+        """The property names of type ``name`` (for ``--set`` checks), None if unknown;
+        for a component, an :class:`~qconf.config.overrides.Open` set: its instances
+        also hold the children it expands to."""
         info = self.find(name)
-        return None if info is None else info.prop_names
+        if info is None:
+            return None
+        return Open(info.prop_names) if info.composite is not None else info.prop_names
+
+    def extended(self, infos: Sequence[TypeInfo]) -> TypeRegistry:
+        """A new registry with this one's types and modules plus ``infos``."""
+        out = TypeRegistry(
+            dict(self._types), dict(self._pending), dict(self.failures), dict(self._unavailable)
+        )
+        for info in infos:
+            out._types[info.name] = info  # a document's component may shadow a file's
+        return out
 
     def suggest(self, name: str) -> str:
         self.load_pending()

@@ -99,7 +99,32 @@ def document_schema(registry: TypeRegistry) -> dict[str, Any]:
             "anyOf": [include_item, {"type": "array", "items": include_item}],
             "description": "Fragments merged below this file's own keys.",
         },
-    }
+        "components": {
+            "type": "object",
+            "description": "Component types this document declares (docs/components.md).",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "description": {"type": "string"},
+                    "category": {"type": "string"},
+                    "params": {"type": "object", "additionalProperties": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"enum": ["integer", "frequency", "size", "address",
+                                              "duration", "string", "bool", "list"]},
+                            "default": True, "description": {"type": "string"},
+                            "min": True, "max": True,
+                        },
+                        "required": ["type"],
+                        "additionalProperties": False,
+                    }},
+                    "children": {"type": "object"},
+                },
+                "required": ["children"],
+                "additionalProperties": False,
+            },
+        },
+    }  # fmt: skip
     if "machine" in defs:
         # directives stand at the root, which is the machine object
         defs["machine"]["properties"].update(directives)
