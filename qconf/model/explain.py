@@ -136,6 +136,10 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
             members,
         )
     steps = _history(doc, path)
+    layer = node.origin.source.layer or ""
+    if layer.startswith("component ") and (not steps or steps[0].origin != node.origin):
+        # made by a component's template when its instance was expanded, after the layers
+        steps.insert(0, Step(layer, node.origin, doc.pretty(path, to_plain(node))))
     prop = str(path[-1]) if info is not None and len(path) == len(owner_path) + 1 else None
     default = _NO_DEFAULT
     unit = description = None
