@@ -26,6 +26,7 @@ import pydantic
 
 from qconf.config.merge import merge
 from qconf.config.node import Node, PathKey, format_path
+from qconf.config.overrides import is_open
 from qconf.errors import LayerError, QconfError, ValidationError
 from qconf.model.composite import CompositeDef
 from qconf.model.expr import ExprError, interpolate
@@ -111,7 +112,10 @@ class _Elaborator:
         overrides = {k: v for k, v in node.value.items() if k not in params and k != "type"}
         base = Node(children, comp.children.origin)
         try:
-            merged = merge(base, Node(overrides, node.origin), strict=True)
+            # strict, except below nested instances: those resolve their markers when
+            # they are expanded in turn
+            merged = merge(base, Node(overrides, node.origin), strict=True,
+                           is_open=lambda n: is_open(self.registry.declared, n))  # fmt: skip
         except LayerError as exc:
             exc.path = format_path(path) + (("." + exc.path) if exc.path else "")
             if exc.path.count(".") == len(path):  # about a child of the instance itself
