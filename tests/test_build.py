@@ -238,6 +238,7 @@ def test_a_failure_at_every_realize_step_leaves_nothing(tmp_path, monkeypatch):
     m = qconf.build(qconf.resolve([tmp_path / "board.yaml"], registry=recording_registry(probe)))
     doc_paths = [path for kind, path in probe.log if kind == "realize"]
     all_paths = [o.path for o in m.objects()]  # components have no behaviour of their own
+    types = {o.path: o.info.name for o in m.objects()}
     assert len(doc_paths) >= 50
     m.destroy()
     for fail_at in doc_paths:
@@ -248,7 +249,7 @@ def test_a_failure_at_every_realize_step_leaves_nothing(tmp_path, monkeypatch):
         with pytest.raises(qconf.BuildError) as err:
             qconf.build(doc)
         assert err.value.message == (
-            f"realize failed for {fail_at} ({registry_type(doc, fail_at)}): OSError: no such device"
+            f"realize failed for {fail_at} ({types[fail_at]}): OSError: no such device"
         )
         realized = [p for k, p in rec.log if k == "realize"]
         unrealized = [p for k, p in rec.log if k == "unrealize"]
@@ -263,11 +264,36 @@ def test_a_failure_at_every_realize_step_leaves_nothing(tmp_path, monkeypatch):
         assert [r() for r in created if r() is not None] == []
 
 
-def registry_type(doc: qconf.Document, path: str) -> str:
-    node = doc.lookup(tuple(path.split("/")[2:]))
-    assert node is not None
-    return node.value["type"].value
-
-
 def test_build_steps_are_named():
     assert STEPS == ("create", "configure", "connect", "check", "realize")
+
+
+def test_backends_are_objects_in_their_own_container(tmp_path):
+    text = BOARD.replace("  uart1:\n", "  uart1:\n    chardev: file:out.txt\n") + (
+        "uart2:\n  type: pl011\n  base: 0x900_0000\n  chardev: host_serial\n"
+        "host_serial: {type: chardev, backend: tcp, port: 4444}\n"
+    )
+    m = machine(tmp_path, text)
+    chardevs = m.object("backends.chardev")
+    assert {k: (c.get("backend"), c.get("path")) for k, c in chardevs.children.items()} == {
+        "soc-uart0": ("stdio", None),  # the first UART
+        "soc-uart1": ("file", "out.txt"),
+    }
+    assert m.backends[(m.object("uart2"), "chardev")] is m.object("host_serial")
+    memory = m.object("backends.memory")
+    assert {k: (b.get("size"), b.get("readonly")) for k, b in memory.children.items()} == {
+        "mrom": (0xF000, True),
+        "ram": (128 << 20, False),
+        "shadow": (4096, False),
+    }
+    assert m.backends[(m.object("ram"), "memory")].path == "/machine/backends/memory/ram"
+    assert m.object("soc.uart1").origins["chardev"] == m.object("backends.chardev.soc-uart1").origin
+
+
+def test_a_chardev_reference_must_name_a_chardev(tmp_path):
+    with pytest.raises(qconf.BuildError) as err:
+        machine(tmp_path, BOARD + "uart9:\n  type: ns16550a\n  base: 0x1000_0200\n"
+                "  chardev: soc.plic\n")  # fmt: skip
+    assert err.value.lines()[0].endswith(
+        "uart9.chardev: 'soc.plic' is a plic (intc), not a backend [E603]"
+    )

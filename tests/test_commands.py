@@ -57,7 +57,7 @@ def test_resolve_toml():
 def test_validate_ok_and_error():
     r = run("validate", "-c", RISCV_DEMO)
     assert r.exit_code == 0
-    assert r.stdout == "ok: 10 objects, 2 layers, 7 regions in 1 address space, 2 interrupt wires\n"
+    assert r.stdout == "ok: 17 objects, 2 layers, 7 regions in 1 address space, 2 interrupt wires\n"
     r = run("validate", "-c", RISCV_DEMO, "--set", "cpu0.freq=fast")
     assert r.exit_code == 1
     assert r.stderr.startswith(

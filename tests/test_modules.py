@@ -89,7 +89,7 @@ def test_a_plugin_type_builds_and_wires(plugins, tmp_path, monkeypatch):
     write(tmp_path, "board.yaml", BOARD)
     r = run("validate", "-c", "board.yaml")
     assert r.exit_code == 0, r.output
-    assert r.stdout == "ok: 10 objects, 2 layers, 7 regions in 1 address space, 2 interrupt wires\n"
+    assert r.stdout == "ok: 16 objects, 2 layers, 7 regions in 1 address space, 2 interrupt wires\n"
     m = qconf.build(qconf.resolve(["board.yaml"]))
     led = m.object("soc.led")
     assert (led.info.module, led.get("period")) == ("qconf_demo", 250_000_000)

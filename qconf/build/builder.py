@@ -26,6 +26,7 @@ from qconf.build.links import resolve_irq, resolve_object
 from qconf.build.machine import AddressSpace, Machine, Mapping, Wire, teardown
 from qconf.config.node import Node, to_plain
 from qconf.config.origin import Origin
+from qconf.devices.backends import parse_chardev_spec
 from qconf.errors import BuildError, Problems, QconfError
 from qconf.model.document import Document, is_object
 from qconf.model.lifecycle import State, transition
@@ -67,6 +68,9 @@ class _Builder:
         self.step = ""
         self.deps: dict[Object, list[tuple[Object, str]]] = {}
         self.errors: list[QconfError] = []  # found by connect and check, raised by check
+        # objects the builder makes that the document does not spell out (backends)
+        self.values: dict[Object, tuple[dict[str, Any], dict[str, Origin]]] = {}
+        self.backend_of = self.machine.backends
 
     def failure(self, exc: Exception) -> BuildError:
         obj = self.current
@@ -106,11 +110,66 @@ class _Builder:
                     self.nodes[obj] = child
                     made.append((obj, child))
             stack.extend(reversed(made))
+        self.create_backends()
+
+    def create_backends(self) -> None:
+        """The host side of devices, as objects: ``/machine/backends/chardev/NAME`` for each
+        UART with a short chardev spec (or none), ``/machine/backends/memory/NAME`` for each
+        RAM and ROM. NAME is the device's dotted path with ``-`` for ``.``."""
+        root = self.root
+        assert root is not None
+        registry = self.doc.registry
+        users: list[tuple[Object, str, dict[str, Any], Origin]] = []
+        first_uart = True
+        for obj in root.walk():
+            if "chardev" in obj.info.prop_names:
+                node = self.nodes[obj].value.get("chardev")
+                spec = node.value if node is not None else None
+                if spec is None:
+                    spec = "stdio" if first_uart else "null"
+                first_uart = False
+                parsed = parse_chardev_spec(spec) if isinstance(spec, str) else None
+                if parsed is not None:
+                    at = node.origin if node is not None else obj.origin
+                    users.append((obj, "chardev", parsed, at))
+            elif obj.info.name in ("ram", "rom"):
+                node = self.nodes[obj]
+                values = {"size": to_plain(node.value["size"]),
+                          "readonly": obj.info.name == "rom"}  # fmt: skip
+                if node.value.get("file") is not None:
+                    values["file"] = to_plain(node.value["file"])
+                users.append((obj, "memory", values, node.origin))
+        if not users:
+            return
+        self.current = root
+        container = registry.get("container")
+        backends = root.children.get("backends")
+        if backends is None:
+            backends = root.add_child("backends", container, root.origin)
+            self.values[backends] = ({"description": "host-side backends of devices"}, {})
+        elif backends.info.name != "container":
+            raise BuildError(
+                "'backends' is reserved for the container of backend objects",
+                code="E611", origin=backends.origin, path="backends",
+                hint="rename this object",
+            )  # fmt: skip
+        for obj, kind, values, at in users:
+            group = backends.children.get(kind)
+            if group is None:
+                group = backends.add_child(kind, container, root.origin)
+                self.values[group] = ({}, {})
+            info = registry.get("chardev" if kind == "chardev" else "memory-backend")
+            backend = group.add_child(obj.key.replace(".", "-"), info, at)
+            self.values[backend] = (values, dict.fromkeys(values, at))
+            self.backend_of[(obj, kind)] = backend
 
     def configure(self) -> None:
         self.step = "configure"
         for obj in self.objects():
             self.current = obj
+            if obj in self.values:
+                obj.configure(*self.values[obj])
+                continue
             node = self.nodes[obj]
             values: dict[str, Any] = {}
             origins: dict[str, Origin] = {}
@@ -183,6 +242,18 @@ class _Builder:
                             m.clock_links[(obj, prop)] = target
                 except QconfError as exc:
                     errors.append(exc)
+        spec = obj.get("chardev") if "chardev" in obj.info.prop_names else None
+        if isinstance(spec, str) and (obj, "chardev") not in m.backends:
+            backend = resolve_object(root, obj, spec, "chardev", obj.origins.get("chardev"),
+                                     "backend")  # fmt: skip
+            if backend.info.name != "chardev":
+                raise BuildError(
+                    f"{spec!r} is a {backend.info.name}, not a chardev", code="E603",
+                    origin=obj.origins.get("chardev"), path=f"{obj.key}.chardev",
+                    hint="name a chardev object, or write stdio, null, file:PATH, ...",
+                )  # fmt: skip
+            m.backends[(obj, "chardev")] = backend
+            self.deps[obj].append((backend, "chardev"))
         if obj.info.name == "reset-domain":
             for i, member in enumerate(obj.get("members") or ()):
                 at = obj.origins.get(f"members[{i}]")

@@ -99,6 +99,8 @@ class Machine:
     wires: list[Wire] = field(default_factory=list)
     clock_links: dict[tuple[Object, str], Object] = field(default_factory=dict)
     reset_parent: dict[Object, Object] = field(default_factory=dict)
+    backends: dict[tuple[Object, str], Object] = field(default_factory=dict)
+    """(device, "chardev" or "memory") -> its backend object."""
     order: list[Object] = field(default_factory=list)  # realize order
 
     # --- the tree -------------------------------------------------------------------
@@ -200,6 +202,7 @@ class Machine:
         self.wires.clear()
         self.clock_links.clear()
         self.reset_parent.clear()
+        self.backends.clear()
 
 
 def teardown(root: Object, realized: list[Object]) -> list[BaseException]:

@@ -13,4 +13,5 @@ BUILTIN_MODULES = (
     "qconf.devices.mailbox",
     "qconf.devices.clock",
     "qconf.devices.reset",
+    "qconf.devices.backends",
 )

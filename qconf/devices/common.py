@@ -36,7 +36,6 @@ class CharProps(Props):
 
     chardev: str | None = Field(
         None,
-        description="Character backend for the device's data "
-        "(stdio, null, file:PATH, ...); unset: the first UART gets "
-        "stdio, others null.",
+        description="Character backend: a chardev object's path, or stdio, null, memory, "
+        "file:PATH, unix:PATH, tcp:HOST:PORT; unset: the first UART gets stdio, others null.",
     )

@@ -12,7 +12,7 @@ __all__ = ("clock_lines", "irq_lines", "mtree_lines", "reset_lines", "tree_lines
 # properties worth a glance in `qconf tree`, in this order
 KEY_PROPS = ("model", "base", "size", "freq", "clock", "hartid", "isa", "irq", "irq_a",
              "irq_b", "target", "offset", "source", "mul", "div", "num_sources", "num_irq",
-             "address_space")  # fmt: skip
+             "address_space", "chardev", "backend", "path", "port", "file", "readonly")  # fmt: skip
 
 
 def _show(obj: Object, prop: str) -> str:

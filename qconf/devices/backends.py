@@ -1,0 +1,80 @@
+"""Backends: what a device is connected to on the host side.
+
+Character backends carry a UART's bytes (stdio, a file, a socket, nothing, or memory for
+tests); memory backends hold a RAM's or ROM's bytes (one host buffer, shared by every CPU
+that maps the region). They are objects like any other, in the machine's ``backends``
+container: ``/machine/backends/chardev/soc-uart0``, ``/machine/backends/memory/ram``.
+A device names its character backend by path (an object declared in the document) or by
+a short spec that makes one: ``stdio``, ``null``, ``memory``, ``file:PATH``,
+``unix:PATH``, ``tcp:HOST:PORT``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field
+
+from qconf.model.props import Integer, Props, Size
+from qconf.model.registry import TypeInfo, TypeRegistry
+
+__all__ = ("CHARDEV_KINDS", "parse_chardev_spec")
+
+CHARDEV_KINDS = ("stdio", "null", "memory", "file", "unix", "tcp")
+_SPEC_RE = re.compile(r"^(stdio|null|memory)$|^(file|unix):(.+)$|^tcp:(.*):(\d+)$")
+
+
+def parse_chardev_spec(spec: str) -> dict[str, Any] | None:
+    """The properties of the backend a short spec describes, or None if ``spec`` is not
+    one (then it is an object path)."""
+    m = _SPEC_RE.match(spec)
+    if m is None:
+        return None
+    if m[1]:
+        return {"backend": m[1]}
+    if m[2]:
+        return {"backend": m[2], "path": m[3]}
+    return {"backend": "tcp", "host": m[4] or "127.0.0.1", "port": int(m[5])}
+
+
+class ChardevProps(Props):
+    backend: Literal["stdio", "null", "memory", "file", "unix", "tcp"] = Field(
+        "null", description="Where the bytes go: stdio, null, memory (tests), file, unix, tcp."
+    )
+    path: str | None = Field(None, description="File or unix socket path (file, unix).")
+    host: str = Field(
+        "127.0.0.1", description="Address to listen on (tcp); loopback unless you say otherwise."
+    )
+    port: Integer | None = Field(None, ge=0, le=65535, description="TCP port (tcp).")
+    server: bool = Field(True, description="Listen for a client instead of connecting (sockets).")
+
+
+class MemoryBackendProps(Props):
+    size: Size = Field(gt=0, description="Bytes held.")
+    file: str | None = Field(None, description="Image copied in at reset (ROMs).")
+    readonly: bool = Field(False, description="Guests cannot write it (ROMs).")
+
+
+def register(registry: TypeRegistry) -> None:
+    none = lambda props: ()  # noqa: E731 - backends are not on any bus
+    registry.add(
+        TypeInfo(
+            "chardev",
+            ChardevProps,
+            "A character backend: the host side of a UART.",
+            "backend",
+            __name__,
+            regions=none,
+        )  # fmt: skip
+    )
+    registry.add(
+        TypeInfo(
+            "memory-backend",
+            MemoryBackendProps,
+            "The host buffer behind a RAM or ROM, shared by every CPU that maps it.",
+            "backend",
+            __name__,
+            regions=none,
+        )  # fmt: skip
+    )
