@@ -66,7 +66,7 @@ def register(registry: TypeRegistry) -> None:
             "backend",
             __name__,
             regions=none,
-        )  # fmt: skip
+        )
     )
     registry.add(
         TypeInfo(
@@ -76,5 +76,5 @@ def register(registry: TypeRegistry) -> None:
             "backend",
             __name__,
             regions=none,
-        )  # fmt: skip
+        )
     )
