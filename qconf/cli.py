@@ -207,6 +207,24 @@ def clocks(machine: Any) -> list[str]:
     return clock_lines(machine)
 
 
+@main.command()
+@layer_options
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="machine.svg, .png, .pdf (drawn by Graphviz's dot) or .dot (its source).")  # fmt: skip
+@reports_errors()
+def graph(
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...], output: str
+) -> None:
+    """Draw the machine: nested boxes for the composition, IRQ wires, clock links and
+    other links as edges, and each address space's memory map as a table."""
+    from qconf.views.graph import write_graph
+
+    machine = _machine(files, sets, include_dirs)
+    write_graph(machine, Path(output))
+    machine.destroy()
+    click.echo(f"{output}: written", err=True)
+
+
 @_view("resets", "The reset tree: what resetting each object resets.")
 def resets(machine: Any) -> list[str]:
     from qconf.views.text import reset_lines

@@ -18,6 +18,7 @@ offending text was written (an :class:`~qconf.config.origin.Origin`: file:line:c
      |                              link or wire, overlapping regions, a cycle, a module
      |                              that failed to load, an object that failed to realize
      +-- StateError   (E7xx)        an operation needs an object in another life-cycle state
+     +-- ToolError    (E8xx)        a program qconf runs (Graphviz's dot) is missing or failed
      +-- Problems                   several errors reported at once (validation)
 
 Codes are stable: tests and users may grep for them.
@@ -40,6 +41,7 @@ __all__ = (
     "QconfError",
     "SourceError",
     "StateError",
+    "ToolError",
     "ValidationError",
 )
 
@@ -143,6 +145,12 @@ class StateError(QconfError):
         super().__init__(message, path=path)
         self.state = state
         self.required = required
+
+
+class ToolError(QconfError):
+    """A program qconf needs is not installed, or failed."""
+
+    code = "E800"
 
 
 class Problems(QconfError):

@@ -1,0 +1,139 @@
+"""``qconf graph``: a picture of a built machine, drawn by Graphviz.
+
+The composition tree becomes nested boxes (a cluster per object with children), IRQ wires
+are red edges from the device to the controller (labelled with the input line), clock
+links blue dashed edges from the clock, other links grey dotted edges, and each address
+space a table of its regions. The DOT text is built with the ``graphviz`` package; SVG,
+PNG and PDF are rendered by Graphviz's ``dot`` program.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+from pathlib import Path
+
+import graphviz  # type: ignore[import-untyped]
+
+from qconf.build.machine import AddressSpace, Machine
+from qconf.config.units import format_frequency, format_size
+from qconf.errors import ToolError
+from qconf.model.objects import Object
+
+__all__ = ("RENDERED", "machine_graph", "write_graph")
+
+RENDERED = ("svg", "png", "pdf")
+SOURCE = ("dot", "gv")
+
+
+def _id(obj: Object) -> str:
+    return "n" + obj.path.replace("/", "_").replace("-", "_").replace(".", "_").replace("$", "_")
+
+
+def _label(obj: Object, machine: Machine) -> str:
+    rows = [f"<b>{html.escape(obj.name)}</b>", html.escape(obj.info.name)]
+    for region in obj.info.regions(obj.props):
+        rows.append(f"{region.base:#x} +{format_size(region.size)}")
+    if obj.info.category == "cpu" and "freq" in obj.info.prop_names:
+        rows.append(format_frequency(obj.get("freq")))
+    if obj.info.name == "clock":
+        rows.append(format_frequency(machine.clock_freq(obj)))
+    if obj.info.name == "chardev":
+        rows.append(html.escape(str(obj.get("backend"))))
+    return "<" + "<br/>".join(rows) + ">"
+
+
+def machine_graph(machine: Machine) -> graphviz.Digraph:
+    """The machine as a Graphviz graph."""
+    dot = graphviz.Digraph("machine", graph_attr={
+        "rankdir": "LR", "compound": "true", "fontname": "Helvetica", "fontsize": "11",
+        "label": f"{machine.root.get('model') or 'machine'}", "labelloc": "t",
+    }, node_attr={"shape": "box", "style": "rounded,filled", "fillcolor": "white",
+                  "fontname": "Helvetica", "fontsize": "10"},
+       edge_attr={"fontname": "Helvetica", "fontsize": "9"})  # fmt: skip
+    _cluster(dot, machine.root, machine)
+    for wire in machine.wires:
+        dot.edge(_id(wire.source), _id(wire.sink), label=f"{wire.output} → {wire.line}[{wire.index}]",
+                 color="firebrick", fontcolor="firebrick")  # fmt: skip
+    for (obj, prop), clock in machine.clock_links.items():
+        dot.edge(_id(clock), _id(obj), label=prop, color="royalblue", fontcolor="royalblue",
+                 style="dashed")  # fmt: skip
+    for (obj, kind), backend in machine.backends.items():
+        dot.edge(_id(obj), _id(backend), color="darkgreen", style="dotted", arrowhead="none")
+    for obj in machine.objects():
+        for prop, wiring in obj.info.wires.items():
+            if wiring.kind == "link" and not (obj.info.name == "clock" and prop == "source"):
+                value = obj.get(prop)
+                targets = value if isinstance(value, list) else [value] if value else []
+                for ref in targets:
+                    from qconf.build.links import find
+
+                    target = find(machine.root, obj, ref)
+                    if target is not None:
+                        dot.edge(_id(obj), _id(target), label=prop, color="gray40",
+                                 fontcolor="gray40", style="dotted")  # fmt: skip
+    for space in machine.spaces.values():
+        dot.node(f"map_{_id(space.owner)}", _map_table(space), shape="plaintext",
+                 style="", margin="0")  # fmt: skip
+    return dot
+
+
+def _cluster(dot: graphviz.Digraph, obj: Object, machine: Machine) -> None:
+    for child in obj.children.values():
+        if child.children:
+            with dot.subgraph(name=f"cluster_{_id(child)}") as sub:
+                sub.attr(label=f"{child.name} ({child.info.name})", style="rounded",
+                         color="gray60", fontcolor="gray20")  # fmt: skip
+                if child.info.name != "container":  # a box of its own for what it is
+                    sub.node(_id(child), _label(child, machine), shape="note",
+                             fillcolor="gray95")  # fmt: skip
+                _cluster(sub, child, machine)
+        else:
+            dot.node(_id(child), _label(child, machine))
+
+
+def _map_table(space: AddressSpace) -> str:
+    head = f"memory map: {html.escape(space.name)}"
+    if space.parent is not None:
+        head += f" (over {html.escape(space.parent.name)})"
+    rows = [f'<tr><td colspan="4" bgcolor="gray90"><b>{head}</b></td></tr>',
+            "<tr><td>start</td><td>end</td><td>owner</td><td>kind</td></tr>"]  # fmt: skip
+    for m in sorted(space.mappings, key=lambda m: (m.base, -m.priority)):
+        owner = html.escape(m.obj.key) + (f" → {html.escape(m.target.key)}" if m.target else "")
+        kind = m.region.kind + (f" p{m.priority}" if m.priority else "")
+        rows.append(f"<tr><td>{m.base:#x}</td><td>{m.end - 1:#x}</td><td>{owner}</td>"
+                    f"<td>{kind}</td></tr>")  # fmt: skip
+    return '<<table border="0" cellborder="1" cellspacing="0">' + "".join(rows) + "</table>>"
+
+
+def write_graph(machine: Machine, output: Path) -> None:
+    """Write the picture to ``output``: DOT text for ``.dot``/``.gv``, else rendered.
+
+    :raises ToolError: the format is unknown, or ``dot`` is missing or fails.
+    """
+    fmt = output.suffix.lstrip(".").lower()
+    source = machine_graph(machine).source
+    if fmt in SOURCE:
+        output.write_text(source, encoding="utf-8")
+        return
+    if fmt not in RENDERED:
+        raise ToolError(
+            f"cannot draw {output.name}: unknown picture format {fmt!r}", code="E801",
+            hint="name the output .svg, .png, .pdf, or .dot for the Graphviz source",
+        )  # fmt: skip
+    exe = shutil.which("dot")
+    if exe is None:
+        raise ToolError(
+            "Graphviz's `dot` program is not installed, so the picture cannot be drawn",
+            code="E802",
+            hint="install it (Debian/Ubuntu: apt-get install graphviz), or write .dot and "
+            "render it elsewhere",
+        )  # fmt: skip
+    done = subprocess.run([exe, f"-T{fmt}", "-o", str(output)], input=source.encode(),
+                          capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise ToolError(
+            f"dot failed ({done.returncode}): {done.stderr.decode(errors='replace').strip()}",
+            code="E803",
+        )

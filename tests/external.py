@@ -1,0 +1,20 @@
+"""Tests that need a program from a Debian package skip without it, saying which package;
+with ``QCONF_REQUIRE_EXTERNAL=1`` (as in ``.ci/run``) they fail instead."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def require_program(program: str, package: str) -> str:
+    """The path of ``program``, or skip (fail under QCONF_REQUIRE_EXTERNAL=1)."""
+    path = shutil.which(program)
+    if path is None:
+        reason = f"{program} not found: apt-get install {package}"
+        if os.environ.get("QCONF_REQUIRE_EXTERNAL") == "1":
+            pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
+        pytest.skip(reason)
+    return path
