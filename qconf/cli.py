@@ -209,8 +209,13 @@ def clocks(machine: Any) -> list[str]:
 
 @main.command()
 @layer_options
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="machine.svg, .png, .pdf (drawn by Graphviz's dot) or .dot (its source).")  # fmt: skip
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="machine.svg, .png, .pdf (drawn by Graphviz's dot) or .dot (its source).",
+)
 @reports_errors()
 def graph(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...], output: str

@@ -54,12 +54,13 @@ def machine_graph(machine: Machine) -> graphviz.Digraph:
        edge_attr={"fontname": "Helvetica", "fontsize": "9"})  # fmt: skip
     _cluster(dot, machine.root, machine)
     for wire in machine.wires:
-        dot.edge(_id(wire.source), _id(wire.sink), label=f"{wire.output} → {wire.line}[{wire.index}]",
-                 color="firebrick", fontcolor="firebrick")  # fmt: skip
+        label = f"{wire.output} → {wire.line}[{wire.index}]"
+        dot.edge(_id(wire.source), _id(wire.sink), label=label, color="firebrick",
+                 fontcolor="firebrick")  # fmt: skip
     for (obj, prop), clock in machine.clock_links.items():
         dot.edge(_id(clock), _id(obj), label=prop, color="royalblue", fontcolor="royalblue",
                  style="dashed")  # fmt: skip
-    for (obj, kind), backend in machine.backends.items():
+    for (obj, _kind), backend in machine.backends.items():
         dot.edge(_id(obj), _id(backend), color="darkgreen", style="dotted", arrowhead="none")
     for obj in machine.objects():
         for prop, wiring in obj.info.wires.items():
