@@ -5,16 +5,17 @@ tests); memory backends hold a RAM's or ROM's bytes (one host buffer, shared by 
 that maps the region). They are objects like any other, in the machine's ``backends``
 container: ``/machine/backends/chardev/soc-uart0``, ``/machine/backends/memory/ram``.
 A device names its character backend by path (an object declared in the document) or by
-a short spec that makes one: ``stdio``, ``null``, ``memory``, ``file:PATH``,
+a short spec that makes one: ``stdio``, ``none`` (or a quoted ``"null"``: a bare YAML
+``null`` means unset), ``memory``, ``file:PATH``,
 ``unix:PATH``, ``tcp:HOST:PORT``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from qconf.model.props import Integer, Props, Size
 from qconf.model.registry import TypeInfo, TypeRegistry
@@ -22,7 +23,7 @@ from qconf.model.registry import TypeInfo, TypeRegistry
 __all__ = ("CHARDEV_KINDS", "parse_chardev_spec")
 
 CHARDEV_KINDS = ("stdio", "null", "memory", "file", "unix", "tcp")
-_SPEC_RE = re.compile(r"^(stdio|null|memory)$|^(file|unix):(.+)$|^tcp:(.*):(\d+)$")
+_SPEC_RE = re.compile(r"^(stdio|null|none|memory)$|^(file|unix):(.+)$|^tcp:(.*):(\d+)$")
 
 
 def parse_chardev_spec(spec: str) -> dict[str, Any] | None:
@@ -32,15 +33,23 @@ def parse_chardev_spec(spec: str) -> dict[str, Any] | None:
     if m is None:
         return None
     if m[1]:
-        return {"backend": m[1]}
+        return {"backend": "null" if m[1] == "none" else m[1]}
     if m[2]:
         return {"backend": m[2], "path": m[3]}
     return {"backend": "tcp", "host": m[4] or "127.0.0.1", "port": int(m[5])}
 
 
+def _kind(value: object) -> object:
+    # YAML reads a bare `null` as no value; here it can only mean the null backend
+    return "null" if value is None or value == "none" else value
+
+
 class ChardevProps(Props):
-    backend: Literal["stdio", "null", "memory", "file", "unix", "tcp"] = Field(
-        "null", description="Where the bytes go: stdio, null, memory (tests), file, unix, tcp."
+    backend: Annotated[
+        Literal["stdio", "null", "memory", "file", "unix", "tcp"], BeforeValidator(_kind)
+    ] = Field(
+        "null",
+        description="Where the bytes go: stdio, null (or none), memory (tests), file, unix, tcp.",
     )
     path: str | None = Field(None, description="File or unix socket path (file, unix).")
     host: str = Field(

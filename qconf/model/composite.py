@@ -19,6 +19,8 @@ expands instances.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +143,7 @@ def _param_field(component: str, name: str, spec: Node) -> tuple[Any, Any]:
     annotation = PARAM_TYPES[kind]
     desc = spec.value.get("description")
     limits = {k: to_plain(spec.value[k]) for k in ("min", "max") if k in spec.value}
-    constraints = {("ge" if k == "min" else "le"): annotation_value(annotation, v, spec)
+    constraints = {("ge" if k == "min" else "le"): annotation_value(kind, v, spec)
                    for k, v in limits.items()}  # fmt: skip
     default_node = spec.value.get("default")
     if default_node is None:
@@ -149,7 +151,7 @@ def _param_field(component: str, name: str, spec: Node) -> tuple[Any, Any]:
     else:
         default = to_plain(default_node)
         try:
-            default = pydantic.TypeAdapter(annotation).validate_python(default)
+            default = _adapter(kind).validate_python(default)
         except pydantic.ValidationError as exc:
             raise _error(f"default of parameter {name!r}: {exc.errors()[0]['msg']}",
                          default_node) from None  # fmt: skip
@@ -160,9 +162,14 @@ def _param_field(component: str, name: str, spec: Node) -> tuple[Any, Any]:
     )  # fmt: skip
 
 
-def annotation_value(annotation: Any, value: Any, spec: Node) -> Any:
+@functools.cache
+def _adapter(kind: str) -> pydantic.TypeAdapter[Any]:
+    return pydantic.TypeAdapter(PARAM_TYPES[kind])
+
+
+def annotation_value(kind: str, value: Any, spec: Node) -> Any:
     try:
-        return pydantic.TypeAdapter(annotation).validate_python(value)
+        return _adapter(kind).validate_python(value)
     except pydantic.ValidationError as exc:
         raise _error(f"min/max: {exc.errors()[0]['msg']}", spec) from None
 
@@ -180,7 +187,15 @@ def component_files(search: SearchPath) -> Iterator[Path]:
 
 
 def load_component_file(path: Path) -> CompositeDef:
-    """The component a file declares; its name is the file's stem."""
+    """The component a file declares; its name is the file's stem (read once per
+    version of the file)."""
+    stat = path.stat()
+    # the working directory is part of the key: messages show paths relative to it
+    return _load_component_file(path.resolve(), stat.st_mtime_ns, stat.st_size, os.getcwd())
+
+
+@functools.lru_cache(maxsize=256)
+def _load_component_file(path: Path, mtime_ns: int, size: int, cwd: str) -> CompositeDef:
     source = Source(display_path(path), layer=f"component {path.stem}",
                     kind=LayerKind.PROFILE, path=path.resolve())  # fmt: skip
     return parse_component(path.stem, read_file(path, source))
