@@ -42,7 +42,7 @@ def compositions(draw: st.DrawFn) -> str:
             child = draw(NAMES.filter(lambda n, used=used: n not in used))
             used.add(child)
             kind = draw(st.sampled_from([*LEAVES, *comps] if comps else list(LEAVES)))
-            body = LEAVES[kind] if kind in LEAVES else f"{{type: {kind}, n: '${{n}}'}}"
+            body = LEAVES.get(kind, f"{{type: {kind}, n: '${{n}}'}}")
             if draw(st.booleans()):
                 lines.append(f"      {child}[${{n}}]: {body}")
             else:
