@@ -24,7 +24,7 @@ from typing import Any
 
 from qconf.build.links import resolve_irq, resolve_object
 from qconf.build.machine import AddressSpace, Machine, Mapping, Wire, teardown
-from qconf.config.node import Node, to_plain
+from qconf.config.node import Node, gc_paused, to_plain
 from qconf.config.origin import Origin
 from qconf.devices.backends import parse_chardev_spec
 from qconf.errors import BuildError, Problems, QconfError
@@ -46,8 +46,9 @@ def build(doc: Document) -> Machine:
     """
     builder = _Builder(doc)
     try:
-        for step in STEPS:
-            getattr(builder, step)()
+        with gc_paused():  # allocation-heavy and acyclic until wired: see gc_paused
+            for step in STEPS:
+                getattr(builder, step)()
     except BaseException as exc:
         if builder.root is not None:
             teardown(builder.root, builder.machine.order)
@@ -341,7 +342,8 @@ def _overlaps(space: AddressSpace) -> list[QconfError]:
     rank = {id(mp): i for i, mp in enumerate(space.mappings)}  # document order
     maps = sorted(space.mappings, key=lambda mp: (mp.base, mp.end))
     for i, a in enumerate(maps):
-        for b in maps[i + 1 :]:
+        for j in range(i + 1, len(maps)):
+            b = maps[j]
             if b.base >= a.end:
                 break
             if a.priority == b.priority:

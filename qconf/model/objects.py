@@ -46,7 +46,7 @@ class Behaviour(Protocol):
 class Object:
     """One object of a machine: name, parent, type, properties, state, children."""
 
-    __slots__ = ("__weakref__", "_children", "_destroyed_path", "behaviour", "info", "name",
+    __slots__ = ("__weakref__", "_children", "_path", "behaviour", "info", "name",
                  "origin", "origins", "parent", "props", "state")  # fmt: skip
 
     def __init__(self, name: str, parent: Object | None, info: TypeInfo, origin: Origin) -> None:
@@ -55,12 +55,13 @@ class Object:
         self.parent = parent
         self.info = info
         self.origin = origin
-        self.props: Props = info.props.model_construct()
+        self.props: Props = info.defaults
         self.origins: dict[str, Origin] = {}
         self.state = State.CREATED
         self.behaviour: Behaviour | None = None
         self._children: dict[str, Object] = {}
-        self._destroyed_path: str | None = None
+        # names never change, so neither does the path
+        self._path: str = f"{parent.path}/{name}" if parent is not None else f"/{name}"
 
     @classmethod
     def _root(cls, info: TypeInfo, origin: Origin) -> Object:
@@ -74,19 +75,12 @@ class Object:
     @property
     def path(self) -> str:
         """The canonical path: ``/machine/soc/uart0`` (kept after destruction)."""
-        if self._destroyed_path is not None:
-            return self._destroyed_path
-        names = []
-        obj: Object | None = self
-        while obj is not None:
-            names.append(obj.name)
-            obj = obj.parent
-        return "/" + "/".join(reversed(names))
+        return self._path
 
     @property
     def key(self) -> str:
         """The dotted document path (``soc.uart0``; empty for the machine)."""
-        return ".".join(self.path.split("/")[2:])
+        return self._path[len(ROOT_NAME) + 2 :].replace("/", ".")
 
     @property
     def children(self) -> Mapping[str, Object]:
@@ -115,12 +109,10 @@ class Object:
         """
         if self._children:
             raise ValueError(f"{self.path} still has children: {', '.join(self._children)}")
-        path = self.path
         transition(self, State.DESTROYED)
         self.behaviour = None
         if self.parent is not None:
             del self.parent._children[self.name]
-        self._destroyed_path = path
 
     def walk(self) -> Iterator[Object]:
         """This object and every descendant, parents before children, in document order."""

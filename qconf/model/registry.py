@@ -95,6 +95,11 @@ class TypeInfo:
     """For a component type, its :class:`~qconf.model.composite.CompositeDef`."""
 
     @cached_property
+    def defaults(self) -> Props:
+        """An instance with the declared defaults (shared: property values are immutable)."""
+        return self.props.model_construct()
+
+    @cached_property
     def wires(self) -> dict[str, Wiring]:
         """The properties that reference other objects (IRQ wires, clocks, links)."""
         out = {}
