@@ -76,7 +76,8 @@ def composite(n_tiles: int) -> str:
     body = TILE_BODY.replace("    ", "        ").format(
         ram="'${base}'", u0="'${base + 0x1000}'", u1="'${base + 0x1100}'",
         u2="'${base + 0x1200}'", t="'${base + 0x2000}'", v="'${base + 0x8000}'",
-        irq0=irq % (0, PLIC_SOURCES, 0, PLIC_SOURCES), irq1=irq % (1, PLIC_SOURCES, 1, PLIC_SOURCES),
+        irq0=irq % (0, PLIC_SOURCES, 0, PLIC_SOURCES),
+        irq1=irq % (1, PLIC_SOURCES, 1, PLIC_SOURCES),
         irq2=irq % (2, PLIC_SOURCES, 2, PLIC_SOURCES),
     )  # fmt: skip
     body = body.replace("${(3 * i", "${(3 * k")  # the tile's own index parameter
