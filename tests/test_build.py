@@ -287,6 +287,21 @@ def test_backends_are_objects_in_their_own_container(tmp_path):
         "shadow": (4096, False),
     }
     assert m.backends[(m.object("ram"), "memory")].path == "/machine/backends/memory/ram"
+    assert "image" not in m.object("backends").children  # no ROM names a file
+
+
+def test_rom_images_are_objects(tmp_path):
+    m = machine(tmp_path, BOARD + "boot:\n  type: rom\n  base: 0x2100_0000\n  size: 4KiB\n"
+                "  file: fw/boot.bin\n")  # fmt: skip
+    image = m.object("backends.image.boot")
+    assert (image.get("file"), image.get("format"), image.get("address"), image.get("target")) == (
+        str(tmp_path / "fw" / "boot.bin"),
+        "raw",
+        0x2100_0000,
+        "/machine/boot",
+    )
+    assert image.origin.where().endswith("board.yaml:33:9")  # the line naming the file
+    assert m.backends[(m.object("boot"), "image")] is image
     assert m.object("soc.uart1").origins["chardev"] == m.object("backends.chardev.soc-uart1").origin
 
 

@@ -20,6 +20,7 @@ newest first, and the error names the object that failed and why.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from qconf.build.links import resolve_irq, resolve_object
@@ -116,7 +117,8 @@ class _Builder:
     def create_backends(self) -> None:
         """The host side of devices, as objects: ``/machine/backends/chardev/NAME`` for each
         UART with a short chardev spec (or none), ``/machine/backends/memory/NAME`` for each
-        RAM and ROM. NAME is the device's dotted path with ``-`` for ``.``."""
+        RAM and ROM, ``/machine/backends/image/NAME`` for each ROM with a file. NAME is the
+        device's dotted path with ``-`` for ``.``."""
         root = self.root
         assert root is not None
         registry = self.doc.registry
@@ -137,9 +139,12 @@ class _Builder:
                 node = self.nodes[obj]
                 values = {"size": to_plain(node.value["size"]),
                           "readonly": obj.info.name == "rom"}  # fmt: skip
-                if node.value.get("file") is not None:
-                    values["file"] = to_plain(node.value["file"])
                 users.append((obj, "memory", values, node.origin))
+                file = node.value.get("file")
+                if file is not None and file.value is not None:
+                    image = {"file": _beside(str(file.value), file.origin), "format": "raw",
+                             "address": to_plain(node.value["base"]), "target": obj.path}  # fmt: skip
+                    users.append((obj, "image", image, file.origin))
         if not users:
             return
         self.current = root
@@ -159,7 +164,7 @@ class _Builder:
             if group is None:
                 group = backends.add_child(kind, container, root.origin)
                 self.values[group] = ({}, {})
-            info = registry.get("chardev" if kind == "chardev" else "memory-backend")
+            info = registry.get({"memory": "memory-backend"}.get(kind, kind))
             backend = group.add_child(obj.key.replace(".", "-"), info, at)
             self.values[backend] = (values, dict.fromkeys(values, at))
             self.backend_of[(obj, kind)] = backend
@@ -335,6 +340,14 @@ class _Builder:
             if obj.behaviour is not None:
                 obj.behaviour.realize()
             transition(obj, State.REALIZED)
+
+
+def _beside(file: str, origin: Origin) -> str:
+    """``file`` as an absolute path when it is relative to the file that named it."""
+    src = origin.source.path
+    if src is None or Path(file).is_absolute():
+        return file
+    return str(src.parent / file)
 
 
 def _overlaps(space: AddressSpace) -> list[QconfError]:

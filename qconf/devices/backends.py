@@ -4,6 +4,7 @@ Character backends carry a UART's bytes (stdio, a file, a socket, nothing, or me
 tests); memory backends hold a RAM's or ROM's bytes (one host buffer, shared by every CPU
 that maps the region). They are objects like any other, in the machine's ``backends``
 container: ``/machine/backends/chardev/soc-uart0``, ``/machine/backends/memory/ram``.
+ROM images are ``image`` objects in ``/machine/backends/image``.
 A device names its character backend by path (an object declared in the document) or by
 a short spec that makes one: ``stdio``, ``none`` (or a quoted ``"null"``: a bare YAML
 ``null`` means unset), ``memory``, ``file:PATH``,
@@ -17,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
-from qconf.model.props import Integer, Props, Size
+from qconf.model.props import Address, Integer, ObjectLink, Props, Size
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 __all__ = ("CHARDEV_KINDS", "parse_chardev_spec")
@@ -61,8 +62,17 @@ class ChardevProps(Props):
 
 class MemoryBackendProps(Props):
     size: Size = Field(gt=0, description="Bytes held.")
-    file: str | None = Field(None, description="Image copied in at reset (ROMs).")
     readonly: bool = Field(False, description="Guests cannot write it (ROMs).")
+
+
+class ImageProps(Props):
+    file: str = Field(description="The image file (absolute, or relative to the file that "
+                      "named it).")  # fmt: skip
+    format: Literal["raw", "elf"] = Field(
+        "raw", description="raw: copied as is at 'address'; elf: loaded by its program headers."
+    )
+    address: Address | None = Field(None, description="Where a raw image goes.")
+    target: ObjectLink | None = Field(None, description="The memory the image is loaded into.")
 
 
 def register(registry: TypeRegistry) -> None:
@@ -82,6 +92,16 @@ def register(registry: TypeRegistry) -> None:
             "memory-backend",
             MemoryBackendProps,
             "The host buffer behind a RAM or ROM, shared by every CPU that maps it.",
+            "backend",
+            __name__,
+            regions=none,
+        )
+    )
+    registry.add(
+        TypeInfo(
+            "image",
+            ImageProps,
+            "A firmware or data image loaded into memory at reset.",
             "backend",
             __name__,
             regions=none,
