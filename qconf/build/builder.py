@@ -142,8 +142,12 @@ class _Builder:
                 users.append((obj, "memory", values, node.origin))
                 file = node.value.get("file")
                 if file is not None and file.value is not None:
-                    image = {"file": _beside(str(file.value), file.origin), "format": "raw",
-                             "address": to_plain(node.value["base"]), "target": obj.path}  # fmt: skip
+                    image = {
+                        "file": _beside(str(file.value), file.origin),
+                        "format": "raw",
+                        "address": to_plain(node.value["base"]),
+                        "target": obj.path,
+                    }
                     users.append((obj, "image", image, file.origin))
         if not users:
             return
