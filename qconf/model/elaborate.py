@@ -20,12 +20,11 @@ Expanded values keep the position in the component's file where they were writte
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pydantic
 
 from qconf.config.merge import merge
-from qconf.config.node import Node, PathKey, format_path
+from qconf.config.node import Node, PathKey, format_path, to_plain
 from qconf.config.overrides import is_open
 from qconf.errors import LayerError, QconfError, ValidationError
 from qconf.model.composite import CompositeDef
@@ -96,7 +95,7 @@ class _Elaborator:
             return None
         params = {k: v for k, v in node.value.items() if k in comp.props.model_fields}
         try:
-            model = comp.props.model_validate({k: _plain(v) for k, v in params.items()})
+            model = comp.props.model_validate({k: to_plain(v) for k, v in params.items()})
         except pydantic.ValidationError:
             return None  # validation reports it, located
         env: dict[str, int | str | bool] = {}
@@ -167,12 +166,6 @@ class _Elaborator:
         if isinstance(value, list):
             return Node([self.expand(item, env, path) for item in value], node.origin, node.op)
         return node
-
-
-def _plain(node: Node) -> Any:
-    from qconf.config.node import to_plain
-
-    return to_plain(node)
 
 
 def _evaluate(

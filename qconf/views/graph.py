@@ -16,6 +16,7 @@ from pathlib import Path
 
 import graphviz  # type: ignore[import-untyped]
 
+from qconf.build.links import find
 from qconf.build.machine import AddressSpace, Machine
 from qconf.config.units import format_frequency, format_size
 from qconf.errors import ToolError
@@ -68,8 +69,6 @@ def machine_graph(machine: Machine) -> graphviz.Digraph:
                 value = obj.get(prop)
                 targets = value if isinstance(value, list) else [value] if value else []
                 for ref in targets:
-                    from qconf.build.links import find
-
                     target = find(machine.root, obj, ref)
                     if target is not None:
                         dot.edge(_id(obj), _id(target), label=prop, color="gray40",

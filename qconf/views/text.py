@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from qconf.build.machine import AddressSpace, Machine, Mapping, Wire
+from qconf.config.units import format_frequency as hz
+from qconf.config.units import format_size
 from qconf.model.objects import Object
 
 __all__ = ("clock_lines", "irq_lines", "mtree_lines", "reset_lines", "tree_lines")
@@ -63,7 +65,7 @@ def _space_lines(space: AddressSpace) -> list[str]:
         line = f"  {_span(m)} (prio {m.priority}, {m.region.kind}): {m.obj.key}"
         if m.region.name not in ("regs", m.region.kind):
             line += f":{m.region.name}"
-        line += f" [{m.obj.info.name}, {_size(m.region.size)}]"
+        line += f" [{m.obj.info.name}, {format_size(m.region.size)}]"
         if m.target is not None:
             line += f" -> {m.target.key} @{m.offset:#x}"
         shadowed = [o for o in maps if o is not m and o.base < m.end and m.base < o.end
@@ -74,12 +76,6 @@ def _space_lines(space: AddressSpace) -> list[str]:
     if not maps:
         out.append("  (no regions of its own)")
     return out
-
-
-def _size(n: int) -> str:
-    from qconf.config.units import format_size
-
-    return format_size(n)
 
 
 def irq_lines(machine: Machine) -> list[str]:
@@ -111,8 +107,6 @@ def irq_lines(machine: Machine) -> list[str]:
 
 def clock_lines(machine: Machine) -> list[str]:
     """The clock tree: clock objects with their derived frequencies, and every clock input."""
-    from qconf.config.units import format_frequency as hz
-
     users: dict[Object, list[tuple[Object, str]]] = defaultdict(list)
     for (obj, prop), clock in machine.clock_links.items():
         users[clock].append((obj, prop))
