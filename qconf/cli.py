@@ -210,6 +210,48 @@ def clocks(machine: Any) -> list[str]:
 @main.command()
 @layer_options
 @click.option(
+    "--max-insns",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Stop after about N guest instructions (all CPUs); exit status 124.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this much wall-clock time; exit status 124.",
+)
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="Print instructions, virtual time, wall time and MIPS per CPU at the end.",
+)
+@reports_errors()
+def run(
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+    max_insns: int | None, timeout: float | None, stats: bool,
+) -> None:  # fmt: skip
+    """Run the machine: every CPU runs its firmware until the guest powers off (its status
+    is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
+    from qconf.emu.emulator import run as emulate
+
+    machine = _machine(files, sets, include_dirs)
+    try:
+        outcome = emulate(machine, max_insns=max_insns, timeout=timeout)
+    finally:
+        machine.destroy()
+    if outcome.fault is not None:
+        click.echo("\n".join(outcome.fault.lines()), err=True)
+    elif stats or outcome.exit_code != 0:
+        click.echo(f"qconf: {outcome.reason}", err=True)
+    if stats:
+        click.echo("\n".join(outcome.stats_lines()[1:]), err=True)
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@layer_options
+@click.option(
     "-o",
     "--output",
     required=True,

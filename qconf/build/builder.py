@@ -135,6 +135,16 @@ class _Builder:
                 if parsed is not None:
                     at = node.origin if node is not None else obj.origin
                     users.append((obj, "chardev", parsed, at))
+            elif obj.info.category == "cpu" and self.nodes[obj].value.get("firmware") is not None:
+                file = self.nodes[obj].value["firmware"]
+                if file.value is not None:
+                    vector = self.nodes[obj].value.get("reset_vector")
+                    image = {
+                        "file": _beside(str(file.value), file.origin),
+                        "address": to_plain(vector) if vector is not None else None,
+                        "target": obj.path,
+                    }
+                    users.append((obj, "image", image, file.origin))
             elif obj.info.name in ("ram", "rom"):
                 node = self.nodes[obj]
                 values = {"size": to_plain(node.value["size"]),

@@ -68,11 +68,15 @@ class MemoryBackendProps(Props):
 class ImageProps(Props):
     file: str = Field(description="The image file (absolute, or relative to the file that "
                       "named it).")  # fmt: skip
-    format: Literal["raw", "elf"] = Field(
-        "raw", description="raw: copied as is at 'address'; elf: loaded by its program headers."
+    format: Literal["auto", "raw", "elf"] = Field(
+        "auto",
+        description="raw: copied as is at 'address'; elf: loaded by its program headers; "
+        "auto: elf if the file says so.",
     )
     address: Address | None = Field(None, description="Where a raw image goes.")
-    target: ObjectLink | None = Field(None, description="The memory the image is loaded into.")
+    target: ObjectLink | None = Field(
+        None, description="The memory the image is loaded into, or the CPU it is the program of."
+    )
 
 
 def register(registry: TypeRegistry) -> None:

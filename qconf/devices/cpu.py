@@ -47,6 +47,11 @@ class CpuProps(Props):
         "instruction at this frequency.",
     )
     reset_vector: Address = Field(0, description="Address of the first instruction after reset.")
+    firmware: str | None = Field(
+        None,
+        description="The program this CPU runs: an ELF file (its entry point is where the CPU "
+        "starts) or a raw binary (loaded at reset_vector). Relative to the file that sets it.",
+    )
 
 
 class RiscvProps(CpuProps):

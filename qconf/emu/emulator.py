@@ -1,0 +1,343 @@
+"""Run a built machine: memory, device models, CPUs, images, and the scheduler loop.
+
+The scheduler runs every CPU in turn for one time slice (``quantum`` instructions of the
+fastest CPU; slower CPUs run proportionally fewer), then advances virtual time by the
+slice, runs due timer events and delivers interrupts. A CPU waiting in ``wfi`` is skipped
+until an enabled interrupt is pending; when every CPU waits, time jumps to the next timer
+deadline. Nothing depends on the host clock, so two runs give the same output and counts.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
+
+from qconf.build.machine import Machine
+from qconf.emu.chardev import Chardev, NullChardev, open_chardev
+from qconf.emu.devices import MODELS, MmioModel
+from qconf.emu.faults import GuestFault
+from qconf.emu.loader import read_image
+from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
+from qconf.emu.riscv import MEI, MSI, MTI, RiscvHart
+from qconf.emu.vtime import VirtualTime
+from qconf.model.objects import Object
+
+__all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulation", "Outcome", "run")
+
+EXIT_FAULT, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 124, 130
+CPU_TYPES: dict[str, Callable[[Object, Emulation], RiscvHart]] = {
+    "riscv64": RiscvHart,
+    "riscv32": RiscvHart,
+}
+
+
+@dataclass
+class Outcome:
+    """How a run ended."""
+
+    exit_code: int
+    reason: str
+    time_ns: int
+    instructions: dict[str, int]
+    wall_s: float
+    fault: GuestFault | None = None
+
+    def stats_lines(self) -> list[str]:
+        out = [f"qconf: {self.reason}", f"  virtual time {self.time_ns / 1e6:.6f} ms, "
+               f"wall {self.wall_s:.3f} s"]  # fmt: skip
+        for cpu, n in self.instructions.items():
+            mips = n / self.wall_s / 1e6 if self.wall_s else 0.0
+            out.append(f"  {cpu}: {n} instructions, {mips:.1f} MIPS")
+        return out
+
+
+class IrqLines:
+    """Interrupt wires at run time: levels by output, ORed into each input."""
+
+    def __init__(self, machine: Machine) -> None:
+        self.machine = machine
+        self.levels: dict[tuple[Object, str], bool] = {}
+
+    def set(self, source: Object, output: str, level: bool) -> None:
+        self.levels[(source, output)] = level
+
+    def input_level(self, sink: Object, line: str, index: int) -> bool:
+        return any(self.levels.get((w.source, w.output), False)
+                   for w in self.machine.sources(sink, line, index))  # fmt: skip
+
+
+@dataclass
+class Emulation:
+    """What device models and CPUs share while a machine runs."""
+
+    machine: Machine
+    time: VirtualTime = field(default_factory=VirtualTime)
+    stopping: bool = False
+    exit_code: int = 0
+    reason: str = ""
+    chardevs: dict[Object, Chardev] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    irqs: IrqLines = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.irqs = IrqLines(self.machine)
+
+    def request_stop(self, code: int, reason: str) -> None:
+        if not self.stopping:
+            self.stopping, self.exit_code, self.reason = True, code, reason
+
+    def chardev_of(self, device: Object) -> Chardev:
+        backend = self.machine.backends.get((device, "chardev"))
+        if backend is None:
+            return NullChardev()
+        found = self.chardevs.get(backend)
+        if found is None:
+            found = open_chardev(backend.get("backend"), backend.get("path"))
+            self.chardevs[backend] = found
+        return found
+
+    def note(self, message: str) -> None:
+        if message not in self.log:
+            self.log.append(message)
+            print(f"qconf: note: {message}", file=sys.stderr)
+
+
+class Unimplemented:
+    """A device with no model yet: reads 0, ignores writes, logs the first access."""
+
+    def __init__(self, obj: Object, emu: Emulation) -> None:
+        self.obj, self.emu = obj, emu
+
+    def read(self, offset: int, size: int) -> int:
+        self.emu.note(f"{self.obj.key} ({self.obj.info.name}) is not modelled: read at "
+                      f"+{offset:#x} returns 0")  # fmt: skip
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.emu.note(f"{self.obj.key} ({self.obj.info.name}) is not modelled: write at "
+                      f"+{offset:#x} ignored")  # fmt: skip
+
+
+class Emulator:
+    """One run of one machine."""
+
+    def __init__(self, machine: Machine, chardevs: dict[str, Chardev] | None = None) -> None:
+        self.machine = machine
+        self.emu = Emulation(machine)
+        for path, dev in (chardevs or {}).items():
+            self.emu.chardevs[machine.object(path)] = dev
+        self.buffers: dict[Object, HostBuffer] = {}
+        self.models: dict[Object, MmioModel] = {}
+        self.cpus: list[RiscvHart] = []
+        self._callbacks: list[Any] = []  # keep ctypes callbacks alive
+
+    # --- set-up ---------------------------------------------------------------------
+
+    def prepare(self) -> None:
+        m = self.machine
+        for obj in m.objects():
+            if obj.info.name == "memory-backend":
+                self.buffers[obj] = HostBuffer(obj.get("size"))
+        for obj in m.objects():
+            if obj.info.category == "cpu":
+                make = CPU_TYPES.get(obj.info.name)
+                if make is None:
+                    raise RunError(f"{obj.info.name} CPUs cannot run yet", code="E905",
+                                   path=obj.key, hint="riscv64 and riscv32 run today")  # fmt: skip
+                self.cpus.append(make(obj, self.emu))
+            elif any(mp.obj is obj and mp.region.kind == "mmio"
+                     for sp in m.spaces.values() for mp in sp.mappings):  # fmt: skip
+                model = MODELS.get(obj.info.name, Unimplemented)
+                self.models[obj] = model(obj, self.emu)
+        if not self.cpus:
+            raise RunError("the machine has no CPU to run", code="E906")
+        for cpu in self.cpus:
+            self._map(cpu)
+        self._load()
+
+    def _buffer(self, mem: Object) -> HostBuffer:
+        return self.buffers[self.machine.backends[(mem, "memory")]]
+
+    def _map(self, cpu: RiscvHart) -> None:
+        space = self.machine.space_of(cpu.obj)
+        memory, windows = mmio_windows(flatten(space))
+        uc = cpu.uc
+        for seg in memory:
+            mp = seg.mapping
+            target = mp.target if mp.region.kind == "alias" else mp.obj
+            assert target is not None
+            buf = self._buffer(target)
+            offset = (mp.offset if mp.region.kind == "alias" else 0) + seg.start - mp.base
+            perms = UC_PROT_READ | UC_PROT_EXEC if target.info.name == "rom" else UC_PROT_ALL
+            uc.mem_map_ptr(seg.start, seg.end - seg.start, perms, buf.address + offset)
+        for window in windows:
+            self._map_mmio(uc, window)
+
+    def _map_mmio(self, uc: Uc, window: MmioPages) -> None:
+        models = self.models
+        emu = self.emu
+
+        def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            address = window.start + offset
+            hit = window.find(address)
+            try:
+                if hit is None:
+                    emu.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
+                    return 0
+                return models[hit[0]].read(hit[1], size) & ((1 << (size * 8)) - 1)
+            except Exception as exc:  # never into C
+                emu.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+                uc.emu_stop()
+                return 0
+
+        def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            address = window.start + offset
+            hit = window.find(address)
+            try:
+                if hit is None:
+                    emu.note(f"write of {size} bytes at unassigned {address:#x} ignored")
+                    return
+                models[hit[0]].write(hit[1], size, value)
+            except Exception as exc:  # never into C
+                emu.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+            if emu.stopping:
+                uc.emu_stop()  # a final stop (poweroff): safe from a callback
+
+        self._callbacks += [read, write]
+        uc.mmio_map(window.start, window.end - window.start, read, None, write, None)
+
+    def _load(self) -> None:
+        by_cpu = {cpu.obj: cpu for cpu in self.cpus}
+        entries: dict[RiscvHart, int] = {}
+        for obj in self.machine.objects():
+            if obj.info.name != "image":
+                continue
+            target = self.machine.find(obj.get("target") or "")
+            chunks, entry = read_image(obj.get("file"), obj.get("address"))
+            cpu = by_cpu.get(target) if target is not None else None
+            space = self.machine.space_of(cpu.obj if cpu else target or self.machine.root)
+            for address, data in chunks:
+                self._write(space, address, data, obj)
+            if cpu is not None:
+                entries[cpu] = entry if entry is not None else obj.get("address")
+        for cpu in self.cpus:
+            cpu.reset(entries.get(cpu, cpu.obj.get("reset_vector") or 0))
+            cpu.uc.ctl_flush_tb()
+
+    def _write(self, space: Any, address: int, data: bytes, image: Object) -> None:
+        for seg in flatten(space):
+            mp = seg.mapping
+            if seg.start <= address < seg.end and mp.region.kind in ("ram", "rom", "alias"):
+                if address + len(data) > seg.end:
+                    break
+                target = mp.target if mp.region.kind == "alias" else mp.obj
+                assert target is not None
+                offset = (mp.offset if mp.region.kind == "alias" else 0) + address - mp.base
+                self._buffer(target).write(offset, data)
+                return
+        raise RunError(
+            f"{image.get('file')}: {len(data)} bytes at {address:#x} do not fit in any RAM "
+            "or ROM", code="E907", origin=image.origin, path=image.key,
+            hint="link the program for this machine's memory map (qconf mtree shows it)",
+        )  # fmt: skip
+
+    # --- running --------------------------------------------------------------------
+
+    def pending(self, cpu: RiscvHart) -> int:
+        """The machine-level interrupts (mip bits) pending for ``cpu``."""
+        bits = 0
+        for model in self.models.values():
+            clint = getattr(model, "timer_pending", None)
+            if clint is not None and self.machine.space_of(model.obj) in list(  # type: ignore[attr-defined]
+                self.machine.space_of(cpu.obj).chain()
+            ):
+                if model.timer_pending(cpu.hartid):  # type: ignore[attr-defined]
+                    bits |= 1 << MTI
+                if model.soft_pending(cpu.hartid):  # type: ignore[attr-defined]
+                    bits |= 1 << MSI
+        _ = MEI
+        return bits
+
+    def run(self, max_insns: int | None = None, timeout: float | None = None) -> Outcome:
+        emu, clock = self.emu, self.emu.time
+        quantum = self.machine.root.get("quantum")
+        fastest = max(cpu.freq for cpu in self.cpus)
+        slice_ns = max(1, quantum * 1_000_000_000 // fastest)
+        budgets = {cpu: max(1, quantum * cpu.freq // fastest) for cpu in self.cpus}
+        start = time.monotonic()
+        total = 0
+        fault: GuestFault | None = None
+        try:
+            while not emu.stopping:
+                for cpu in self.cpus:
+                    cpu.deliver(self.pending(cpu))
+                    if cpu.waiting:
+                        continue
+                    cpu.run(budgets[cpu])
+                    total += budgets[cpu]
+                    if emu.stopping:
+                        break
+                if emu.stopping:
+                    break
+                if all(cpu.waiting for cpu in self.cpus):
+                    for cpu in self.cpus:
+                        cpu.deliver(self.pending(cpu))
+                if all(cpu.waiting for cpu in self.cpus):
+                    deadline = clock.next_deadline()
+                    if deadline is None:
+                        emu.request_stop(EXIT_FAULT, "every CPU waits for an interrupt and no "
+                                         "timer is armed: the guest hung")  # fmt: skip
+                        break
+                    clock.advance(deadline)
+                else:
+                    clock.advance(clock.now + slice_ns)
+                if max_insns is not None and total >= max_insns:
+                    emu.request_stop(EXIT_LIMIT, f"stopped after {total} instructions "
+                                     "(--max-insns)")  # fmt: skip
+                if timeout is not None and time.monotonic() - start > timeout:
+                    emu.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
+        except GuestFault as exc:
+            fault = exc
+            emu.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
+        except KeyboardInterrupt:
+            emu.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+        return Outcome(emu.exit_code, emu.reason, clock.now,
+                       {cpu.obj.path: cpu.instructions for cpu in self.cpus},
+                       time.monotonic() - start, fault)  # fmt: skip
+
+    def close(self) -> None:
+        for cpu in self.cpus:
+            cpu.close()
+        for buf in self.buffers.values():
+            buf.close()
+        for dev in self.emu.chardevs.values():
+            dev.close()
+        self.cpus.clear()
+        self.buffers.clear()
+
+
+def run(
+    machine: Machine,
+    *,
+    max_insns: int | None = None,
+    timeout: float | None = None,
+    chardevs: dict[str, Chardev] | None = None,
+) -> Outcome:
+    """Run ``machine`` until the guest powers off, faults, or a limit is reached.
+
+    ``chardevs`` replaces backends by path (``{"/machine/backends/chardev/soc-uart0":
+    MemoryChardev()}``), for tests and scripts.
+
+    :raises RunError: the machine cannot be mapped or its images loaded.
+    """
+    emulator = Emulator(machine, chardevs)
+    try:
+        emulator.prepare()
+        return emulator.run(max_insns, timeout)
+    finally:
+        emulator.close()

@@ -1,0 +1,55 @@
+"""What a guest that crashes gets: a report naming the CPU, the pc, the cause, the
+faulting instruction (disassembled with capstone) and the registers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ("GuestFault",)
+
+
+@dataclass
+class GuestFault(Exception):
+    """A guest fault: the run stops and this is reported (exit status 3)."""
+
+    cpu: str
+    arch: str
+    pc: int
+    cause: str
+    instruction: str = ""
+    registers: dict[str, int] = field(default_factory=dict)
+    time_ns: int = 0
+
+    def lines(self) -> list[str]:
+        out = [f"qconf: guest fault on {self.cpu} ({self.arch}) at pc {self.pc:#x}: {self.cause}"]
+        if self.instruction:
+            out.append(f"  {self.pc:#x}: {self.instruction}")
+        regs = list(self.registers.items())
+        for i in range(0, len(regs), 4):
+            out.append("  " + "  ".join(f"{n:>4}={v:#018x}" for n, v in regs[i : i + 4]))
+        out.append(f"  virtual time {self.time_ns / 1e6:.6f} ms")
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+def disassemble(arch: str, code: bytes, pc: int) -> str:
+    """One instruction at ``pc``, or a note why not."""
+    try:
+        import capstone
+    except ImportError:  # pragma: no cover - capstone is a dependency
+        return "(capstone is not installed)"
+    modes = {
+        "riscv64": (capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC),
+        "riscv32": (capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC),
+        "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
+        "cortex-m": (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS),
+    }
+    arch_mode = modes.get(arch)
+    if arch_mode is None or not code:
+        return "(no code at pc)" if not code else ""
+    md = capstone.Cs(*arch_mode)
+    for insn in md.disasm(code, pc):
+        return f"{insn.mnemonic} {insn.op_str}".strip()
+    return f"(not an instruction: {code[:4].hex()})"

@@ -1,0 +1,47 @@
+"""Putting images into memory: ELF files by their program headers (pyelftools), raw
+binaries at an address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from qconf.emu.memory import RunError
+
+__all__ = ("Chunk", "read_image")
+
+Chunk = tuple[int, bytes]
+
+
+def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]:
+    """The chunks (address, bytes) of an image and its entry point (ELF), or the file's
+    bytes at ``address`` (raw).
+
+    :raises RunError: the file is missing or is a broken ELF.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise RunError(f"cannot read image {path}: {exc.strerror or exc}", code="E903",
+                       hint="check the path (relative paths start at the file that names "
+                       "them)") from None  # fmt: skip
+    if data[:4] != b"\x7fELF":
+        if address is None:
+            raise RunError(f"{path} is not an ELF file and no load address is given",
+                           code="E904", hint="set the image's address")  # fmt: skip
+        return [(address, data)], None
+    try:
+        with p.open("rb") as f:
+            elf = ELFFile(f)
+            chunks = []
+            for seg in elf.iter_segments():
+                if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+                    continue
+                body = seg.data() + bytes(seg["p_memsz"] - seg["p_filesz"])
+                chunks.append((seg["p_paddr"], body))
+            return chunks, int(elf["e_entry"])
+    except ELFError as exc:
+        raise RunError(f"{path}: broken ELF file: {exc}", code="E904") from None

@@ -1,0 +1,141 @@
+"""Host memory and the map each CPU sees.
+
+Every RAM and ROM has one host buffer (an anonymous mmap); each CPU that can see the
+region maps that same buffer (``mem_map_ptr``), so CPUs of different architectures
+share memory. MMIO regions become ``mmio_map`` callbacks, one per run of 4 KiB pages,
+dispatching to the device whose window holds the address. Where regions overlap, the
+inner address space wins over the one beneath it, then the higher priority.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import itertools
+import mmap
+from dataclasses import dataclass, field
+
+from qconf.build.machine import AddressSpace, Mapping
+from qconf.errors import QconfError
+from qconf.model.objects import Object
+
+__all__ = ("PAGE", "HostBuffer", "RunError", "Segment", "flatten")
+
+PAGE = 0x1000
+
+
+class RunError(QconfError):
+    """The machine cannot be run as built (a layout Unicorn cannot map, a bad image)."""
+
+    code = "E900"
+
+
+class HostBuffer:
+    """The bytes of one RAM or ROM."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._map = mmap.mmap(-1, max(PAGE, -(-size // PAGE) * PAGE))
+        self._anchor = ctypes.c_char.from_buffer(self._map)
+        self.address = ctypes.addressof(self._anchor)
+
+    def write(self, offset: int, data: bytes) -> None:
+        if offset < 0 or offset + len(data) > self.size:
+            raise ValueError(
+                f"{len(data)} bytes at offset {offset:#x} do not fit in {self.size:#x}"
+            )
+        self._map[offset : offset + len(data)] = data
+
+    def read(self, offset: int, length: int) -> bytes:
+        return bytes(self._map[offset : offset + length])
+
+    def close(self) -> None:
+        del self._anchor
+        self._map.close()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of addresses and the mapping that serves it."""
+
+    start: int
+    end: int
+    mapping: Mapping
+
+
+def flatten(space: AddressSpace) -> list[Segment]:
+    """What ``space`` shows at each address: non-overlapping segments, each served by the
+    winning mapping (inner spaces first, then the higher priority)."""
+    ranked: list[tuple[tuple[int, int], Mapping]] = []
+    for depth, sp in enumerate(space.chain()):
+        ranked.extend(((-depth, m.priority), m) for m in sp.mappings)
+    points = sorted({p for _, m in ranked for p in (m.base, m.end)})
+    out: list[Segment] = []
+    for a, b in itertools.pairwise(points):
+        live = [(rank, m) for rank, m in ranked if m.base <= a and b <= m.end]
+        if not live:
+            continue
+        winner = max(live, key=lambda rm: rm[0])[1]
+        if out and out[-1].mapping is winner and out[-1].end == a:
+            out[-1] = Segment(out[-1].start, b, winner)
+        else:
+            out.append(Segment(a, b, winner))
+    return out
+
+
+@dataclass
+class MmioPages:
+    """One ``mmio_map`` window: device pieces by address; holes are unassigned."""
+
+    start: int
+    end: int
+    starts: list[int] = field(default_factory=list)
+    pieces: list[tuple[int, int, Object, int]] = field(default_factory=list)
+
+    def add(self, seg: Segment) -> None:
+        i = bisect.bisect(self.starts, seg.start)
+        self.starts.insert(i, seg.start)
+        self.pieces.insert(i, (seg.start, seg.end, seg.mapping.obj, seg.mapping.base))
+
+    def find(self, address: int) -> tuple[Object, int] | None:
+        i = bisect.bisect(self.starts, address) - 1
+        if i >= 0:
+            start, end, obj, base = self.pieces[i]
+            if start <= address < end:
+                return obj, address - base
+        return None
+
+
+def mmio_windows(segments: list[Segment]) -> tuple[list[Segment], list[MmioPages]]:
+    """Split ``segments`` into memory segments and page-aligned MMIO windows.
+
+    :raises RunError: memory that is not page-aligned, or memory and MMIO in one page.
+    """
+    memory = [s for s in segments if s.mapping.region.kind != "mmio"]
+    for s in memory:
+        if s.start % PAGE or s.end % PAGE:
+            raise RunError(
+                f"{s.mapping.obj.key} at [{s.start:#x}..{s.end - 1:#x}] is not aligned to "
+                "4 KiB pages, which Unicorn needs for memory",
+                code="E901", origin=s.mapping.origin, path=f"{s.mapping.obj.key}.base",
+                hint="align its base and size to 4 KiB",
+            )  # fmt: skip
+    windows: list[MmioPages] = []
+    for s in (s for s in segments if s.mapping.region.kind == "mmio"):
+        lo, hi = s.start // PAGE * PAGE, -(-s.end // PAGE) * PAGE
+        if windows and lo <= windows[-1].end:
+            windows[-1].end = max(windows[-1].end, hi)
+        else:
+            windows.append(MmioPages(lo, hi))
+        windows[-1].add(s)
+    for w in windows:
+        for s in memory:
+            if s.start < w.end and w.start < s.end:
+                raise RunError(
+                    f"{s.mapping.obj.key} and the device registers at [{w.start:#x}.."
+                    f"{w.end - 1:#x}] share a 4 KiB page, which Unicorn cannot map",
+                    code="E902", origin=s.mapping.origin, path=f"{s.mapping.obj.key}.base",
+                    hint="move one of them to another page",
+                )  # fmt: skip
+    return memory, windows
+

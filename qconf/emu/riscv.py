@@ -1,0 +1,207 @@
+"""RISC-V harts on Unicorn, with the trap entry Unicorn leaves to its user.
+
+Unicorn does not deliver synchronous exceptions (it reports them through
+``UC_HOOK_INTR`` with pc already advanced) nor machine-level interrupts (MTIP, MSIP and
+MEIP writes to ``mip`` are dropped): this module enters the trap itself, honouring
+``medeleg``, and writes the CSRs a real hart would. Host access to M-mode CSRs while the
+guest runs in S or U mode is refused by Unicorn, so the privilege pseudo-register is
+raised to M around each access.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV64, Uc, UcError
+from unicorn import riscv_const as rv
+
+from qconf.emu.faults import GuestFault, disassemble
+from qconf.model.objects import Object
+
+if TYPE_CHECKING:
+    from qconf.emu.emulator import Emulation
+
+__all__ = ("RiscvHart",)
+
+WFI = 0x10500073
+MTI, MSI, MEI = 7, 3, 11
+CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
+          2: "illegal instruction", 3: "breakpoint", 4: "load address misaligned",
+          5: "load access fault", 6: "store address misaligned", 7: "store access fault",
+          8: "ecall from U-mode", 9: "ecall from S-mode", 11: "ecall from M-mode",
+          12: "instruction page fault", 13: "load page fault", 15: "store page fault"}  # fmt: skip
+UC_ERRORS = {"UC_ERR_READ_UNMAPPED": "read from unmapped memory",
+             "UC_ERR_WRITE_UNMAPPED": "write to unmapped memory",
+             "UC_ERR_FETCH_UNMAPPED": "instruction fetch from unmapped memory (runaway pc?)",
+             "UC_ERR_WRITE_PROT": "write to read-only memory",
+             "UC_ERR_FETCH_PROT": "instruction fetch from non-executable memory",
+             "UC_ERR_INSN_INVALID": "invalid instruction",
+             "UC_ERR_EXCEPTION": "unhandled exception"}  # fmt: skip
+REG_NAMES = ["pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
+             "a3", "a4", "a5"]  # fmt: skip
+
+
+class RiscvHart:
+    """One hart: its Unicorn instance, reset state, interrupt entry, and fault reports."""
+
+    def __init__(self, obj: Object, emu: Emulation) -> None:
+        self.obj = obj
+        self.emu = emu
+        self.arch = obj.info.name  # riscv64 / riscv32
+        self.xlen = 64 if self.arch == "riscv64" else 32
+        self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64 if self.xlen == 64 else UC_MODE_RISCV32)
+        self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        self.freq: int = obj.get("freq")
+        self.hartid: int = obj.get("hartid")
+        self.waiting = False
+        self.instructions = 0
+        self.fault: GuestFault | None = None
+        self.pc = 0
+
+    # --- set-up ---------------------------------------------------------------------
+
+    def reset(self, entry: int, dtb: int = 0) -> None:
+        self.pc = entry
+        self.uc.reg_write(rv.UC_RISCV_REG_PC, entry)
+        self.uc.reg_write(rv.UC_RISCV_REG_A0, self.hartid)
+        self.uc.reg_write(rv.UC_RISCV_REG_A1, dtb)
+        self._csr_write(rv.UC_RISCV_REG_MHARTID, self.hartid)
+
+    def close(self) -> None:
+        # Unicorn closes the engine when its last reference goes
+        del self.uc
+
+    # --- CSRs at M level ------------------------------------------------------------
+
+    def _csr_read(self, reg: int) -> int:
+        priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
+        if priv != 3:
+            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, 3)
+        value = self.uc.reg_read(reg)
+        if priv != 3:
+            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, priv)
+        return int(value)
+
+    def _csr_write(self, reg: int, value: int) -> None:
+        priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
+        if priv != 3:
+            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, 3)
+        self.uc.reg_write(reg, value)
+        if priv != 3:
+            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, priv)
+
+    # --- running --------------------------------------------------------------------
+
+    def run(self, budget: int) -> None:
+        """Run up to ``budget`` instructions from the current pc."""
+        try:
+            self.uc.emu_start(self.pc, -1 & ((1 << self.xlen) - 1), count=budget)
+        except UcError as exc:
+            self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
+            raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
+        self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
+        self.instructions += budget
+        if self.fault is not None:
+            fault, self.fault = self.fault, None
+            raise fault
+        if self.emu.stopping:
+            return
+        try:
+            last = int.from_bytes(self.uc.mem_read(self.pc - 4, 4), "little")
+        except UcError:
+            last = 0
+        if last == WFI:
+            self.waiting = True
+
+    def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
+        # pc is past the instruction; never raise into C (house rule 8)
+        try:
+            pc = uc.reg_read(rv.UC_RISCV_REG_PC) - 4
+            priv = uc.reg_read(rv.UC_RISCV_REG_PRIV)
+            cause = {8: 8, 9: 9, 11: 11}.get(intno, intno)
+            if intno == 8:  # Unicorn says 8 for every ecall
+                cause = {0: 8, 1: 9, 3: 11}.get(priv, 8)
+            if not self._trap(cause, pc, interrupt=False):
+                self.fault = self._fault(CAUSES.get(cause, f"exception {cause}") +
+                                         " with no trap handler (mtvec is 0)", pc)  # fmt: skip
+                uc.emu_stop()
+        except Exception as exc:  # recorded, raised after emu_start returns
+            self.fault = self._fault(f"internal error in the trap hook: {exc!r}")
+            uc.emu_stop()
+
+    def _trap(self, cause: int, epc: int, *, interrupt: bool) -> bool:
+        """Enter the trap handler for ``cause`` as the hardware would; False if the guest
+        has none."""
+        priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
+        deleg = self._csr_read(rv.UC_RISCV_REG_MIDELEG if interrupt else rv.UC_RISCV_REG_MEDELEG)
+        top = 1 << (self.xlen - 1)
+        if priv <= 1 and deleg >> cause & 1:  # to S-mode
+            tvec = self._csr_read(rv.UC_RISCV_REG_STVEC)
+            if tvec == 0:
+                return False
+            status = self._csr_read(rv.UC_RISCV_REG_SSTATUS)
+            sie = status >> 1 & 1
+            status = (status & ~((1 << 1) | (1 << 5) | (1 << 8))) | (sie << 5) | (priv << 8)
+            self._csr_write(rv.UC_RISCV_REG_SEPC, epc)
+            self._csr_write(rv.UC_RISCV_REG_SCAUSE, cause | (top if interrupt else 0))
+            self._csr_write(rv.UC_RISCV_REG_STVAL, 0)
+            self._csr_write(rv.UC_RISCV_REG_SSTATUS, status)
+            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, 1)
+        else:
+            tvec = self._csr_read(rv.UC_RISCV_REG_MTVEC)
+            if tvec == 0:
+                return False
+            status = self._csr_read(rv.UC_RISCV_REG_MSTATUS)
+            mie = status >> 3 & 1
+            status = (status & ~((1 << 3) | (1 << 7) | (3 << 11))) | (mie << 7) | (priv << 11)
+            self._csr_write(rv.UC_RISCV_REG_MEPC, epc)
+            self._csr_write(rv.UC_RISCV_REG_MCAUSE, cause | (top if interrupt else 0))
+            self._csr_write(rv.UC_RISCV_REG_MTVAL, 0)
+            self._csr_write(rv.UC_RISCV_REG_MSTATUS, status)
+            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, 3)
+        base = tvec & ~3
+        target = base + 4 * cause if interrupt and tvec & 3 == 1 else base
+        self.uc.reg_write(rv.UC_RISCV_REG_PC, target)
+        self.pc = target
+        return True
+
+    def deliver(self, pending: int) -> None:
+        """Between quanta: take the highest machine-level interrupt in ``pending`` (a mip
+        bit mask) that the hart accepts, and wake it from wfi if any is enabled."""
+        mie = self._csr_read(rv.UC_RISCV_REG_MIE)
+        live = pending & mie
+        if live:
+            self.waiting = False
+        else:
+            return
+        priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
+        enabled = priv < 3 or self._csr_read(rv.UC_RISCV_REG_MSTATUS) >> 3 & 1
+        if not enabled:
+            return
+        for cause in (MEI, MSI, MTI):
+            if live >> cause & 1:
+                self._trap(cause, self.pc, interrupt=True)
+                return
+
+    # --- reports --------------------------------------------------------------------
+
+    def _fault(self, cause: str, pc: int | None = None) -> GuestFault:
+        pc = self.pc if pc is None else pc
+        try:
+            code = bytes(self.uc.mem_read(pc, 4))
+        except UcError:
+            code = b""
+        regs = {}
+        for i, name in enumerate(REG_NAMES):
+            regs[name] = pc if i == 0 else int(self.uc.reg_read(rv.UC_RISCV_REG_X0 + i))
+        return GuestFault(self.obj.path, self.arch, pc, cause, disassemble(self.arch, code, pc),
+                          regs, self.emu.time.now)  # fmt: skip
+
+
+def _errname(exc: UcError) -> str:
+    import unicorn
+
+    for name in dir(unicorn):
+        if name.startswith("UC_ERR_") and getattr(unicorn, name) == exc.errno:
+            return name
+    return ""

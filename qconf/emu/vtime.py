@@ -1,0 +1,50 @@
+"""Deterministic virtual time: nanoseconds that advance with executed instructions, and
+the timer events on it."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = ("Event", "VirtualTime")
+
+
+@dataclass(order=True)
+class Event:
+    when: int
+    seq: int
+    action: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+
+@dataclass
+class VirtualTime:
+    """The machine's clock. ``now`` only moves when the scheduler moves it."""
+
+    now: int = 0
+    _events: list[Event] = field(default_factory=list)
+    _seq: int = 0
+
+    def at(self, when: int, action: Callable[[], None]) -> Event:
+        """Run ``action`` once virtual time reaches ``when`` (ns)."""
+        self._seq += 1
+        event = Event(max(when, self.now), self._seq, action)
+        heapq.heappush(self._events, event)
+        return event
+
+    def next_deadline(self) -> int | None:
+        while self._events and self._events[0].cancelled:
+            heapq.heappop(self._events)
+        return self._events[0].when if self._events else None
+
+    def advance(self, to: int) -> None:
+        """Move to ``to`` (never backwards), running every event due by then, in order."""
+        while True:
+            deadline = self.next_deadline()
+            if deadline is None or deadline > to:
+                break
+            event = heapq.heappop(self._events)
+            self.now = max(self.now, event.when)
+            event.action()
+        self.now = max(self.now, to)
