@@ -29,13 +29,29 @@ def test_hello_prints_and_powers_off():
     assert (r.exit_code, r.stdout, r.stderr) == (0, HELLO_OUT, "")
 
 
-def test_timer_interrupts_in_virtual_time():
-    r = run("-c", TIMER, "--stats")
-    assert (r.exit_code, r.stdout) == (0, TIMER_OUT)
-    lines = r.stderr.splitlines()
-    assert lines[0] == "qconf: soc.test: guest powered off (pass)"
-    assert lines[1].startswith("  virtual time 30.000000 ms, wall ")
-    assert lines[2].startswith("  /machine/cpu0: ")
+def test_cortex_m_hello_and_systick():
+    r = run("-c", str(MACHINES / "mps2-hello" / "board.yaml"))
+    assert (r.exit_code, r.stdout, r.stderr) == (
+        0,
+        "Hello from mps2-an385 (cortex-m3, cmsdk-apb-uart)\n",
+        "",
+    )
+    r = run("-c", str(MACHINES / "mps2-systick" / "board.yaml"), "--stats")
+    assert r.exit_code == 0
+    assert r.stdout == "systick demo: 3 ticks, 10 ms apart\ntick 1\ntick 2\ntick 3\ndone\n"
+    assert r.stderr.splitlines()[0] == "qconf: cpu0: semihosting exit (status 0)"
+
+
+def test_cpu_frequency_changes_virtual_time(tmp_path, monkeypatch):
+    # a fixed number of instructions takes ten times the virtual time at a tenth of the
+    # clock, and the guest sees it in mtime (to the 10,000-instruction slice)
+    spin = MACHINES / "guests" / "riscv" / "spin.elf"
+    write(tmp_path, "board.yaml", f"extends: riscv-virt\ncpu0:\n  firmware: {spin}\n")
+    monkeypatch.chdir(tmp_path)
+    fast = run("-c", "board.yaml", "--set", "cpu0.freq=1GHz")
+    slow = run("-c", "board.yaml", "--set", "cpu0.freq=100MHz")
+    assert fast.stdout == "mtime after 2000000 instructions: 20000\n"
+    assert slow.stdout == "mtime after 2000000 instructions: 200000\n"
 
 
 def test_two_runs_are_identical():
@@ -101,13 +117,25 @@ def test_python_api_with_a_memory_backend():
     machine.destroy()
 
 
-@pytest.mark.parametrize("board", ["riscv-hello", "riscv-timer"])
+QEMU = {
+    "riscv-hello": ("qemu-system-riscv64", "qemu-system-misc", "riscv/hello.elf",
+                    ["-M", "virt", "-bios", "none"]),
+    "riscv-timer": ("qemu-system-riscv64", "qemu-system-misc", "riscv/timer.elf",
+                    ["-M", "virt", "-bios", "none"]),
+    "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",
+                   ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
+    "mps2-systick": ("qemu-system-arm", "qemu-system-arm", "cortex-m/systick.elf",
+                     ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("board", sorted(QEMU))
 def test_same_output_as_qemu(board):
-    qemu = require_program("qemu-system-riscv64", "qemu-system-misc")
-    elf = MACHINES / "guests" / "riscv" / f"{board.split('-')[1]}.elf"
+    program, package, elf, machine = QEMU[board]
+    qemu = require_program(program, package)
     done = subprocess.run(
-        [qemu, "-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none",
-         "-serial", "stdio", "-kernel", str(elf)],
+        [qemu, *machine, "-display", "none", "-monitor", "none", "-serial", "stdio",
+         "-kernel", str(MACHINES / "guests" / elf)],
         capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     ours = run("-c", str(MACHINES / board / "board.yaml"))

@@ -7,7 +7,7 @@ stop requests) and its character backend; nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qconf.model.objects import Object
 
@@ -262,6 +262,164 @@ class Clint(_Device):
             self.emu.time.at(when, lambda: None)
 
 
+class Nvic(_Device):
+    """The System Control Space of a v7-M/v6-M core: NVIC, SysTick and the SCB registers
+    guests touch. The core asks :meth:`pending_exception` between quanta."""
+
+    CPUID = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231, "cortex-m4": 0x410FC241}
+
+    def __init__(self, obj: Object, emu: Emulation) -> None:
+        super().__init__(obj, emu)
+        self.num_irq: int = obj.get("num_irq")
+        words = (self.num_irq + 31) // 32
+        self.enabled = [0] * words
+        self.pend = [0] * words
+        self.prio = bytearray(self.num_irq)
+        self.shpr = bytearray(12)
+        self.vtor: int | None = None
+        self.cpu_freq = 25_000_000
+        self.cpu_model = "cortex-m3"
+        self.refclk: int | None = obj.get("systick_refclk")
+        self.csr = self.rvr = 0
+        self.systick_pending = False
+        self._epoch = 0  # when the counter last held _start
+        self._start = 0
+        self._wrap: Any = None
+
+    # --- SysTick on virtual time ------------------------------------------------------
+
+    def _hz(self) -> int:
+        return self.cpu_freq if self.csr & 4 or not self.refclk else self.refclk
+
+    def _ns(self, ticks: int) -> int:
+        return -(-ticks * 1_000_000_000 // self._hz())
+
+    def _cvr(self) -> int:
+        if not self.csr & 1:
+            return self._start
+        elapsed = (self.emu.time.now - self._epoch) * self._hz() // 1_000_000_000
+        return max(0, self._start - elapsed)
+
+    def _arm(self, start: int) -> None:
+        if self._wrap is not None:
+            self._wrap.cancelled = True
+            self._wrap = None
+        self._epoch, self._start = self.emu.time.now, start
+        if self.csr & 1 and start > 0:
+            self._wrap = self.emu.time.at(self._epoch + self._ns(start), self._wrapped)
+
+    def _wrapped(self) -> None:
+        self.csr |= 1 << 16  # COUNTFLAG
+        if self.csr & 2:
+            self.systick_pending = True
+        self._wrap = None
+        self._arm(self.rvr + 1)
+
+    # --- what the core asks -----------------------------------------------------------
+
+    def pending_exception(self) -> int | None:
+        best: tuple[int, int] | None = None
+        if self.systick_pending:
+            best = (self.shpr[11], 15)
+        for n in range(self.num_irq):
+            if not self.enabled[n >> 5] >> (n & 31) & 1:
+                continue
+            if self.pend[n >> 5] >> (n & 31) & 1 or self.emu.irqs.input_level(self.obj, "in", n):
+                cand = (self.prio[n], 16 + n)
+                if best is None or cand < best:
+                    best = cand
+        return None if best is None else best[1]
+
+    def acknowledge(self, number: int) -> None:
+        if number == 15:
+            self.systick_pending = False
+        elif number >= 16:
+            n = number - 16
+            self.pend[n >> 5] &= ~(1 << (n & 31))
+
+    # --- registers --------------------------------------------------------------------
+
+    def read(self, offset: int, size: int) -> int:
+        if offset == 0x004:
+            return len(self.enabled) - 1
+        if offset == 0x010:
+            value = self.csr
+            self.csr &= ~(1 << 16)  # COUNTFLAG clears on read
+            return value
+        if offset == 0x014:
+            return self.rvr
+        if offset == 0x018:
+            return self._cvr()
+        if offset == 0x01C:
+            return 1 << 31  # no reference clock calibration
+        if 0x100 <= offset < 0x140 or 0x180 <= offset < 0x1C0:
+            i = (offset & 0x3F) >> 2
+            return self.enabled[i] if i < len(self.enabled) else 0
+        if 0x200 <= offset < 0x240 or 0x280 <= offset < 0x2C0:
+            i = (offset & 0x3F) >> 2
+            return self.pend[i] if i < len(self.pend) else 0
+        if 0x400 <= offset < 0x400 + self.num_irq:
+            n = offset - 0x400
+            return int.from_bytes(self.prio[n : n + size].ljust(size, b"\0"), "little")
+        if offset == 0xD00:
+            return self.CPUID.get(self.cpu_model, 0x412FC231)
+        if offset == 0xD04:
+            return (1 << 26) if self.systick_pending else 0
+        if offset == 0xD08:
+            return self.vtor or 0
+        if offset == 0xD0C:
+            return 0xFA050000
+        if 0xD18 <= offset < 0xD24:
+            n = offset - 0xD18
+            return int.from_bytes(self.shpr[n : n + size].ljust(size, b"\0"), "little")
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if offset == 0x010:
+            was = self.csr & 1
+            self.csr = (self.csr & (1 << 16)) | (value & 0x7)
+            if self.csr & 1 and not was:
+                self._arm(self._start or self.rvr)
+            elif not self.csr & 1:
+                self._arm(self._cvr())
+        elif offset == 0x014:
+            self.rvr = value & 0xFFFFFF
+        elif offset == 0x018:  # any write clears the counter and COUNTFLAG
+            self.csr &= ~(1 << 16)
+            self._arm(self.rvr)
+        elif 0x100 <= offset < 0x140:
+            i = (offset - 0x100) >> 2
+            if i < len(self.enabled):
+                self.enabled[i] |= value
+        elif 0x180 <= offset < 0x1C0:
+            i = (offset - 0x180) >> 2
+            if i < len(self.enabled):
+                self.enabled[i] &= ~value
+        elif 0x200 <= offset < 0x240:
+            i = (offset - 0x200) >> 2
+            if i < len(self.pend):
+                self.pend[i] |= value
+        elif 0x280 <= offset < 0x2C0:
+            i = (offset - 0x280) >> 2
+            if i < len(self.pend):
+                self.pend[i] &= ~value
+        elif 0x400 <= offset < 0x400 + self.num_irq:
+            n = offset - 0x400
+            self.prio[n : n + size] = value.to_bytes(size, "little")[: self.num_irq - n]
+        elif offset == 0xD04:
+            if value & (1 << 26):
+                self.systick_pending = True
+            if value & (1 << 25):
+                self.systick_pending = False
+        elif offset == 0xD08:
+            self.vtor = value & ~0x7F
+        elif offset == 0xD0C and value >> 16 == 0x05FA and value & 0x4:
+            self.emu.request_stop(0, f"{self.obj.key}: guest requested a system reset")
+        elif 0xD18 <= offset < 0xD24:
+            n = offset - 0xD18
+            self.shpr[n : n + size] = value.to_bytes(size, "little")[: 12 - n]
+
+
 Factory = Callable[[Object, "Emulation"], MmioModel]
 
 MODELS: dict[str, Factory] = {
@@ -271,6 +429,7 @@ MODELS: dict[str, Factory] = {
     "sifive-test": SifiveTest,
     "poweroff": Poweroff,
     "clint": Clint,
+    "nvic": Nvic,
 }
-"""Device type -> its model. Types not listed here (PLIC, NVIC, timers... for now) are
+"""Device type -> its model. Types not listed here (PLIC, GIC, timers... for now) are
 mapped as unimplemented: accesses read 0 and are logged once."""

@@ -19,6 +19,7 @@ from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
 
 from qconf.build.machine import Machine
 from qconf.emu.chardev import Chardev, NullChardev, open_chardev
+from qconf.emu.cortexm import CortexM
 from qconf.emu.devices import MODELS, MmioModel
 from qconf.emu.faults import GuestFault
 from qconf.emu.loader import read_image
@@ -30,9 +31,12 @@ from qconf.model.objects import Object
 __all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulation", "Outcome", "run")
 
 EXIT_FAULT, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 124, 130
-CPU_TYPES: dict[str, Callable[[Object, Emulation], RiscvHart]] = {
+CPU_TYPES: dict[str, Callable[[Object, Emulation], Any]] = {
     "riscv64": RiscvHart,
     "riscv32": RiscvHart,
+    "cortex-m0": CortexM,
+    "cortex-m3": CortexM,
+    "cortex-m4": CortexM,
 }
 
 
@@ -133,7 +137,7 @@ class Emulator:
             self.emu.chardevs[machine.object(path)] = dev
         self.buffers: dict[Object, HostBuffer] = {}
         self.models: dict[Object, MmioModel] = {}
-        self.cpus: list[RiscvHart] = []
+        self.cpus: list[Any] = []
         self._callbacks: list[Any] = []  # keep ctypes callbacks alive
 
     # --- set-up ---------------------------------------------------------------------
@@ -148,7 +152,8 @@ class Emulator:
                 make = CPU_TYPES.get(obj.info.name)
                 if make is None:
                     raise RunError(f"{obj.info.name} CPUs cannot run yet", code="E905",
-                                   path=obj.key, hint="riscv64 and riscv32 run today")  # fmt: skip
+                                   path=obj.key, hint="riscv64, riscv32 and Cortex-M run "
+                                   "today")  # fmt: skip
                 self.cpus.append(make(obj, self.emu))
             elif any(mp.obj is obj and mp.region.kind == "mmio"
                      for sp in m.spaces.values() for mp in sp.mappings):  # fmt: skip
@@ -157,13 +162,33 @@ class Emulator:
         if not self.cpus:
             raise RunError("the machine has no CPU to run", code="E906")
         for cpu in self.cpus:
+            if isinstance(cpu, CortexM):
+                cpu.nvic = self._nvic_for(cpu)
+        for cpu in self.cpus:
             self._map(cpu)
         self._load()
+
+    def _nvic_for(self, cpu: CortexM) -> Any:
+        """The NVIC that names this core (``cpu``), else the one in its address space."""
+        chain = list(self.machine.space_of(cpu.obj).chain())
+        found: Any = None
+        for obj, model in self.models.items():
+            if obj.info.name != "nvic":
+                continue
+            named = obj.get("cpu")
+            if named is not None and self.machine.find(named) is cpu.obj:
+                found = model
+                break
+            if named is None and self.machine.space_of(obj) in chain and found is None:
+                found = model
+        if found is not None:
+            found.cpu_freq, found.cpu_model = cpu.freq, cpu.obj.info.name
+        return found
 
     def _buffer(self, mem: Object) -> HostBuffer:
         return self.buffers[self.machine.backends[(mem, "memory")]]
 
-    def _map(self, cpu: RiscvHart) -> None:
+    def _map(self, cpu: Any) -> None:
         space = self.machine.space_of(cpu.obj)
         memory, windows = mmio_windows(flatten(space))
         uc = cpu.uc
@@ -213,7 +238,7 @@ class Emulator:
 
     def _load(self) -> None:
         by_cpu = {cpu.obj: cpu for cpu in self.cpus}
-        entries: dict[RiscvHart, int] = {}
+        entries: dict[Any, int] = {}
         for obj in self.machine.objects():
             if obj.info.name != "image":
                 continue
@@ -248,7 +273,7 @@ class Emulator:
 
     # --- running --------------------------------------------------------------------
 
-    def pending(self, cpu: RiscvHart) -> int:
+    def pending(self, cpu: Any) -> int:
         """The machine-level interrupts (mip bits) pending for ``cpu``."""
         bits = 0
         for model in self.models.values():

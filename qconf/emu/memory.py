@@ -138,4 +138,3 @@ def mmio_windows(segments: list[Segment]) -> tuple[list[Segment], list[MmioPages
                     hint="move one of them to another page",
                 )  # fmt: skip
     return memory, windows
-

@@ -1,0 +1,177 @@
+"""Cortex-M cores on Unicorn, with the exception model Unicorn leaves to its user.
+
+Unicorn has no NVIC and does not take exceptions by itself: at reset this module reads
+the vector table (SP, then the reset handler), and between quanta it enters the highest
+pending exception the NVIC model offers (pushing the 8-word frame, LR = EXC_RETURN,
+IPSR = the exception number, pc = its vector). Exception return (``bx lr`` to
+0xFFFFFFF9) reaches ``UC_HOOK_INTR``, where the frame is popped. Semihosting
+(``bkpt 0xab``) handles SYS_EXIT, SYS_EXIT_EXTENDED, SYS_WRITEC and SYS_WRITE0, as
+QEMU's ``-semihosting`` does, so test programs can end the run with a status.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from typing import TYPE_CHECKING, Any
+
+from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError
+from unicorn import arm_const as arm
+
+from qconf.emu.faults import GuestFault, disassemble
+from qconf.emu.riscv import UC_ERRORS, _errname
+from qconf.model.objects import Object
+
+if TYPE_CHECKING:
+    from qconf.emu.emulator import Emulation
+
+__all__ = ("CortexM",)
+
+MODELS = {"cortex-m0": "UC_CPU_ARM_CORTEX_M0", "cortex-m3": "UC_CPU_ARM_CORTEX_M3",
+          "cortex-m4": "UC_CPU_ARM_CORTEX_M4"}  # fmt: skip
+FRAME_REGS = (arm.UC_ARM_REG_R0, arm.UC_ARM_REG_R1, arm.UC_ARM_REG_R2, arm.UC_ARM_REG_R3,
+              arm.UC_ARM_REG_R12, arm.UC_ARM_REG_LR)  # fmt: skip
+EXC_RETURN = 0xFFFFFFF9
+BKPT, EXCEPTION_EXIT = 7, 8
+ADP_STOPPED_APPLICATION_EXIT = 0x20026
+REG_NAMES = ["pc", "sp", "lr", "xpsr", "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8",
+             "r9", "r10", "r11", "r12"]  # fmt: skip
+
+
+class CortexM:
+    """One Cortex-M core (thread mode on the main stack)."""
+
+    arch = "cortex-m"
+
+    def __init__(self, obj: Object, emu: Emulation) -> None:
+        import unicorn
+
+        self.obj = obj
+        self.emu = emu
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
+        model = MODELS.get(obj.info.name, "UC_CPU_ARM_CORTEX_M3")
+        self.uc.ctl_set_cpu_model(getattr(unicorn.arm_const, model))
+        self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        self.freq: int = obj.get("freq")
+        self.hartid = 0
+        self.waiting = False
+        self.instructions = 0
+        self.fault: GuestFault | None = None
+        self.pc = 0
+        self.vtor: int = obj.get("vtor") or 0
+        self.nvic: Any = None  # the NVIC model serving this core, set by the emulator
+
+    def reset(self, entry: int | None, dtb: int = 0) -> None:
+        sp, vector = struct.unpack("<II", bytes(self.uc.mem_read(self.vtor, 8)))
+        start = self.obj.get("reset_vector")
+        self.pc = (start if start is not None else vector) & ~1
+        self.uc.reg_write(arm.UC_ARM_REG_SP, sp)
+        self.uc.reg_write(arm.UC_ARM_REG_LR, 0xFFFFFFFF)
+
+    def close(self) -> None:
+        del self.uc
+
+    def run(self, budget: int) -> None:
+        try:
+            self.uc.emu_start(self.pc | 1, 0xFFFFFFFF, count=budget)
+        except UcError as exc:
+            self.pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+            raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
+        self.pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
+        self.instructions += budget
+        if self.fault is not None:
+            fault, self.fault = self.fault, None
+            raise fault
+        if self.emu.stopping:
+            return
+        try:
+            last = int.from_bytes(self.uc.mem_read(self.pc - 2, 2), "little")
+        except UcError:
+            last = 0
+        if last == 0xBF30:  # wfi
+            self.waiting = True
+
+    # --- exceptions -----------------------------------------------------------------
+
+    def deliver(self, pending: int | None = None) -> None:
+        """Enter the exception the NVIC offers, if the core takes it now."""
+        nvic = self.nvic
+        if nvic is None:
+            return
+        number = nvic.pending_exception()
+        if number is None:
+            return
+        self.waiting = False
+        uc = self.uc
+        if uc.reg_read(arm.UC_ARM_REG_PRIMASK) & 1 or uc.reg_read(arm.UC_ARM_REG_IPSR) != 0:
+            return  # masked, or already in a handler (no nesting yet)
+        nvic.acknowledge(number)
+        sp = uc.reg_read(arm.UC_ARM_REG_SP)
+        xpsr = uc.reg_read(arm.UC_ARM_REG_XPSR)
+        align = sp & 4
+        sp = (sp - 32) & ~7
+        frame = [uc.reg_read(r) for r in FRAME_REGS] + [self.pc, xpsr | (align << 7)]
+        uc.mem_write(sp, struct.pack("<8I", *frame))
+        uc.reg_write(arm.UC_ARM_REG_SP, sp)
+        uc.reg_write(arm.UC_ARM_REG_LR, EXC_RETURN)
+        uc.reg_write(arm.UC_ARM_REG_XPSR, (1 << 24) | number)
+        vtor = nvic.vtor if nvic.vtor is not None else self.vtor
+        (vector,) = struct.unpack("<I", bytes(uc.mem_read(vtor + 4 * number, 4)))
+        self.pc = vector & ~1
+
+    def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
+        try:
+            if intno == EXCEPTION_EXIT:
+                sp = uc.reg_read(arm.UC_ARM_REG_SP)
+                *regs, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))
+                for reg, value in zip(FRAME_REGS, regs, strict=True):
+                    uc.reg_write(reg, value)
+                uc.reg_write(arm.UC_ARM_REG_SP, sp + 32 + (4 if xpsr >> 9 & 1 else 0))
+                uc.reg_write(arm.UC_ARM_REG_XPSR, xpsr & ~(1 << 9))
+                uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
+                return
+            pc = uc.reg_read(arm.UC_ARM_REG_PC)
+            insn = int.from_bytes(uc.mem_read(pc, 2), "little")
+            if intno == BKPT and insn == 0xBEAB:
+                self._semihost(uc)
+                uc.reg_write(arm.UC_ARM_REG_PC, (pc + 2) | 1)
+                return
+            self.fault = self._fault(f"exception {intno} the core cannot take", pc)
+            uc.emu_stop()
+        except Exception as exc:  # recorded, raised after emu_start returns
+            self.fault = self._fault(f"internal error in the exception hook: {exc!r}")
+            uc.emu_stop()
+
+    def _semihost(self, uc: Uc) -> None:
+        op, arg = uc.reg_read(arm.UC_ARM_REG_R0), uc.reg_read(arm.UC_ARM_REG_R1)
+        if op == 0x18:  # SYS_EXIT
+            code = 0 if arg == ADP_STOPPED_APPLICATION_EXIT else 1
+            self.emu.request_stop(code, f"{self.obj.key}: semihosting exit (status {code})")
+            uc.emu_stop()
+        elif op == 0x20:  # SYS_EXIT_EXTENDED
+            reason, code = struct.unpack("<II", bytes(uc.mem_read(arg, 8)))
+            status = code & 0xFF if reason == ADP_STOPPED_APPLICATION_EXIT else 1
+            self.emu.request_stop(status, f"{self.obj.key}: semihosting exit (status {status})")
+            uc.emu_stop()
+        elif op == 0x03:  # SYS_WRITEC
+            sys.stdout.write(chr(uc.mem_read(arg, 1)[0]))
+        elif op == 0x04:  # SYS_WRITE0
+            text = bytearray()
+            while (b := uc.mem_read(arg + len(text), 1)[0]) != 0:
+                text.append(b)
+            sys.stdout.write(text.decode("latin-1"))
+        else:
+            uc.reg_write(arm.UC_ARM_REG_R0, 0xFFFFFFFF)
+
+    def _fault(self, cause: str, pc: int | None = None) -> GuestFault:
+        pc = self.pc if pc is None else pc
+        try:
+            code = bytes(self.uc.mem_read(pc, 4))
+        except UcError:
+            code = b""
+        regs = {}
+        for name in REG_NAMES:
+            reg = getattr(arm, f"UC_ARM_REG_{name.upper()}")
+            regs[name] = pc if name == "pc" else int(self.uc.reg_read(reg))
+        return GuestFault(self.obj.path, self.obj.info.name, pc, cause,
+                          disassemble(self.arch, code, pc), regs, self.emu.time.now)  # fmt: skip
