@@ -7,7 +7,7 @@ stop requests) and its character backend; nothing else.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from qconf.model.objects import Object
 
@@ -266,7 +266,8 @@ class Nvic(_Device):
     """The System Control Space of a v7-M/v6-M core: NVIC, SysTick and the SCB registers
     guests touch. The core asks :meth:`pending_exception` between quanta."""
 
-    CPUID = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231, "cortex-m4": 0x410FC241}
+    CPUID: ClassVar[dict[str, int]] = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231,
+                                       "cortex-m4": 0x410FC241}  # fmt: skip
 
     def __init__(self, obj: Object, emu: Emulation) -> None:
         super().__init__(obj, emu)
