@@ -141,3 +141,31 @@ def test_same_output_as_qemu(board):
     ours = run("-c", str(MACHINES / board / "board.yaml"))
     assert done.returncode == ours.exit_code == 0
     assert done.stdout.decode() == ours.stdout
+
+
+HETERO_OUT = """\
+app: riscv64 asks, cortex-m4 answers
+app: request 1
+mcu: cortex-m4 ready
+mcu: squaring 1
+app: 1^2 = 1
+app: request 2
+mcu: squaring 2
+app: 2^2 = 4
+app: request 3
+mcu: squaring 3
+app: 3^2 = 9
+app: done
+"""
+
+
+def test_heterogeneous_demo_two_architectures_talk():
+    first = run("-c", str(MACHINES / "hetero-demo" / "board.toml"), "--stats")
+    assert (first.exit_code, first.stdout) == (0, HETERO_OUT)
+    assert first.stderr.splitlines()[0] == "qconf: app.test: guest powered off (pass)"
+    second = run("-c", str(MACHINES / "hetero-demo" / "board.toml"), "--stats")
+    assert second.stdout == first.stdout
+    counts = [line.split(",")[0] for line in first.stderr.splitlines()[2:]]
+    assert counts == [line.split(",")[0] for line in second.stderr.splitlines()[2:]]
+    assert counts[0].startswith("  /machine/app/cpu0: ")
+    assert counts[1].startswith("  /machine/mcu/cpu0: ")

@@ -1,4 +1,5 @@
-"""A two-sided mailbox for heterogeneous machines."""
+"""A two-sided mailbox for heterogeneous machines (registers: qconf.emu.devices.Mailbox,
+docs/running.md)."""
 
 from __future__ import annotations
 
