@@ -24,7 +24,7 @@ from qconf.emu.devices import MODELS, MmioModel
 from qconf.emu.faults import GuestFault
 from qconf.emu.loader import read_image
 from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
-from qconf.emu.riscv import MEI, MSI, MTI, RiscvHart
+from qconf.emu.riscv import MSI, MTI, RiscvHart
 from qconf.emu.vtime import VirtualTime
 from qconf.model.objects import Object
 
@@ -139,6 +139,7 @@ class Emulator:
         self.models: dict[Object, MmioModel] = {}
         self.cpus: list[Any] = []
         self._callbacks: list[Any] = []  # keep ctypes callbacks alive
+        self._clints: dict[Any, list[Any]] = {}
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -274,18 +275,23 @@ class Emulator:
     # --- running --------------------------------------------------------------------
 
     def pending(self, cpu: Any) -> int:
-        """The machine-level interrupts (mip bits) pending for ``cpu``."""
+        """The machine-level interrupts (mip bits) pending for a RISC-V ``cpu``: from the
+        CLINTs in its address space (found once)."""
+        clints = self._clints.get(cpu)
+        if clints is None:
+            chain = list(self.machine.space_of(cpu.obj).chain())
+            clints = [
+                model
+                for obj, model in self.models.items()
+                if obj.info.name == "clint" and self.machine.space_of(obj) in chain
+            ]
+            self._clints[cpu] = clints
         bits = 0
-        for model in self.models.values():
-            clint = getattr(model, "timer_pending", None)
-            if clint is not None and self.machine.space_of(model.obj) in list(  # type: ignore[attr-defined]
-                self.machine.space_of(cpu.obj).chain()
-            ):
-                if model.timer_pending(cpu.hartid):  # type: ignore[attr-defined]
-                    bits |= 1 << MTI
-                if model.soft_pending(cpu.hartid):  # type: ignore[attr-defined]
-                    bits |= 1 << MSI
-        _ = MEI
+        for clint in clints:
+            if clint.timer_pending(cpu.hartid):
+                bits |= 1 << MTI
+            if clint.soft_pending(cpu.hartid):
+                bits |= 1 << MSI
         return bits
 
     def run(self, max_insns: int | None = None, timeout: float | None = None) -> Outcome:

@@ -168,6 +168,8 @@ class RiscvHart:
     def deliver(self, pending: int) -> None:
         """Between quanta: take the highest machine-level interrupt in ``pending`` (a mip
         bit mask) that the hart accepts, and wake it from wfi if any is enabled."""
+        if not pending:
+            return
         mie = self._csr_read(rv.UC_RISCV_REG_MIE)
         live = pending & mie
         if live:
