@@ -78,13 +78,13 @@ def raw_unicorn(elf: Path) -> float:
     return time.perf_counter() - t0
 
 
-def qconf_run(elf: Path) -> float:
+def qconf_run(elf: Path, sets: tuple[str, ...] = ()) -> float:
     """Seconds for ``qconf run`` of ``elf`` on riscv-virt (the build not counted)."""
     import qconf
     from qconf.emu.chardev import NullChardev
     from qconf.emu.emulator import run
 
-    machine = qconf.build(qconf.resolve(["riscv-virt"], [f"cpu0.firmware={elf}"]))
+    machine = qconf.build(qconf.resolve(["riscv-virt"], [f"cpu0.firmware={elf}", *sets]))
     t0 = time.perf_counter()
     outcome = run(machine, chardevs={"/machine/backends/chardev/soc-uart0": NullChardev()})
     took = time.perf_counter() - t0
@@ -114,17 +114,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uart-writes", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        help="a --set for the qconf runs (e.g. quantum=100000, timing=exact)",
+    )
     args = parser.parse_args(argv)
     insns = args.iterations * INSNS_PER_ITERATION
     with tempfile.TemporaryDirectory() as tmp:
         loop = patched(GUESTS / "loop.elf", args.iterations, Path(tmp))
         t_raw = best(raw_unicorn, args.repeat, loop)
-        t_qconf = best(qconf_run, args.repeat, loop)
+        t_qconf = best(qconf_run, args.repeat, loop, tuple(args.sets))
         t_qemu = best(qemu, args.repeat, loop)
         if t_qemu is not None:
             t_qemu -= best(qemu, args.repeat, patched(GUESTS / "loop.elf", 1, Path(tmp)))
         flood = patched(GUESTS / "uartflood.elf", args.uart_writes, Path(tmp))
-        t_flood = best(qconf_run, args.repeat, flood)
+        t_flood = best(qconf_run, args.repeat, flood, tuple(args.sets))
     rows: dict[str, Any] = {
         "instructions": insns,
         "raw_unicorn_mips": round(insns / t_raw / 1e6, 1),

@@ -48,10 +48,19 @@ def test_cpu_frequency_changes_virtual_time(tmp_path, monkeypatch):
     spin = MACHINES / "guests" / "riscv" / "spin.elf"
     write(tmp_path, "board.yaml", f"extends: riscv-virt\ncpu0:\n  firmware: {spin}\n")
     monkeypatch.chdir(tmp_path)
-    fast = run("-c", "board.yaml", "--set", "cpu0.freq=1GHz")
-    slow = run("-c", "board.yaml", "--set", "cpu0.freq=100MHz")
+    exact = ["--set", "timing=exact"]
+    fast = run("-c", "board.yaml", "--set", "cpu0.freq=1GHz", *exact)
+    slow = run("-c", "board.yaml", "--set", "cpu0.freq=100MHz", *exact)
     assert fast.stdout == "mtime after 2000000 instructions: 20000\n"
     assert slow.stdout == "mtime after 2000000 instructions: 200000\n"
+    # fast timing counts 4 code bytes as one instruction: this loop is two 2-byte
+    # instructions, so it takes about half the time, and still ten times more at 100 MHz
+    fast = run("-c", "board.yaml", "--set", "cpu0.freq=1GHz")
+    slow = run("-c", "board.yaml", "--set", "cpu0.freq=100MHz")
+    ticks_fast = int(fast.stdout.rsplit(" ", 1)[1])
+    ticks_slow = int(slow.stdout.rsplit(" ", 1)[1])
+    assert 9_000 <= ticks_fast <= 16_000
+    assert ticks_slow == 10 * ticks_fast
 
 
 def test_two_runs_are_identical():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from qconf.model.props import Integer, Props
@@ -23,6 +25,13 @@ class MachineProps(Props):
         le=10_000_000,
         description="Instructions each CPU runs before the scheduler "
         "moves to the next (round-robin quantum).",
+    )
+    timing: Literal["fast", "exact"] = Field(
+        "fast",
+        description="How CPU time is counted. exact: every instruction (Unicorn's count=, "
+        "about 4x slower). fast: code bytes executed / 4 (exact for fixed-width code; a 2-byte "
+        "instruction counts half), by a native block hook where the host allows it. Both "
+        "are deterministic.",
     )
 
 

@@ -20,6 +20,7 @@ from unicorn import arm_const as arm
 
 from qconf.emu.faults import GuestFault, disassemble
 from qconf.emu.riscv import UC_ERRORS, _errname
+from qconf.emu.slices import make_budget, run_slice
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ class CortexM:
         self.instructions = 0
         self.fault: GuestFault | None = None
         self.pc = 0
+        self.budget = make_budget(self.uc, emu)
         self.vtor: int = obj.get("vtor") or 0
         self.nvic: Any = None  # the NVIC model serving this core, set by the emulator
 
@@ -73,16 +75,15 @@ class CortexM:
 
     def run(self, budget: int) -> None:
         try:
-            self.uc.emu_start(self.pc | 1, 0xFFFFFFFF, count=budget)
+            early = run_slice(self, self.pc | 1, 0xFFFFFFFF, budget)
         except UcError as exc:
             self.pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
             raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
         self.pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
-        self.instructions += budget
         if self.fault is not None:
             fault, self.fault = self.fault, None
             raise fault
-        if self.emu.stopping:
+        if self.emu.stopping or not early:
             return
         try:
             last = int.from_bytes(self.uc.mem_read(self.pc - 2, 2), "little")

@@ -16,6 +16,7 @@ from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV6
 from unicorn import riscv_const as rv
 
 from qconf.emu.faults import GuestFault, disassemble
+from qconf.emu.slices import make_budget, run_slice
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class RiscvHart:
         self.instructions = 0
         self.fault: GuestFault | None = None
         self.pc = 0
+        self.budget = make_budget(self.uc, emu)
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -95,16 +97,15 @@ class RiscvHart:
     def run(self, budget: int) -> None:
         """Run up to ``budget`` instructions from the current pc."""
         try:
-            self.uc.emu_start(self.pc, -1 & ((1 << self.xlen) - 1), count=budget)
+            early = run_slice(self, self.pc, (1 << self.xlen) - 1, budget)
         except UcError as exc:
             self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
             raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
         self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
-        self.instructions += budget
         if self.fault is not None:
             fault, self.fault = self.fault, None
             raise fault
-        if self.emu.stopping:
+        if self.emu.stopping or not early:
             return
         try:
             last = int.from_bytes(self.uc.mem_read(self.pc - 4, 4), "little")
