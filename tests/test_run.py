@@ -42,6 +42,12 @@ def test_cortex_m_hello_and_systick():
     assert r.stderr.splitlines()[0] == "qconf: cpu0: semihosting exit (status 0)"
 
 
+def test_aarch64_hello_powers_off_through_psci():
+    r = run("-c", str(MACHINES / "arm64-hello" / "board.yaml"), "--stats")
+    assert (r.exit_code, r.stdout) == (0, "Hello from arm64-virt (aarch64, pl011)\n")
+    assert r.stderr.splitlines()[0] == "qconf: cpu0: guest powered off (PSCI SYSTEM_OFF)"
+
+
 def test_cpu_frequency_changes_virtual_time(tmp_path, monkeypatch):
     # a fixed number of instructions takes ten times the virtual time at a tenth of the
     # clock, and the guest sees it in mtime (to the 10,000-instruction slice)
@@ -131,6 +137,8 @@ QEMU = {
                     ["-M", "virt", "-bios", "none"]),
     "riscv-timer": ("qemu-system-riscv64", "qemu-system-misc", "riscv/timer.elf",
                     ["-M", "virt", "-bios", "none"]),
+    "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
+                    ["-M", "virt", "-cpu", "cortex-a57"]),
     "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",
                    ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
     "mps2-systick": ("qemu-system-arm", "qemu-system-arm", "cortex-m/systick.elf",

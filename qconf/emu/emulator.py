@@ -18,6 +18,7 @@ from typing import Any
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
 
 from qconf.build.machine import Machine
+from qconf.emu.aarch64 import Aarch64Core
 from qconf.emu.chardev import Chardev, NullChardev, open_chardev
 from qconf.emu.cortexm import CortexM
 from qconf.emu.devices import MODELS, MmioModel
@@ -37,6 +38,7 @@ CPU_TYPES: dict[str, Callable[[Object, Emulation], Any]] = {
     "cortex-m0": CortexM,
     "cortex-m3": CortexM,
     "cortex-m4": CortexM,
+    "aarch64": Aarch64Core,
 }
 
 
@@ -153,8 +155,8 @@ class Emulator:
                 make = CPU_TYPES.get(obj.info.name)
                 if make is None:
                     raise RunError(f"{obj.info.name} CPUs cannot run yet", code="E905",
-                                   path=obj.key, hint="riscv64, riscv32 and Cortex-M run "
-                                   "today")  # fmt: skip
+                                   path=obj.key, hint="every built-in CPU type runs; "
+                                   "this one comes from a plugin without a run-time model")  # fmt: skip
                 self.cpus.append(make(obj, self.emu))
             elif any(mp.obj is obj and mp.region.kind == "mmio"
                      for sp in m.spaces.values() for mp in sp.mappings):  # fmt: skip
