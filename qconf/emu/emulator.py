@@ -154,9 +154,10 @@ class Emulator:
             if obj.info.category == "cpu":
                 make = CPU_TYPES.get(obj.info.name)
                 if make is None:
-                    raise RunError(f"{obj.info.name} CPUs cannot run yet", code="E905",
-                                   path=obj.key, hint="every built-in CPU type runs; "
-                                   "this one comes from a plugin without a run-time model")  # fmt: skip
+                    raise RunError(
+                        f"{obj.info.name} CPUs cannot run yet", code="E905", path=obj.key,
+                        hint="every built-in CPU type runs; this one has no run-time model",
+                    )  # fmt: skip
                 self.cpus.append(make(obj, self.emu))
             elif any(mp.obj is obj and mp.region.kind == "mmio"
                      for sp in m.spaces.values() for mp in sp.mappings):  # fmt: skip
