@@ -42,6 +42,11 @@ def test_cortex_m_hello_and_systick():
     assert r.stderr.splitlines()[0] == "qconf: cpu0: semihosting exit (status 0)"
 
 
+def test_uart_interrupt_through_the_plic():
+    r = run("-c", str(MACHINES / "riscv-plic" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, "uart interrupt demo\nclaimed PLIC source 10\ndone\n")
+
+
 def test_aarch64_hello_powers_off_through_psci():
     r = run("-c", str(MACHINES / "arm64-hello" / "board.yaml"), "--stats")
     assert (r.exit_code, r.stdout) == (0, "Hello from arm64-virt (aarch64, pl011)\n")
@@ -137,6 +142,8 @@ QEMU = {
                     ["-M", "virt", "-bios", "none"]),
     "riscv-timer": ("qemu-system-riscv64", "qemu-system-misc", "riscv/timer.elf",
                     ["-M", "virt", "-bios", "none"]),
+    "riscv-plic": ("qemu-system-riscv64", "qemu-system-misc", "riscv/uartirq.elf",
+                   ["-M", "virt", "-bios", "none"]),
     "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",

@@ -25,7 +25,7 @@ from qconf.emu.devices import MODELS, MmioModel
 from qconf.emu.faults import GuestFault
 from qconf.emu.loader import read_image
 from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
-from qconf.emu.riscv import MSI, MTI, RiscvHart
+from qconf.emu.riscv import MEI, MSI, MTI, SEI, RiscvHart
 from qconf.emu.vtime import VirtualTime
 from qconf.model.objects import Object
 
@@ -141,7 +141,7 @@ class Emulator:
         self.models: dict[Object, MmioModel] = {}
         self.cpus: list[Any] = []
         self._callbacks: list[Any] = []  # keep ctypes callbacks alive
-        self._clints: dict[Any, list[Any]] = {}
+        self._controllers: dict[Any, tuple[list[Any], list[Any]]] = {}
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -278,23 +278,29 @@ class Emulator:
     # --- running --------------------------------------------------------------------
 
     def pending(self, cpu: Any) -> int:
-        """The machine-level interrupts (mip bits) pending for a RISC-V ``cpu``: from the
-        CLINTs in its address space (found once)."""
-        clints = self._clints.get(cpu)
-        if clints is None:
+        """The external and core-local interrupts (mip bits) pending for a RISC-V ``cpu``:
+        from the CLINTs and PLICs in its address space (found once)."""
+        found = self._controllers.get(cpu)
+        if found is None:
             chain = list(self.machine.space_of(cpu.obj).chain())
-            clints = [
-                model
-                for obj, model in self.models.items()
-                if obj.info.name == "clint" and self.machine.space_of(obj) in chain
-            ]
-            self._clints[cpu] = clints
+            found = self._controllers[cpu] = (
+                [m for o, m in self.models.items()
+                 if o.info.name == "clint" and self.machine.space_of(o) in chain],
+                [m for o, m in self.models.items()
+                 if o.info.name == "plic" and self.machine.space_of(o) in chain],
+            )  # fmt: skip
+        clints, plics = found
         bits = 0
         for clint in clints:
             if clint.timer_pending(cpu.hartid):
                 bits |= 1 << MTI
             if clint.soft_pending(cpu.hartid):
                 bits |= 1 << MSI
+        for plic in plics:
+            if plic.context_pending(2 * cpu.hartid):
+                bits |= 1 << MEI
+            if plic.context_pending(2 * cpu.hartid + 1):
+                bits |= 1 << SEI
         return bits
 
     def run(self, max_insns: int | None = None, timeout: float | None = None) -> Outcome:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ("RiscvHart",)
 
 WFI = 0x10500073
-MTI, MSI, MEI = 7, 3, 11
+MTI, MSI, MEI, SEI = 7, 3, 11, 9
 CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           2: "illegal instruction", 3: "breakpoint", 4: "load address misaligned",
           5: "load access fault", 6: "store address misaligned", 7: "store access fault",
@@ -59,6 +59,7 @@ class RiscvHart:
         self.fault: GuestFault | None = None
         self.pc = 0
         self.budget = make_budget(self.uc, emu)
+        self._seip = 0
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -169,6 +170,13 @@ class RiscvHart:
     def deliver(self, pending: int) -> None:
         """Between quanta: take the highest machine-level interrupt in ``pending`` (a mip
         bit mask) that the hart accepts, and wake it from wfi if any is enabled."""
+        # SEIP is a line Unicorn takes natively (delegation, masking, sret): drive it
+        seip = pending >> SEI & 1
+        if seip != self._seip:
+            mip = self._csr_read(rv.UC_RISCV_REG_MIP)
+            self._csr_write(rv.UC_RISCV_REG_MIP, mip | (1 << SEI) if seip else mip & ~(1 << SEI))
+            self._seip = seip
+        pending &= ~(1 << SEI)
         if not pending:
             return
         mie = self._csr_read(rv.UC_RISCV_REG_MIE)
