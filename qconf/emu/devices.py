@@ -446,9 +446,9 @@ class Plic(_Device):
             return 0
         best, best_prio = 0, self.threshold[ctx]
         for src in range(1, self.sources):
-            if self.enable[ctx][src >> 5] >> (src & 31) & 1 and self.priority[src] > best_prio:
-                if self._pending(src):
-                    best, best_prio = src, self.priority[src]
+            enabled = self.enable[ctx][src >> 5] >> (src & 31) & 1
+            if enabled and self.priority[src] > best_prio and self._pending(src):
+                best, best_prio = src, self.priority[src]
         return best
 
     def context_pending(self, ctx: int) -> bool:
