@@ -233,18 +233,31 @@ def run(
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
+    from qconf.emu.emulator import EXIT_INTERRUPTED
     from qconf.emu.emulator import run as emulate
 
     machine = _machine(files, sets, include_dirs)
+    live = sys.stderr.isatty()
+    shown = False
+
+    def status(line: str) -> None:  # a live line on a terminal, rewritten in place
+        nonlocal shown
+        shown = True
+        sys.stderr.write(f"\r\x1b[K[qconf] {line}")
+        sys.stderr.flush()
+
     try:
-        outcome = emulate(machine, max_insns=max_insns, timeout=timeout)
+        outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
+                          status=status if live else None)  # fmt: skip
     finally:
         machine.destroy()
+    if shown:
+        sys.stderr.write("\r\x1b[K")
     if outcome.fault is not None:
         click.echo("\n".join(outcome.fault.lines()), err=True)
     elif stats or outcome.exit_code != 0:
         click.echo(f"qconf: {outcome.reason}", err=True)
-    if stats:
+    if stats or outcome.exit_code == EXIT_INTERRUPTED:
         click.echo("\n".join(outcome.stats_lines()[1:]), err=True)
     sys.exit(outcome.exit_code)
 

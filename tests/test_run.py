@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -193,3 +194,40 @@ def test_heterogeneous_demo_two_architectures_talk():
     assert counts == [line.split(",")[0] for line in second.stderr.splitlines()[2:]]
     assert counts[0].startswith("  /machine/app/cpu0: ")
     assert counts[1].startswith("  /machine/mcu/cpu0: ")
+
+
+def _spinning_board(tmp_path):
+    (tmp_path / "spin.bin").write_bytes(bytes.fromhex("6f000000"))  # j .  (forever)
+    return write(tmp_path, "board.yaml", "extends: riscv-virt\ncpu0:\n  firmware: spin.bin\n")
+
+
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path):
+    import signal
+    import sys
+    import time
+
+    board = _spinning_board(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qconf.cli", "run", "-c", str(board)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    lines = err.splitlines()
+    assert lines[0] == "qconf: interrupted (Ctrl-C)"
+    assert lines[1].startswith("  virtual time ")
+    assert lines[2].startswith("  /machine/cpu0: ")
+    assert "Traceback" not in err
+
+
+def test_long_runs_report_progress(tmp_path):
+    board = _spinning_board(tmp_path)
+    machine = qconf.build(qconf.resolve([board]))
+    lines: list[str] = []
+    outcome = emulate(machine, timeout=1.7, status=lines.append)
+    machine.destroy()
+    assert outcome.exit_code == 124
+    assert lines, "a run over a second reports progress"
+    assert re.fullmatch(r"virtual \d+\.\d{3} ms, \d+\.\d M instructions, \d+ MIPS", lines[-1])

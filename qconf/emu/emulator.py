@@ -303,13 +303,19 @@ class Emulator:
                 bits |= 1 << SEI
         return bits
 
-    def run(self, max_insns: int | None = None, timeout: float | None = None) -> Outcome:
+    def run(
+        self,
+        max_insns: int | None = None,
+        timeout: float | None = None,
+        status: Callable[[str], None] | None = None,
+    ) -> Outcome:
         emu, clock = self.emu, self.emu.time
         quantum = self.machine.root.get("quantum")
         fastest = max(cpu.freq for cpu in self.cpus)
         slice_ns = max(1, quantum * 1_000_000_000 // fastest)
         budgets = {cpu: max(1, quantum * cpu.freq // fastest) for cpu in self.cpus}
         start = time.monotonic()
+        next_status = start + 1.0  # short runs show no status line
         total = 0
         fault: GuestFault | None = None
         try:
@@ -339,8 +345,13 @@ class Emulator:
                 if max_insns is not None and total >= max_insns:
                     emu.request_stop(EXIT_LIMIT, f"stopped after {total} instructions "
                                      "(--max-insns)")  # fmt: skip
-                if timeout is not None and time.monotonic() - start > timeout:
+                now = time.monotonic()
+                if timeout is not None and now - start > timeout:
                     emu.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
+                if status is not None and now >= next_status:
+                    next_status = now + 0.5
+                    status(f"virtual {clock.now / 1e6:.3f} ms, {total / 1e6:.1f} M instructions, "
+                           f"{total / max(now - start, 1e-9) / 1e6:.0f} MIPS")  # fmt: skip
         except GuestFault as exc:
             fault = exc
             emu.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
@@ -367,17 +378,19 @@ def run(
     max_insns: int | None = None,
     timeout: float | None = None,
     chardevs: dict[str, Chardev] | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> Outcome:
     """Run ``machine`` until the guest powers off, faults, or a limit is reached.
 
     ``chardevs`` replaces backends by path (``{"/machine/backends/chardev/soc-uart0":
-    MemoryChardev()}``), for tests and scripts.
+    MemoryChardev()}``), for tests and scripts. ``status`` is called with a progress line
+    about twice a second once a run has lasted a second.
 
     :raises RunError: the machine cannot be mapped or its images loaded.
     """
     emulator = Emulator(machine, chardevs)
     try:
         emulator.prepare()
-        return emulator.run(max_insns, timeout)
+        return emulator.run(max_insns, timeout, status)
     finally:
         emulator.close()
