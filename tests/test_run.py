@@ -213,7 +213,7 @@ def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path):
     )  # fmt: skip
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=30)
+    _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     lines = err.splitlines()
     assert lines[0] == "qconf: interrupted (Ctrl-C)"
