@@ -28,7 +28,7 @@ def test_resolve_yaml_with_origins():
     assert r.exit_code == 0, r.stderr
     lines = r.stdout.splitlines()
     assert "  freq: 1GHz  # --set #1 'cpu0.freq=1GHz'" in lines
-    assert "  size: 256MiB  # machines/riscv-demo/board.yaml:11:9" in lines
+    assert "  size: 256MiB  # machines/riscv-demo/board.yaml:13:9" in lines
     assert "  hartid: 0  # <qconf>/profiles/riscv-virt.yaml:13:11" in lines
     assert "    reg_shift: 0  # default of ns16550a" in lines
 
@@ -44,7 +44,7 @@ def test_resolve_json_is_canonical():
 def test_resolve_json_with_origins():
     r = run("resolve", "-c", RISCV_DEMO, "--format", "json", "--show-origin")
     data = json.loads(r.stdout)
-    assert data["origins"]["cpu0.freq"]["where"] == "machines/riscv-demo/board.yaml:8:9"
+    assert data["origins"]["cpu0.freq"]["where"] == "machines/riscv-demo/board.yaml:9:9"
     assert data["origins"]["cpu0.freq"]["layer"] == "file machines/riscv-demo/board.yaml"
 
 
@@ -57,7 +57,7 @@ def test_resolve_toml():
 def test_validate_ok_and_error():
     r = run("validate", "-c", RISCV_DEMO)
     assert r.exit_code == 0
-    assert r.stdout == "ok: 17 objects, 2 layers, 7 regions in 1 address space, 2 interrupt wires\n"
+    assert r.stdout == "ok: 19 objects, 2 layers, 7 regions in 1 address space, 2 interrupt wires\n"
     r = run("validate", "-c", RISCV_DEMO, "--set", "cpu0.freq=fast")
     assert r.exit_code == 1
     assert r.stderr.startswith(
@@ -86,7 +86,7 @@ def test_explain_chain():
     out = r.stdout.splitlines()
     assert out[0] == "cpu0.freq = 2GHz  (riscv64.freq, Hz)"
     assert "--set #1 'cpu0.freq=2GHz'  [--set #1]  <- wins" in out[2]
-    assert "500MHz" in out[3] and "machines/riscv-demo/board.yaml:8:9" in out[3]
+    assert "500MHz" in out[3] and "machines/riscv-demo/board.yaml:9:9" in out[3]
     assert "1GHz" in out[4] and "<qconf>/profiles/riscv-virt.yaml:12:9" in out[4]
     assert "default of riscv64  [type defaults]" in out[5]
 
@@ -94,13 +94,13 @@ def test_explain_chain():
 def test_explain_object_and_json():
     r = run("explain", "-c", RISCV_DEMO, "soc.uart1")
     assert r.stdout.splitlines()[0] == (
-        "soc.uart1: object of type ns16550a (defined at machines/riscv-demo/board.yaml:14:3)"
+        "soc.uart1: object of type ns16550a (defined at machines/riscv-demo/board.yaml:16:3)"
     )
     r = run("explain", "-c", RISCV_DEMO, "ram.size", "--format", "json")
     data = json.loads(r.stdout)
     assert data["value"] == 256 * 2**20
     assert [s["where"] for s in data["chain"]] == [
-        "machines/riscv-demo/board.yaml:11:9",
+        "machines/riscv-demo/board.yaml:13:9",
         "<qconf>/profiles/riscv-virt.yaml:26:9",
     ]
 
@@ -118,10 +118,11 @@ def test_diff_board_against_profile():
     out = r.stdout
     assert (
         "~ cpu0.freq: 1GHz -> 500MHz\n    left:  <qconf>/profiles/riscv-virt.yaml:12:9\n"
-        "    right: machines/riscv-demo/board.yaml:8:9" in out
+        "    right: machines/riscv-demo/board.yaml:9:9" in out
     )
-    assert "+ soc.uart1: ns16550a  (machines/riscv-demo/board.yaml:14:3)" in out
-    assert out.rstrip().endswith("4 differences")
+    assert "+ soc.uart1: ns16550a  (machines/riscv-demo/board.yaml:16:3)" in out
+    assert "~ cpu0.firmware: null -> ../guests/riscv/hello.elf" in out
+    assert out.rstrip().endswith("5 differences")
 
 
 def test_diff_units_are_semantic(tmp_path):

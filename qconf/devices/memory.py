@@ -36,6 +36,14 @@ class AliasProps(Props):
     )
 
 
+class UnimplementedProps(Props):
+    base: Address = Field(description="Start of the window.")
+    size: Size = Field(gt=0, description="Size of the window.")
+    priority: Integer = Field(
+        -1, description="Which region wins where regions overlap; by default below others."
+    )
+
+
 def register(registry: TypeRegistry) -> None:
     registry.add(
         TypeInfo(
@@ -62,5 +70,15 @@ def register(registry: TypeRegistry) -> None:
             "memory",
             __name__,
             regions=region_from_base_size("alias"),
+        )
+    )
+    registry.add(
+        TypeInfo(
+            "unimplemented",
+            UnimplementedProps,
+            "A window where accesses are allowed but do nothing: reads give 0, writes are "
+            "ignored, and the first access is logged (instead of a guest fault).",
+            "memory",
+            __name__,
         )
     )
