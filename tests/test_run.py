@@ -54,6 +54,12 @@ def test_aarch64_hello_powers_off_through_psci():
     assert r.stderr.splitlines()[0] == "qconf: cpu0: guest powered off (PSCI SYSTEM_OFF)"
 
 
+def test_aarch64_generic_timer_through_the_gic():
+    r = run("-c", str(MACHINES / "arm64-timer" / "board.yaml"), "--stats")
+    assert (r.exit_code, r.stdout) == (0, TIMER_OUT)
+    assert r.stderr.splitlines()[1].startswith("  virtual time 30.000000 ms")
+
+
 def test_cpu_frequency_changes_virtual_time(tmp_path, monkeypatch):
     # a fixed number of instructions takes ten times the virtual time at a tenth of the
     # clock, and the guest sees it in mtime (to the 10,000-instruction slice)
@@ -146,6 +152,8 @@ QEMU = {
     "riscv-plic": ("qemu-system-riscv64", "qemu-system-misc", "riscv/uartirq.elf",
                    ["-M", "virt", "-bios", "none"]),
     "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
+                    ["-M", "virt", "-cpu", "cortex-a57"]),
+    "arm64-timer": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/timer.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",
                    ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),

@@ -4,15 +4,21 @@ The core starts at EL1 at its program's entry with x0 = the device tree address 
 device trees exist). ``hvc``/``smc`` reach ``UC_HOOK_INTR`` as undefined instructions at
 EL1 (Unicorn has no EL2/EL3 firmware): qconf answers them as the PSCI firmware QEMU's
 ``virt`` board emulates (``PSCI_VERSION``, ``SYSTEM_OFF``, ``SYSTEM_RESET``), so a guest
-powers off the way it would on QEMU. Other exceptions stop the run with a report;
-interrupts (GIC, generic timer) come later.
+powers off the way it would on QEMU. Other exceptions stop the run with a report.
+
+The generic timer is qconf's: Unicorn's counters follow the host clock, so every access to
+``CNTFRQ``, ``CNTVCT``/``CNTPCT`` and the virtual and physical EL1 timers is intercepted
+(``UC_HOOK_INSN`` on MRS/MSR) and served from virtual time. Interrupts from the GIC reach
+the core through the virtual IRQ line: ``SCR_EL3 = RW | NS`` and ``HCR_EL2 = RW | IMO``
+once, then ``HCR_EL2.VI`` follows the GIC's IRQ output between slices; the core takes the
+IRQ at ``VBAR_EL1`` + 0x280 (or 0x480 from EL0) as hardware would.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
+from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as a64
 
 from qconf.emu.faults import GuestFault, disassemble
@@ -30,6 +36,10 @@ MODELS = {"cortex-a53": a64.UC_CPU_ARM64_A53, "cortex-a57": a64.UC_CPU_ARM64_A57
 HVC0, SMC0, WFI = 0xD4000002, 0xD4000003, 0xD503207F
 PSCI_VERSION, SYSTEM_OFF, SYSTEM_RESET = 0x84000000, 0x84000008, 0x84000009
 PSCI_NOT_SUPPORTED = (1 << 64) - 1
+SCR_EL3 = (1, 1, 3, 6, 0)  # CRn, CRm, op0, op1, op2 (Unicorn's CP_REG order)
+HCR_EL2 = (1, 1, 3, 4, 0)
+HCR_RW, HCR_IMO, HCR_VI = 1 << 31, 1 << 4, 1 << 7
+VIRTUAL_TIMER, PHYSICAL_TIMER = 27, 30  # their GIC INTIDs (PPIs)
 EXCEPTIONS = {1: "undefined instruction", 2: "supervisor call (svc) with no handler",
               3: "instruction abort (prefetch)", 4: "data abort", 7: "breakpoint"}  # fmt: skip
 
@@ -45,6 +55,13 @@ class Aarch64Core:
         self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
         self.uc.ctl_set_cpu_model(MODELS.get(obj.get("model"), a64.UC_CPU_ARM64_A57))
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
+        self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
+        self.cntfrq: int = obj.get("cntfrq")
+        # timers[kind] = [ctl, cval] for kind 2 (physical EL1) and 3 (virtual)
+        self.timers = {2: [0, 0], 3: [0, 0]}
+        self.gic: Any = None  # set by the emulator
+        self._vi = False
         self.freq: int = obj.get("freq")
         self.hartid = 0
         self.waiting = False
@@ -57,6 +74,63 @@ class Aarch64Core:
         self.pc = entry
         self.uc.reg_write(a64.UC_ARM64_REG_PC, entry)
         self.uc.reg_write(a64.UC_ARM64_REG_X0, dtb)
+        self.uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*SCR_EL3, (1 << 10) | 1))
+        self.uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*HCR_EL2, HCR_RW | HCR_IMO))
+
+    # --- the generic timer on virtual time ----------------------------------------------
+
+    def counter(self) -> int:
+        return self.emu.time.now * self.cntfrq // 1_000_000_000
+
+    def timer_level(self, intid: int) -> bool:
+        kind = 3 if intid == VIRTUAL_TIMER else 2 if intid == PHYSICAL_TIMER else 0
+        if kind == 0:
+            return False
+        ctl, cval = self.timers[kind]
+        return ctl & 3 == 1 and self.counter() >= cval  # ENABLE and not IMASK
+
+    def _timer_changed(self, kind: int) -> None:
+        ctl, cval = self.timers[kind]
+        if ctl & 1:
+            when = -(-cval * 1_000_000_000 // self.cntfrq)
+            if when < 2**62:
+                self.emu.time.at(when, lambda: None)  # wake a waiting core then
+
+    def _on_mrs(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
+        if cp.op0 != 3 or cp.op1 != 3 or cp.crn != 14:
+            return 0  # not a timer register: Unicorn handles it
+        kind, op2 = cp.crm, cp.op2
+        if kind == 0:
+            value = self.cntfrq if op2 == 0 else self.counter()
+        elif kind in self.timers:
+            ctl, cval = self.timers[kind]
+            if op2 == 0:  # TVAL: signed 32-bit distance to CVAL
+                value = (cval - self.counter()) & 0xFFFFFFFF
+            elif op2 == 1:
+                value = ctl | (4 if self.counter() >= cval and ctl & 1 else 0)  # ISTATUS
+            else:
+                value = cval
+        else:
+            return 0
+        uc.reg_write(reg, value)
+        return 1
+
+    def _on_msr(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
+        if cp.op0 != 3 or cp.op1 != 3 or cp.crn != 14 or cp.crm not in self.timers:
+            return 0
+        timer = self.timers[cp.crm]
+        value = int(cp.val)
+        if cp.op2 == 0:  # TVAL
+            signed = value & 0xFFFFFFFF
+            signed -= (signed & 0x80000000) << 1
+            timer[1] = self.counter() + signed
+        elif cp.op2 == 1:
+            timer[0] = value & 3
+        else:
+            timer[1] = value
+        self._timer_changed(cp.crm)
+        self.update_irq()
+        return 1
 
     def close(self) -> None:
         del self.uc
@@ -81,7 +155,19 @@ class Aarch64Core:
             self.waiting = True
 
     def deliver(self, pending: int | None = None) -> None:
-        """No interrupt controller is connected to AArch64 cores yet."""
+        """Drive the virtual IRQ line from the GIC; a raised line wakes a waiting core."""
+        if self.update_irq():
+            self.waiting = False
+
+    def update_irq(self) -> bool:
+        """Set ``HCR_EL2.VI`` to the GIC's IRQ output now (also called from the GIC and the
+        timer registers, so that an acknowledged or re-armed interrupt drops at once)."""
+        level = self.gic is not None and self.gic.irq_level()
+        if level != self._vi:
+            self._vi = level
+            self.uc.reg_write(a64.UC_ARM64_REG_CP_REG,
+                              (*HCR_EL2, HCR_RW | HCR_IMO | (HCR_VI if level else 0)))  # fmt: skip
+        return bool(level)
 
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         try:

@@ -168,6 +168,13 @@ class Emulator:
         for cpu in self.cpus:
             if isinstance(cpu, CortexM):
                 cpu.nvic = self._nvic_for(cpu)
+            elif isinstance(cpu, Aarch64Core):
+                chain = list(self.machine.space_of(cpu.obj).chain())
+                for obj, gic in self.models.items():
+                    if obj.info.name == "gic" and self.machine.space_of(obj) in chain:
+                        cpu.gic = gic
+                        gic.core = cpu  # type: ignore[attr-defined]
+                        break
         for cpu in self.cpus:
             self._map(cpu)
         self._load()
@@ -218,7 +225,10 @@ class Emulator:
                 if hit is None:
                     emu.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
                     return 0
-                return models[hit[0]].read(hit[1], size) & ((1 << (size * 8)) - 1)
+                model = models[hit[0]]
+                if hasattr(model, "read_region"):  # a device with several windows
+                    return int(model.read_region(hit[2], hit[1], size)) & ((1 << (size * 8)) - 1)
+                return model.read(hit[1], size) & ((1 << (size * 8)) - 1)
             except Exception as exc:  # never into C
                 emu.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
                 uc.emu_stop()
@@ -231,7 +241,11 @@ class Emulator:
                 if hit is None:
                     emu.note(f"write of {size} bytes at unassigned {address:#x} ignored")
                     return
-                models[hit[0]].write(hit[1], size, value)
+                model = models[hit[0]]
+                if hasattr(model, "write_region"):
+                    model.write_region(hit[2], hit[1], size, value)
+                else:
+                    model.write(hit[1], size, value)
             except Exception as exc:  # never into C
                 emu.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
             if emu.stopping:

@@ -90,19 +90,21 @@ class MmioPages:
     start: int
     end: int
     starts: list[int] = field(default_factory=list)
-    pieces: list[tuple[int, int, Object, int]] = field(default_factory=list)
+    pieces: list[tuple[int, int, Object, int, str]] = field(default_factory=list)
 
     def add(self, seg: Segment) -> None:
         i = bisect.bisect(self.starts, seg.start)
         self.starts.insert(i, seg.start)
-        self.pieces.insert(i, (seg.start, seg.end, seg.mapping.obj, seg.mapping.base))
+        m = seg.mapping
+        self.pieces.insert(i, (seg.start, seg.end, m.obj, m.base, m.region.name))
 
-    def find(self, address: int) -> tuple[Object, int] | None:
+    def find(self, address: int) -> tuple[Object, int, str] | None:
+        """The device, the offset in its region, and the region's name."""
         i = bisect.bisect(self.starts, address) - 1
         if i >= 0:
-            start, end, obj, base = self.pieces[i]
+            start, end, obj, base, region = self.pieces[i]
             if start <= address < end:
-                return obj, address - base
+                return obj, address - base, region
         return None
 
 
