@@ -528,7 +528,8 @@ class Gic(_Device):
 
     def highest(self) -> int | None:
         best: tuple[int, int] | None = None
-        for word, bits in enumerate(self.enabled):
+        for word, enabled in enumerate(self.enabled):
+            bits = enabled
             while bits:
                 low = bits & -bits
                 intid = word * 32 + low.bit_length() - 1
