@@ -54,6 +54,17 @@ def test_aarch64_hello_powers_off_through_psci():
     assert r.stderr.splitlines()[0] == "qconf: cpu0: guest powered off (PSCI SYSTEM_OFF)"
 
 
+def test_cmsdk_timer_follows_its_clock():
+    board = str(MACHINES / "mps2-timer" / "board.yaml")
+    r = run("-c", board, "--stats")
+    assert (r.exit_code, r.stdout) == (0, TIMER_OUT)
+    assert r.stderr.splitlines()[1].startswith("  virtual time 30.000000 ms")
+    # the timers count the APB clock: at half the rate, ticks come half as often
+    r = run("-c", board, "--stats", "--set", "apb.clock=12500kHz")
+    assert (r.exit_code, r.stdout) == (0, TIMER_OUT)
+    assert r.stderr.splitlines()[1].startswith("  virtual time 60.000000 ms")
+
+
 def test_aarch64_generic_timer_through_the_gic():
     r = run("-c", str(MACHINES / "arm64-timer" / "board.yaml"), "--stats")
     assert (r.exit_code, r.stdout) == (0, TIMER_OUT)
@@ -156,6 +167,8 @@ QEMU = {
     "arm64-timer": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/timer.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",
+                   ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
+    "mps2-timer": ("qemu-system-arm", "qemu-system-arm", "cortex-m/timer.elf",
                    ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
     "mps2-systick": ("qemu-system-arm", "qemu-system-arm", "cortex-m/systick.elf",
                      ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
