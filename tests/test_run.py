@@ -43,6 +43,22 @@ def test_cortex_m_hello_and_systick():
     assert r.stderr.splitlines()[0] == "qconf: cpu0: semihosting exit (status 0)"
 
 
+def test_guests_check_trap_entry_and_return():
+    r = run("-c", str(MACHINES / "riscv-traps" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, (
+        "trap checks\n"
+        "ecall: mcause 11, mepc at the ecall: ok\n"
+        "illegal instruction: mcause 2, mepc at it: ok\n"
+        "timer interrupt: registers intact: ok\n"
+        "done\n"
+    ))  # fmt: skip
+    r = run("-c", str(MACHINES / "mps2-exceptions" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, (
+        "exception checks\n"
+        "systick: IPSR 15 in the handler, registers intact after return: ok\n"
+    ))  # fmt: skip
+
+
 def test_uart_interrupt_through_the_plic():
     r = run("-c", str(MACHINES / "riscv-plic" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, "uart interrupt demo\nclaimed PLIC source 10\ndone\n")
@@ -160,6 +176,10 @@ QEMU = {
                     ["-M", "virt", "-bios", "none"]),
     "riscv-timer": ("qemu-system-riscv64", "qemu-system-misc", "riscv/timer.elf",
                     ["-M", "virt", "-bios", "none"]),
+    "riscv-traps": ("qemu-system-riscv64", "qemu-system-misc", "riscv/traps.elf",
+                    ["-M", "virt", "-bios", "none"]),
+    "mps2-exceptions": ("qemu-system-arm", "qemu-system-arm", "cortex-m/regs.elf",
+                        ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
     "riscv-plic": ("qemu-system-riscv64", "qemu-system-misc", "riscv/uartirq.elf",
                    ["-M", "virt", "-bios", "none"]),
     "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
