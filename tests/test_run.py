@@ -279,7 +279,8 @@ def test_long_runs_report_progress(tmp_path):
 )
 def test_every_example_machine_runs_to_a_clean_exit(board):
     path = next((MACHINES / board).glob("board.*"))
-    r = run("-c", str(path), "--max-insns", "50000000")
+    r = CliRunner().invoke(main, ["run", "-c", str(path), "--max-insns", "50000000"],
+                           input=b"typed\nq")  # fmt: skip
     assert r.exit_code == 0, r.output
     assert r.stdout
 
@@ -313,3 +314,52 @@ quiet:
     assert r.stderr == (
         "qconf: note: quiet (unimplemented) is not modelled: write at +0x0 ignored\n"
     )
+
+
+def test_input_from_a_pipe_reaches_the_guest():
+    import sys
+
+    board = str(MACHINES / "riscv-echo" / "board.yaml")
+    done = subprocess.run(
+        [sys.executable, "-m", "qconf.cli", "run", "-c", board],
+        input=b"hello\nq", capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, b"echo: type, q quits\nhello\nbye\n")
+
+
+def test_a_unix_socket_chardev_carries_both_ways(tmp_path):
+    import socket
+    import sys
+    import time
+
+    sock_path = tmp_path / "uart.sock"
+    write(tmp_path, "board.yaml", f"""\
+extends: riscv-virt
+cpu0:
+  firmware: {MACHINES / "guests" / "riscv" / "echo.elf"}
+serial: {{type: chardev, backend: unix, path: {sock_path}}}
+soc:
+  uart0:
+    chardev: serial
+""")  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "qconf.cli", "run", "-c",
+                             str(tmp_path / "board.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not sock_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert oct(sock_path.stat().st_mode & 0o777) == "0o600"  # owner only
+    client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    client.connect(str(sock_path))
+    client.sendall(b"abc")
+    received = b""
+    client.settimeout(20)
+    while b"abc" not in received:
+        received += client.recv(100)
+    client.sendall(b"q")
+    while not received.endswith(b"bye\n"):
+        received += client.recv(100)
+    client.close()
+    _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert received.endswith(b"abcbye\n")

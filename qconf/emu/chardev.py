@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
+import select
+import socket
 import sys
 from collections import deque
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
-__all__ = ("Chardev", "FileChardev", "MemoryChardev", "NullChardev", "StdioChardev", "open_chardev")
+__all__ = (
+    "Chardev",
+    "FileChardev",
+    "MemoryChardev",
+    "NullChardev",
+    "SocketChardev",
+    "StdioChardev",
+    "open_chardev",
+)
 
 
 class Chardev(Protocol):
@@ -52,7 +62,27 @@ class MemoryChardev:
 
 
 class StdioChardev:
-    """The terminal (or whatever stdout is): output written through at once."""
+    """Standard output, and standard input when it is a pipe, a file or a terminal (put in
+    cbreak mode: keys arrive one by one, Ctrl-C still stops the run)."""
+
+    def __init__(self) -> None:
+        self._fd: int | None = None
+        self._saved: Any = None
+        self._pending = bytearray()
+        self._stream: Any = None
+        try:
+            fd = sys.stdin.fileno()
+        except (AttributeError, OSError, ValueError):
+            # no file descriptor (an in-memory stdin, as test runners give): read it whole
+            self._stream = getattr(sys.stdin, "buffer", None)
+            return
+        self._fd = fd
+        if os.isatty(fd):
+            import termios
+            import tty
+
+            self._saved = termios.tcgetattr(fd)
+            tty.setcbreak(fd)
 
     def write(self, data: bytes) -> None:
         out = getattr(sys.stdout, "buffer", None)
@@ -63,10 +93,97 @@ class StdioChardev:
         sys.stdout.flush()
 
     def read(self) -> int | None:
-        return None  # input comes with the interactive console (a later step)
+        if self._stream is not None:
+            self._pending += self._stream.read() or b""
+            self._stream = None
+        if not self._pending and self._fd is not None:
+            ready, _, _ = select.select([self._fd], [], [], 0)
+            if ready:
+                chunk = os.read(self._fd, 4096)
+                if chunk:
+                    self._pending += chunk
+                else:
+                    self._fd = None  # end of input
+        if self._pending:
+            byte = self._pending[0]
+            del self._pending[0]
+            return byte
+        return None
 
     def close(self) -> None:
-        pass
+        if self._saved is not None and self._fd is not None:
+            import termios
+
+            termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
+            self._saved = None
+
+
+class SocketChardev:
+    """A listening unix or TCP socket: the first client to connect gets the output from
+    then on, and what it sends is input; output before a client connects is dropped."""
+
+    def __init__(self, family: str, path: str | None, host: str, port: int | None) -> None:
+        if family == "unix":
+            assert path is not None
+            if os.path.exists(path):
+                os.unlink(path)
+            self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self._server.bind(path)
+            os.chmod(path, 0o600)  # owner only
+            self._path: str | None = path
+        else:
+            self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._server.bind((host, port or 0))
+            self._path = None
+        self._server.listen(1)
+        self._server.setblocking(False)
+        self._client: socket.socket | None = None
+        self._pending = bytearray()
+
+    @property
+    def address(self) -> Any:
+        return self._server.getsockname()
+
+    def _accept(self) -> None:
+        if self._client is None:
+            try:
+                self._client, _ = self._server.accept()
+                self._client.setblocking(False)
+            except BlockingIOError:
+                pass
+
+    def write(self, data: bytes) -> None:
+        self._accept()
+        if self._client is not None:
+            try:
+                self._client.sendall(data)
+            except OSError:
+                self._client = None
+
+    def read(self) -> int | None:
+        self._accept()
+        if not self._pending and self._client is not None:
+            try:
+                chunk = self._client.recv(4096)
+                if chunk:
+                    self._pending += chunk
+                else:
+                    self._client = None
+            except BlockingIOError:
+                pass
+        if self._pending:
+            byte = self._pending[0]
+            del self._pending[0]
+            return byte
+        return None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._server.close()
+        if self._path is not None and os.path.exists(self._path):
+            os.unlink(self._path)
 
 
 class FileChardev:
@@ -84,8 +201,10 @@ class FileChardev:
         self._file.close()
 
 
-def open_chardev(kind: str, path: str | None) -> Chardev:
-    """A backend for a ``chardev`` object's ``backend`` and ``path``."""
+def open_chardev(
+    kind: str, path: str | None, host: str = "127.0.0.1", port: int | None = None
+) -> Chardev:
+    """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``."""
     if kind == "stdio":
         return StdioChardev()
     if kind == "memory":
@@ -93,6 +212,6 @@ def open_chardev(kind: str, path: str | None) -> Chardev:
     if kind == "file":
         assert path is not None
         return FileChardev(os.fspath(path))
-    if kind == "null":
-        return NullChardev()
-    raise NotImplementedError(f"{kind} chardevs are not implemented yet")
+    if kind in ("unix", "tcp"):
+        return SocketChardev(kind, path, host, port)
+    return NullChardev()

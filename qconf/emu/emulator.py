@@ -103,7 +103,8 @@ class Emulation:
             return NullChardev()
         found = self.chardevs.get(backend)
         if found is None:
-            found = open_chardev(backend.get("backend"), backend.get("path"))
+            found = open_chardev(backend.get("backend"), backend.get("path"),
+                                 backend.get("host"), backend.get("port"))  # fmt: skip
             self.chardevs[backend] = found
         return found
 
