@@ -9,9 +9,11 @@ xorshift loop, patched to N iterations):
 * QEMU: ``qemu-system-riscv64 -M virt -bios none`` on the same ELF, when installed (its
   start-up time is measured with N = 1 and subtracted);
 
-and an MMIO-heavy guest (``uartflood.S``: stores to the UART's THR) under qconf, in UART
-writes per second. Each figure is the best of ``--repeat`` runs; ratios are to raw
-Unicorn.
+an MMIO-heavy guest (``uartflood.S``: stores to the UART's THR) under qconf, in UART
+writes per second; and a heterogeneous machine of three CPUs (riscv64, aarch64,
+Cortex-M4, each with its own memory and its own xorshift loop) under qconf, as aggregate
+guest MIPS against the same three loops run one after the other on raw Unicorn. Each
+figure is the best of ``--repeat`` runs; ratios are to raw Unicorn.
 
 Run::
 
@@ -49,7 +51,7 @@ def patched(elf: Path, iterations: int, directory: Path) -> Path:
             if seg["p_type"] == "PT_LOAD" and lo <= sym["st_value"] < lo + seg["p_filesz"]:
                 offset = seg["p_offset"] + sym["st_value"] - lo
                 data[offset : offset + 4] = iterations.to_bytes(4, "little")
-    out = directory / f"{elf.stem}-{iterations}.elf"
+    out = directory / f"{elf.parent.name}-{elf.stem}-{iterations}.elf"
     out.write_bytes(bytes(data))
     return out
 
@@ -93,6 +95,73 @@ def qconf_run(elf: Path, sets: tuple[str, ...] = ()) -> float:
     return took
 
 
+HETERO3 = """\
+type: machine
+rv:
+  type: container
+  address_space: true
+  cpu0: {{type: riscv64, firmware: {rv}}}
+  ram: {{type: ram, base: 0x8000_0000, size: 16MiB}}
+  test: {{type: sifive-test, base: 0x10_0000}}
+a64:
+  type: container
+  address_space: true
+  cpu0: {{type: aarch64, firmware: {a64}}}
+  ram: {{type: ram, base: 0x4000_0000, size: 16MiB}}
+mcu:
+  type: container
+  address_space: true
+  cpu0: {{type: cortex-m4, freq: 1GHz}}
+  boot: {{type: image, file: {cm}, target: /mcu/cpu0}}
+  flash: {{type: ram, base: 0x0, size: 256KiB}}
+  sram: {{type: ram, base: 0x2000_0000, size: 128KiB}}
+  nvic: {{type: nvic}}
+"""
+
+
+def hetero3(rv: Path, a64: Path, cm: Path, directory: Path) -> float:
+    """Seconds for the three-CPU machine to run until the riscv64 loop powers off (the
+    aarch64 and Cortex-M loops are shorter: they finish first and wait)."""
+    import qconf
+    from qconf.emu.emulator import run
+
+    board = directory / "hetero3.yaml"
+    board.write_text(HETERO3.format(rv=rv, a64=a64, cm=cm))
+    machine = qconf.build(qconf.resolve([board]))
+    t0 = time.perf_counter()
+    outcome = run(machine)
+    took = time.perf_counter() - t0
+    machine.destroy()
+    assert outcome.exit_code == 0, outcome.reason
+    return took
+
+
+def raw_loop(arch: str, elf: Path) -> float:
+    """Seconds for one hook-free run of a loop ELF on a bare Unicorn of ``arch``, until
+    it reaches its wfi."""
+    from elftools.elf.elffile import ELFFile
+    from unicorn import UC_ARCH_ARM, UC_ARCH_ARM64, UC_MODE_ARM, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
+
+    with elf.open("rb") as f:
+        e = ELFFile(f)
+        chunks = [(s["p_paddr"], s.data()) for s in e.iter_segments() if s["p_type"] == "PT_LOAD"]
+        entry = e["e_entry"]
+    if arch == "aarch64":
+        uc, base, wfi = Uc(UC_ARCH_ARM64, UC_MODE_ARM), 0x4000_0000, b"\x7f\x20\x03\xd5"
+    else:
+        uc, base, wfi = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS), 0, b"\x30\xbf"
+        entry = int.from_bytes(chunks[0][1][4:8], "little")
+    uc.mem_map(base, 16 << 20)
+    uc.mem_map(0x2000_0000, 1 << 20)
+    for address, data in chunks:
+        uc.mem_write(address, data)
+    image = b"".join(d for _, d in chunks)
+    stop = chunks[0][0] + image.index(wfi)
+    t0 = time.perf_counter()
+    uc.emu_start(entry, stop)
+    return time.perf_counter() - t0
+
+
 def qemu(elf: Path) -> float | None:
     exe = shutil.which("qemu-system-riscv64")
     if exe is None:
@@ -132,6 +201,17 @@ def main(argv: list[str] | None = None) -> int:
             t_qemu -= best(qemu, args.repeat, patched(GUESTS / "loop.elf", 1, Path(tmp)))
         flood = patched(GUESTS / "uartflood.elf", args.uart_writes, Path(tmp))
         t_flood = best(qconf_run, args.repeat, flood, tuple(args.sets))
+        n_other = args.iterations * 4 // 5
+        guests = GUESTS.parent
+        a64 = patched(guests / "aarch64" / "loop.elf", n_other, Path(tmp))
+        cm = patched(guests / "cortex-m" / "loop.elf", n_other, Path(tmp))
+        t_het = best(hetero3, args.repeat, loop, a64, cm, Path(tmp))
+        t_het_raw = (
+            t_raw
+            + best(raw_loop, args.repeat, "aarch64", a64)
+            + best(raw_loop, args.repeat, "cortex-m", cm)
+        )
+        het_insns = (args.iterations + 2 * n_other) * INSNS_PER_ITERATION
     rows: dict[str, Any] = {
         "instructions": insns,
         "raw_unicorn_mips": round(insns / t_raw / 1e6, 1),
@@ -140,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
         "qemu_mips": round(insns / t_qemu / 1e6, 1) if t_qemu else None,
         "qemu_over_raw": round(t_raw / t_qemu, 3) if t_qemu else None,
         "qconf_uart_writes_per_s": round(args.uart_writes / t_flood),
+        "hetero3_raw_unicorn_mips": round(het_insns / t_het_raw / 1e6, 1),
+        "hetero3_qconf_mips": round(het_insns / t_het / 1e6, 1),
+        "hetero3_qconf_over_raw": round(t_het_raw / t_het, 3),
     }
     if args.json:
         json.dump(rows, sys.stdout, indent=2)

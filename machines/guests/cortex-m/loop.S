@@ -1,0 +1,29 @@
+@ Benchmark guest: `iterations` rounds of a 6-instruction xorshift loop, then wait.
+        .syntax unified
+        .cpu cortex-m4
+        .thumb
+
+        .section .vectors, "a"
+        .word   0x20020000
+        .word   reset
+
+        .text
+        .thumb_func
+        .global reset
+reset:
+        ldr     r3, =iterations
+        ldr     r0, [r3]
+        ldr     r1, =0x2545F491
+1:      eor     r1, r1, r1, lsl #13
+        eor     r1, r1, r1, lsr #17
+        eor     r1, r1, r1, lsl #5
+        add     r2, r2, r1
+        subs    r0, r0, #1
+        bne     1b
+2:      wfi
+        b       2b
+
+        .data
+        .global iterations
+        .align 2
+iterations: .word 1000000
