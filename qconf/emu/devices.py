@@ -445,10 +445,15 @@ class Plic(_Device):
         if ctx >= len(self.threshold):
             return 0
         best, best_prio = 0, self.threshold[ctx]
-        for src in range(1, self.sources):
-            enabled = self.enable[ctx][src >> 5] >> (src & 31) & 1
-            if enabled and self.priority[src] > best_prio and self._pending(src):
-                best, best_prio = src, self.priority[src]
+        for word, enabled in enumerate(self.enable[ctx]):
+            bits = enabled
+            while bits:  # only the enabled sources
+                low = bits & -bits
+                bits ^= low
+                src = word * 32 + low.bit_length() - 1
+                pick = 0 < src < self.sources and self.priority[src] > best_prio
+                if pick and self._pending(src):
+                    best, best_prio = src, self.priority[src]
         return best
 
     def context_pending(self, ctx: int) -> bool:

@@ -68,13 +68,16 @@ class IrqLines:
     def __init__(self, machine: Machine) -> None:
         self.machine = machine
         self.levels: dict[tuple[Object, str], bool] = {}
+        self.drivers: dict[tuple[Object, str, int], list[tuple[Object, str]]] = {}
+        for w in machine.wires:
+            self.drivers.setdefault((w.sink, w.line, w.index), []).append((w.source, w.output))
 
     def set(self, source: Object, output: str, level: bool) -> None:
         self.levels[(source, output)] = level
 
     def input_level(self, sink: Object, line: str, index: int) -> bool:
-        return any(self.levels.get((w.source, w.output), False)
-                   for w in self.machine.sources(sink, line, index))  # fmt: skip
+        drivers = self.drivers.get((sink, line, index))
+        return drivers is not None and any(self.levels.get(d, False) for d in drivers)
 
 
 @dataclass
