@@ -80,7 +80,7 @@ class Aarch64Core:
     # --- the generic timer on virtual time ----------------------------------------------
 
     def counter(self) -> int:
-        return self.emu.time.now * self.cntfrq // 1_000_000_000
+        return self.emu.now() * self.cntfrq // 1_000_000_000
 
     def timer_level(self, intid: int) -> bool:
         kind = 3 if intid == VIRTUAL_TIMER else 2 if intid == PHYSICAL_TIMER else 0

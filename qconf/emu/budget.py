@@ -85,6 +85,10 @@ class NativeBudget:
         self._budget.left = instructions * BYTES_PER_INSTRUCTION
         self._budget.done = 0
 
+    def exhaust(self) -> None:
+        """Stop at the next translated block."""
+        self._budget.left = 0
+
     def executed(self) -> int:
         """Instruction equivalents run since :meth:`arm` (at least 1 when anything ran)."""
         done = int(self._budget.done)

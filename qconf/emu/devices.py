@@ -219,7 +219,7 @@ class Clint(_Device):
         self.mtimecmp = [2**64 - 1] * harts
 
     def mtime(self) -> int:
-        return self.emu.time.now * self.timebase // 1_000_000_000
+        return self.emu.now() * self.timebase // 1_000_000_000
 
     def timer_pending(self, hart: int) -> bool:
         return hart < len(self.mtimecmp) and self.mtime() >= self.mtimecmp[hart]
@@ -248,6 +248,8 @@ class Clint(_Device):
             hart = offset >> 2
             if hart < len(self.msip):
                 self.msip[hart] = value & 1
+                if value & 1:
+                    self.emu.cut_slice()
             return
         if offset >= 0xBFF8:
             return  # mtime follows virtual time
@@ -258,7 +260,9 @@ class Clint(_Device):
         # wake waiting harts when the compare value is reached
         ticks = self.mtimecmp[hart]
         when = -(-ticks * 1_000_000_000 // self.timebase)  # first ns with mtime >= ticks
-        if when < 2**62:
+        if self.timer_pending(hart):
+            self.emu.cut_slice()
+        elif when < 2**62:
             self.emu.time.at(when, lambda: None)
 
 
@@ -298,14 +302,14 @@ class Nvic(_Device):
     def _cvr(self) -> int:
         if not self.csr & 1:
             return self._start
-        elapsed = (self.emu.time.now - self._epoch) * self._hz() // 1_000_000_000
+        elapsed = (self.emu.now() - self._epoch) * self._hz() // 1_000_000_000
         return max(0, self._start - elapsed)
 
     def _arm(self, start: int) -> None:
         if self._wrap is not None:
             self._wrap.cancelled = True
             self._wrap = None
-        self._epoch, self._start = self.emu.time.now, start
+        self._epoch, self._start = self.emu.now(), start
         if self.csr & 1 and start > 0:
             self._wrap = self.emu.time.at(self._epoch + self._ns(start), self._wrapped)
 
@@ -664,14 +668,14 @@ class Timer(_Device):
     def _now_value(self) -> int:
         if not self.ctrl & 1:
             return self._value
-        ticks = (self.emu.time.now - self._epoch) * self.hz // 1_000_000_000
+        ticks = (self.emu.now() - self._epoch) * self.hz // 1_000_000_000
         return max(0, self._value - ticks)
 
     def _restart(self, value: int) -> None:
         if self._event is not None:
             self._event.cancelled = True
             self._event = None
-        self._value, self._epoch = value, self.emu.time.now
+        self._value, self._epoch = value, self.emu.now()
         if self.ctrl & 1 and value > 0:
             when = self._epoch + -(-value * 1_000_000_000 // self.hz)
             self._event = self.emu.time.at(when, self._expired)

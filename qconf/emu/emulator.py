@@ -32,6 +32,9 @@ from qconf.model.objects import Object
 __all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulation", "Outcome", "run")
 
 EXIT_FAULT, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 124, 130
+LONE_CPU_QUANTA = 100
+"""How many quanta a slice may last when only one CPU runs (it still ends at the next
+timer deadline, or as soon as a device raises an interrupt line)."""
 CPU_TYPES: dict[str, Callable[[Object, Emulation], Any]] = {
     "riscv64": RiscvHart,
     "riscv32": RiscvHart,
@@ -65,15 +68,19 @@ class Outcome:
 class IrqLines:
     """Interrupt wires at run time: levels by output, ORed into each input."""
 
-    def __init__(self, machine: Machine) -> None:
+    def __init__(self, machine: Machine, emu: Emulation) -> None:
         self.machine = machine
+        self.emu = emu
         self.levels: dict[tuple[Object, str], bool] = {}
         self.drivers: dict[tuple[Object, str, int], list[tuple[Object, str]]] = {}
         for w in machine.wires:
             self.drivers.setdefault((w.sink, w.line, w.index), []).append((w.source, w.output))
 
     def set(self, source: Object, output: str, level: bool) -> None:
-        self.levels[(source, output)] = level
+        key = (source, output)
+        if level and not self.levels.get(key, False):
+            self.emu.cut_slice()  # deliver it without waiting for the slice to end
+        self.levels[key] = level
 
     def input_level(self, sink: Object, line: str, index: int) -> bool:
         drivers = self.drivers.get((sink, line, index))
@@ -92,9 +99,27 @@ class Emulation:
     chardevs: dict[Object, Chardev] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
     irqs: IrqLines = field(init=False)
+    running: Any = None  # the CPU executing now, if any
+    slice_start: int = 0
 
     def __post_init__(self) -> None:
-        self.irqs = IrqLines(self.machine)
+        self.irqs = IrqLines(self.machine, self)
+
+    def now(self) -> int:
+        """Virtual time as a device sees it: the start of the current slice plus what the
+        running CPU has executed of it (to the translated block, in fast timing)."""
+        cpu = self.running
+        if cpu is None or cpu.budget is None:
+            return self.time.now
+        done: int = cpu.budget.executed()
+        return self.slice_start + done * 1_000_000_000 // int(cpu.freq)
+
+    def cut_slice(self) -> None:
+        """End the running CPU's slice at its next block: something it did (raising an
+        interrupt line, arming a timer in the past) needs the scheduler now."""
+        cpu = self.running
+        if cpu is not None and cpu.budget is not None:
+            cpu.budget.exhaust()
 
     def request_stop(self, code: int, reason: str) -> None:
         if not self.stopping:
@@ -330,8 +355,7 @@ class Emulator:
         emu, clock = self.emu, self.emu.time
         quantum = self.machine.root.get("quantum")
         fastest = max(cpu.freq for cpu in self.cpus)
-        slice_ns = max(1, quantum * 1_000_000_000 // fastest)
-        budgets = {cpu: max(1, quantum * cpu.freq // fastest) for cpu in self.cpus}
+        quantum_ns = max(1, quantum * 1_000_000_000 // fastest)
         start = time.monotonic()
         next_status = start + 1.0  # short runs show no status line
         total = 0
@@ -340,26 +364,41 @@ class Emulator:
             while not emu.stopping:
                 for cpu in self.cpus:
                     cpu.deliver(self.pending(cpu))
-                    if cpu.waiting:
-                        continue
-                    cpu.run(budgets[cpu])
-                    total += budgets[cpu]
-                    if emu.stopping:
-                        break
-                if emu.stopping:
-                    break
-                if all(cpu.waiting for cpu in self.cpus):
-                    for cpu in self.cpus:
-                        cpu.deliver(self.pending(cpu))
-                if all(cpu.waiting for cpu in self.cpus):
-                    deadline = clock.next_deadline()
+                runnable = [cpu for cpu in self.cpus if not cpu.waiting]
+                deadline = clock.next_deadline()
+                if not runnable:
                     if deadline is None:
                         emu.request_stop(EXIT_FAULT, "every CPU waits for an interrupt and no "
                                          "timer is armed: the guest hung")  # fmt: skip
                         break
                     clock.advance(deadline)
-                else:
-                    clock.advance(clock.now + slice_ns)
+                    continue
+                # a lone CPU that can be cut short runs long slices; every slice ends at the
+                # next timer deadline, so timer interrupts arrive exactly on time
+                alone = len(runnable) == 1 and runnable[0].budget is not None
+                span = quantum_ns * (LONE_CPU_QUANTA if alone else 1)
+                if deadline is not None:
+                    span = max(1, min(span, deadline - clock.now))
+                if max_insns is not None:  # do not run far past the limit
+                    left = max(1, max_insns - total)
+                    span = min(span, max(1, left * 1_000_000_000 // fastest))
+                emu.slice_start = clock.now
+                elapsed = span
+                for cpu in runnable:
+                    budget = max(1, span * cpu.freq // 1_000_000_000)
+                    before = cpu.instructions
+                    emu.running = cpu
+                    cpu.run(budget)
+                    ran = cpu.instructions - before
+                    total += ran
+                    if alone and ran < budget:  # cut short: wfi, or an interrupt raised
+                        elapsed = max(1, -(-ran * 1_000_000_000 // cpu.freq))
+                    if emu.stopping:
+                        break
+                emu.running = None
+                if emu.stopping:
+                    break
+                clock.advance(emu.slice_start + elapsed)
                 if max_insns is not None and total >= max_insns:
                     emu.request_stop(EXIT_LIMIT, f"stopped after {total} instructions "
                                      "(--max-insns)")  # fmt: skip
@@ -375,6 +414,7 @@ class Emulator:
             emu.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
         except KeyboardInterrupt:
             emu.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+        emu.running = None
         return Outcome(emu.exit_code, emu.reason, clock.now,
                        {cpu.obj.path: cpu.instructions for cpu in self.cpus},
                        time.monotonic() - start, fault)  # fmt: skip
