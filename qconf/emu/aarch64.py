@@ -18,12 +18,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
+from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc
 from unicorn import arm64_const as a64
 
-from qconf.emu.faults import GuestFault, disassemble
-from qconf.emu.riscv import UC_ERRORS, _errname
-from qconf.emu.slices import make_budget, run_slice
+from qconf.emu.core import Core
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -44,16 +42,17 @@ EXCEPTIONS = {1: "undefined instruction", 2: "supervisor call (svc) with no hand
               3: "instruction abort (prefetch)", 4: "data abort", 7: "breakpoint"}  # fmt: skip
 
 
-class Aarch64Core:
+class Aarch64Core(Core):
     """One AArch64 core."""
 
     arch = "aarch64"
+    PC = a64.UC_ARM64_REG_PC
+    WFI = WFI.to_bytes(4, "little")
+    UNTIL = (1 << 64) - 1
 
     def __init__(self, obj: Object, emu: Emulation) -> None:
-        self.obj = obj
-        self.emu = emu
-        self.uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
-        self.uc.ctl_set_cpu_model(MODELS.get(obj.get("model"), a64.UC_CPU_ARM64_A57))
+        model = MODELS.get(obj.get("model"), a64.UC_CPU_ARM64_A57)
+        super().__init__(obj, emu, Uc(UC_ARCH_ARM64, UC_MODE_ARM), model)
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
         self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
@@ -62,13 +61,6 @@ class Aarch64Core:
         self.timers = {2: [0, 0], 3: [0, 0]}
         self.gic: Any = None  # set by the emulator
         self._vi = False
-        self.freq: int = obj.get("freq")
-        self.hartid = 0
-        self.waiting = False
-        self.instructions = 0
-        self.fault: GuestFault | None = None
-        self.pc = 0
-        self.budget = make_budget(self.uc, emu)
 
     def reset(self, entry: int, dtb: int = 0) -> None:
         self.pc = entry
@@ -132,28 +124,6 @@ class Aarch64Core:
         self.update_irq()
         return 1
 
-    def close(self) -> None:
-        del self.uc
-
-    def run(self, budget: int) -> None:
-        try:
-            early = run_slice(self, self.pc, (1 << 64) - 1, budget)
-        except UcError as exc:
-            self.pc = self.uc.reg_read(a64.UC_ARM64_REG_PC)
-            raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
-        self.pc = self.uc.reg_read(a64.UC_ARM64_REG_PC)
-        if self.fault is not None:
-            fault, self.fault = self.fault, None
-            raise fault
-        if self.emu.stopping or not early:
-            return
-        try:
-            last = int.from_bytes(self.uc.mem_read(self.pc - 4, 4), "little")
-        except UcError:
-            last = 0
-        if last == WFI:
-            self.waiting = True
-
     def deliver(self, pending: int | None = None) -> None:
         """Drive the virtual IRQ line from the GIC; a raised line wakes a waiting core."""
         if self.update_irq():
@@ -177,10 +147,10 @@ class Aarch64Core:
                 self._psci(uc)
                 uc.reg_write(a64.UC_ARM64_REG_PC, pc + 4)
                 return
-            self.fault = self._fault(EXCEPTIONS.get(intno, f"exception {intno}"), pc)
+            self.fault = self.fault_report(EXCEPTIONS.get(intno, f"exception {intno}"), pc)
             uc.emu_stop()
         except Exception as exc:  # recorded, raised after emu_start returns
-            self.fault = self._fault(f"internal error in the exception hook: {exc!r}")
+            self.fault = self.fault_report(f"internal error in the exception hook: {exc!r}")
             uc.emu_stop()
 
     def _psci(self, uc: Uc) -> None:
@@ -196,15 +166,9 @@ class Aarch64Core:
         else:
             uc.reg_write(a64.UC_ARM64_REG_X0, PSCI_NOT_SUPPORTED)
 
-    def _fault(self, cause: str, pc: int | None = None) -> GuestFault:
-        pc = self.pc if pc is None else pc
-        try:
-            code = bytes(self.uc.mem_read(pc, 4))
-        except UcError:
-            code = b""
+    def registers(self, pc: int) -> dict[str, int]:
         regs = {"pc": pc, "sp": int(self.uc.reg_read(a64.UC_ARM64_REG_SP)),
                 "x30": int(self.uc.reg_read(a64.UC_ARM64_REG_X30))}  # fmt: skip
         for i in range(8):
             regs[f"x{i}"] = int(self.uc.reg_read(a64.UC_ARM64_REG_X0 + i))
-        return GuestFault(self.obj.path, self.arch, pc, cause, disassemble(self.arch, code, pc),
-                          regs, self.emu.time.now)  # fmt: skip
+        return regs

@@ -15,12 +15,10 @@ import struct
 import sys
 from typing import TYPE_CHECKING, Any
 
-from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc, UcError
+from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
 from unicorn import arm_const as arm
 
-from qconf.emu.faults import GuestFault, disassemble
-from qconf.emu.riscv import UC_ERRORS, _errname
-from qconf.emu.slices import make_budget, run_slice
+from qconf.emu.core import Core
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -39,27 +37,20 @@ REG_NAMES = ["pc", "sp", "lr", "xpsr", "r0", "r1", "r2", "r3", "r4", "r5", "r6",
              "r9", "r10", "r11", "r12"]  # fmt: skip
 
 
-class CortexM:
+class CortexM(Core):
     """One Cortex-M core (thread mode on the main stack)."""
 
     arch = "cortex-m"
+    PC = arm.UC_ARM_REG_PC
+    WFI = b"\x30\xbf"
+    UNTIL = 0xFFFFFFFF
 
     def __init__(self, obj: Object, emu: Emulation) -> None:
         import unicorn
 
-        self.obj = obj
-        self.emu = emu
-        self.uc = Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS)
-        model = MODELS.get(obj.info.name, "UC_CPU_ARM_CORTEX_M3")
-        self.uc.ctl_set_cpu_model(getattr(unicorn.arm_const, model))
+        model = getattr(unicorn.arm_const, MODELS.get(obj.info.name, "UC_CPU_ARM_CORTEX_M3"))
+        super().__init__(obj, emu, Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS), model)
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
-        self.freq: int = obj.get("freq")
-        self.hartid = 0
-        self.waiting = False
-        self.instructions = 0
-        self.fault: GuestFault | None = None
-        self.pc = 0
-        self.budget = make_budget(self.uc, emu)
         self.vtor: int = obj.get("vtor") or 0
         self.nvic: Any = None  # the NVIC model serving this core, set by the emulator
 
@@ -70,27 +61,8 @@ class CortexM:
         self.uc.reg_write(arm.UC_ARM_REG_SP, sp)
         self.uc.reg_write(arm.UC_ARM_REG_LR, 0xFFFFFFFF)
 
-    def close(self) -> None:
-        del self.uc
-
-    def run(self, budget: int) -> None:
-        try:
-            early = run_slice(self, self.pc | 1, 0xFFFFFFFF, budget)
-        except UcError as exc:
-            self.pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
-            raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
-        self.pc = self.uc.reg_read(arm.UC_ARM_REG_PC)
-        if self.fault is not None:
-            fault, self.fault = self.fault, None
-            raise fault
-        if self.emu.stopping or not early:
-            return
-        try:
-            last = int.from_bytes(self.uc.mem_read(self.pc - 2, 2), "little")
-        except UcError:
-            last = 0
-        if last == 0xBF30:  # wfi
-            self.waiting = True
+    def start_address(self) -> int:
+        return self.pc | 1  # Thumb
 
     # --- exceptions -----------------------------------------------------------------
 
@@ -137,10 +109,10 @@ class CortexM:
                 self._semihost(uc)
                 uc.reg_write(arm.UC_ARM_REG_PC, (pc + 2) | 1)
                 return
-            self.fault = self._fault(f"exception {intno} the core cannot take", pc)
+            self.fault = self.fault_report(f"exception {intno} the core cannot take", pc)
             uc.emu_stop()
         except Exception as exc:  # recorded, raised after emu_start returns
-            self.fault = self._fault(f"internal error in the exception hook: {exc!r}")
+            self.fault = self.fault_report(f"internal error in the exception hook: {exc!r}")
             uc.emu_stop()
 
     def _semihost(self, uc: Uc) -> None:
@@ -164,15 +136,7 @@ class CortexM:
         else:
             uc.reg_write(arm.UC_ARM_REG_R0, 0xFFFFFFFF)
 
-    def _fault(self, cause: str, pc: int | None = None) -> GuestFault:
-        pc = self.pc if pc is None else pc
-        try:
-            code = bytes(self.uc.mem_read(pc, 4))
-        except UcError:
-            code = b""
-        regs = {}
-        for name in REG_NAMES:
-            reg = getattr(arm, f"UC_ARM_REG_{name.upper()}")
-            regs[name] = pc if name == "pc" else int(self.uc.reg_read(reg))
-        return GuestFault(self.obj.path, self.obj.info.name, pc, cause,
-                          disassemble(self.arch, code, pc), regs, self.emu.time.now)  # fmt: skip
+    def registers(self, pc: int) -> dict[str, int]:
+        return {name: pc if name == "pc" else
+                int(self.uc.reg_read(getattr(arm, f"UC_ARM_REG_{name.upper()}")))
+                for name in REG_NAMES}  # fmt: skip

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV64, Uc, UcError
+from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV64, Uc
 from unicorn import riscv_const as rv
 
-from qconf.emu.faults import GuestFault, disassemble
-from qconf.emu.slices import make_budget, run_slice
+from qconf.emu.core import Core
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -31,34 +30,26 @@ CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           5: "load access fault", 6: "store address misaligned", 7: "store access fault",
           8: "ecall from U-mode", 9: "ecall from S-mode", 11: "ecall from M-mode",
           12: "instruction page fault", 13: "load page fault", 15: "store page fault"}  # fmt: skip
-UC_ERRORS = {"UC_ERR_READ_UNMAPPED": "read from unmapped memory",
-             "UC_ERR_WRITE_UNMAPPED": "write to unmapped memory",
-             "UC_ERR_FETCH_UNMAPPED": "instruction fetch from unmapped memory (runaway pc?)",
-             "UC_ERR_WRITE_PROT": "write to read-only memory",
-             "UC_ERR_FETCH_PROT": "instruction fetch from non-executable memory",
-             "UC_ERR_INSN_INVALID": "invalid instruction",
-             "UC_ERR_EXCEPTION": "unhandled exception"}  # fmt: skip
 REG_NAMES = ["pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
              "a3", "a4", "a5"]  # fmt: skip
 
 
-class RiscvHart:
-    """One hart: its Unicorn instance, reset state, interrupt entry, and fault reports."""
+class RiscvHart(Core):
+    """One hart: reset state, trap and interrupt entry."""
+
+    arch = "riscv64"
+    PC = rv.UC_RISCV_REG_PC
+    WFI = WFI.to_bytes(4, "little")
+    UNTIL = (1 << 64) - 1
 
     def __init__(self, obj: Object, emu: Emulation) -> None:
-        self.obj = obj
-        self.emu = emu
-        self.arch = obj.info.name  # riscv64 / riscv32
-        self.xlen = 64 if self.arch == "riscv64" else 32
-        self.uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64 if self.xlen == 64 else UC_MODE_RISCV32)
+        self.xlen = 64 if obj.info.name == "riscv64" else 32
+        mode = UC_MODE_RISCV64 if self.xlen == 64 else UC_MODE_RISCV32
+        super().__init__(obj, emu, Uc(UC_ARCH_RISCV, mode))
+        self.arch = obj.info.name  # type: ignore[misc]  # riscv64 or riscv32
+        self.UNTIL = (1 << self.xlen) - 1  # type: ignore[misc]
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
-        self.freq: int = obj.get("freq")
-        self.hartid: int = obj.get("hartid")
-        self.waiting = False
-        self.instructions = 0
-        self.fault: GuestFault | None = None
-        self.pc = 0
-        self.budget = make_budget(self.uc, emu)
+        self.hartid = obj.get("hartid")
         self._seip = 0
 
     # --- set-up ---------------------------------------------------------------------
@@ -69,10 +60,6 @@ class RiscvHart:
         self.uc.reg_write(rv.UC_RISCV_REG_A0, self.hartid)
         self.uc.reg_write(rv.UC_RISCV_REG_A1, dtb)
         self._csr_write(rv.UC_RISCV_REG_MHARTID, self.hartid)
-
-    def close(self) -> None:
-        # Unicorn closes the engine when its last reference goes
-        del self.uc
 
     # --- CSRs at M level ------------------------------------------------------------
 
@@ -93,27 +80,7 @@ class RiscvHart:
         if priv != 3:
             self.uc.reg_write(rv.UC_RISCV_REG_PRIV, priv)
 
-    # --- running --------------------------------------------------------------------
-
-    def run(self, budget: int) -> None:
-        """Run up to ``budget`` instructions from the current pc."""
-        try:
-            early = run_slice(self, self.pc, (1 << self.xlen) - 1, budget)
-        except UcError as exc:
-            self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
-            raise self._fault(UC_ERRORS.get(_errname(exc), str(exc))) from None
-        self.pc = self.uc.reg_read(rv.UC_RISCV_REG_PC)
-        if self.fault is not None:
-            fault, self.fault = self.fault, None
-            raise fault
-        if self.emu.stopping or not early:
-            return
-        try:
-            last = int.from_bytes(self.uc.mem_read(self.pc - 4, 4), "little")
-        except UcError:
-            last = 0
-        if last == WFI:
-            self.waiting = True
+    # --- traps ---------------------------------------------------------------------
 
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         # pc is past the instruction; never raise into C (house rule 8)
@@ -124,11 +91,11 @@ class RiscvHart:
             if intno == 8:  # Unicorn says 8 for every ecall
                 cause = {0: 8, 1: 9, 3: 11}.get(priv, 8)
             if not self._trap(cause, pc, interrupt=False):
-                self.fault = self._fault(CAUSES.get(cause, f"exception {cause}") +
+                self.fault = self.fault_report(CAUSES.get(cause, f"exception {cause}") +
                                          " with no trap handler (mtvec is 0)", pc)  # fmt: skip
                 uc.emu_stop()
         except Exception as exc:  # recorded, raised after emu_start returns
-            self.fault = self._fault(f"internal error in the trap hook: {exc!r}")
+            self.fault = self.fault_report(f"internal error in the trap hook: {exc!r}")
             uc.emu_stop()
 
     def _trap(self, cause: int, epc: int, *, interrupt: bool) -> bool:
@@ -194,25 +161,6 @@ class RiscvHart:
                 self._trap(cause, self.pc, interrupt=True)
                 return
 
-    # --- reports --------------------------------------------------------------------
-
-    def _fault(self, cause: str, pc: int | None = None) -> GuestFault:
-        pc = self.pc if pc is None else pc
-        try:
-            code = bytes(self.uc.mem_read(pc, 4))
-        except UcError:
-            code = b""
-        regs = {}
-        for i, name in enumerate(REG_NAMES):
-            regs[name] = pc if i == 0 else int(self.uc.reg_read(rv.UC_RISCV_REG_X0 + i))
-        return GuestFault(self.obj.path, self.arch, pc, cause, disassemble(self.arch, code, pc),
-                          regs, self.emu.time.now)  # fmt: skip
-
-
-def _errname(exc: UcError) -> str:
-    import unicorn
-
-    for name in dir(unicorn):
-        if name.startswith("UC_ERR_") and getattr(unicorn, name) == exc.errno:
-            return name
-    return ""
+    def registers(self, pc: int) -> dict[str, int]:
+        return {name: pc if i == 0 else int(self.uc.reg_read(rv.UC_RISCV_REG_X0 + i))
+                for i, name in enumerate(REG_NAMES)}  # fmt: skip

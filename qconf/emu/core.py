@@ -1,0 +1,116 @@
+"""What every CPU model shares: its Unicorn instance, running one time slice, noticing
+``wfi``, and turning Unicorn's errors and recorded faults into guest fault reports."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from unicorn import Uc, UcError
+
+from qconf.emu.faults import GuestFault, disassemble
+from qconf.emu.slices import make_budget, run_slice
+from qconf.model.objects import Object
+
+if TYPE_CHECKING:
+    from qconf.emu.emulator import Emulation
+
+__all__ = ("UC_ERRORS", "Core", "error_name")
+
+UC_ERRORS = {"UC_ERR_READ_UNMAPPED": "read from unmapped memory",
+             "UC_ERR_WRITE_UNMAPPED": "write to unmapped memory",
+             "UC_ERR_FETCH_UNMAPPED": "instruction fetch from unmapped memory (runaway pc?)",
+             "UC_ERR_WRITE_PROT": "write to read-only memory",
+             "UC_ERR_FETCH_PROT": "instruction fetch from non-executable memory",
+             "UC_ERR_INSN_INVALID": "invalid instruction",
+             "UC_ERR_EXCEPTION": "unhandled exception"}  # fmt: skip
+
+
+def error_name(exc: UcError) -> str:
+    import unicorn
+
+    for name in dir(unicorn):
+        if name.startswith("UC_ERR_") and getattr(unicorn, name) == exc.errno:
+            return name
+    return ""
+
+
+class Core:
+    """A CPU of some architecture, as the scheduler sees it.
+
+    Subclasses set ``arch``, ``PC`` (Unicorn's pc register), ``WFI`` (the encoding of the
+    wait instruction) and ``UNTIL`` (an address never reached), and implement
+    :meth:`registers` and ``deliver``.
+    """
+
+    arch: ClassVar[str]
+    PC: ClassVar[int]
+    WFI: ClassVar[bytes]
+    UNTIL: ClassVar[int]
+
+    def __init__(self, obj: Object, emu: Emulation, uc: Uc, model: int | None = None) -> None:
+        self.obj = obj
+        self.emu = emu
+        self.uc = uc
+        if model is not None:  # before anything else touches the engine
+            uc.ctl_set_cpu_model(model)
+        self.freq: int = obj.get("freq")
+        self.hartid = 0
+        self.waiting = False
+        self.instructions = 0
+        self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
+        self.pc = 0
+        self.budget = make_budget(uc, emu)
+
+    def start_address(self) -> int:
+        """Where ``emu_start`` resumes (Cortex-M adds the Thumb bit)."""
+        return self.pc
+
+    def run(self, budget: int) -> None:
+        """Run up to ``budget`` instructions from the current pc.
+
+        :raises GuestFault: the guest faulted (Unicorn error, or a hook recorded one).
+        """
+        try:
+            early = run_slice(self, self.start_address(), self.UNTIL, budget)
+        except UcError as exc:
+            self.pc = self.uc.reg_read(self.PC)
+            raise self.fault_report(UC_ERRORS.get(error_name(exc), str(exc))) from None
+        self.pc = self.uc.reg_read(self.PC)
+        if self.fault is not None:
+            fault, self.fault = self.fault, None
+            raise fault
+        if self.emu.stopping or not early:
+            return
+        try:
+            last = bytes(self.uc.mem_read(self.pc - len(self.WFI), len(self.WFI)))
+        except UcError:
+            last = b""
+        if last == self.WFI:
+            self.waiting = True
+
+    def registers(self, pc: int) -> dict[str, int]:
+        raise NotImplementedError
+
+    def fault_report(self, cause: str, pc: int | None = None) -> GuestFault:
+        """A report of a fault at ``pc`` (default: the current pc)."""
+        pc = self.pc if pc is None else pc
+        try:
+            code = bytes(self.uc.mem_read(pc, 4))
+        except UcError:
+            code = b""
+        return GuestFault(self.obj.path, self.obj.info.name, pc, cause,
+                          disassemble(self.arch, code, pc), self.registers(pc),
+                          self.emu.time.now)  # fmt: skip
+
+    def deliver(self, pending: int) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        # Unicorn closes the engine when its last reference goes
+        del self.uc
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: Any) -> bool:
+        return self is other
