@@ -52,6 +52,12 @@ def test_guests_check_trap_entry_and_return():
         "timer interrupt: registers intact: ok\n"
         "done\n"
     ))  # fmt: skip
+    r = run("-c", str(MACHINES / "riscv-delegation" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, (
+        "delegation checks\n"
+        "illegal instruction in S: delegated to the S handler (scause 2, sepc at it): ok\n"
+        "ecall from S: taken in M (mcause 9, mepc at it, MPP = S): ok\n"
+    ))  # fmt: skip
     r = run("-c", str(MACHINES / "mps2-exceptions" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, (
         "exception checks\n"
@@ -179,6 +185,8 @@ QEMU = {
                     ["-M", "virt", "-bios", "none"]),
     "riscv-timer": ("qemu-system-riscv64", "qemu-system-misc", "riscv/timer.elf",
                     ["-M", "virt", "-bios", "none"]),
+    "riscv-delegation": ("qemu-system-riscv64", "qemu-system-misc", "riscv/deleg.elf",
+                         ["-M", "virt", "-bios", "none"]),
     "riscv-traps": ("qemu-system-riscv64", "qemu-system-misc", "riscv/traps.elf",
                     ["-M", "virt", "-bios", "none"]),
     "mps2-exceptions": ("qemu-system-arm", "qemu-system-arm", "cortex-m/regs.elf",

@@ -31,7 +31,7 @@ __all__ = ("Aarch64Core",)
 
 MODELS = {"cortex-a53": a64.UC_CPU_ARM64_A53, "cortex-a57": a64.UC_CPU_ARM64_A57,
           "cortex-a72": a64.UC_CPU_ARM64_A72, "max": a64.UC_CPU_ARM64_MAX}  # fmt: skip
-HVC0, SMC0, WFI = 0xD4000002, 0xD4000003, 0xD503207F
+HVC0, SMC0, WFI, WFE = 0xD4000002, 0xD4000003, 0xD503207F, 0xD503205F
 PSCI_VERSION, SYSTEM_OFF, SYSTEM_RESET = 0x84000000, 0x84000008, 0x84000009
 PSCI_NOT_SUPPORTED = (1 << 64) - 1
 SCR_EL3 = (1, 1, 3, 6, 0)  # CRn, CRm, op0, op1, op2 (Unicorn's CP_REG order)
@@ -47,7 +47,7 @@ class Aarch64Core(Core):
 
     arch = "aarch64"
     PC = a64.UC_ARM64_REG_PC
-    WFI = WFI.to_bytes(4, "little")
+    WAITS = (WFI.to_bytes(4, "little"), WFE.to_bytes(4, "little"))
     UNTIL = (1 << 64) - 1
 
     def __init__(self, obj: Object, emu: Emulation) -> None:

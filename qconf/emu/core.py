@@ -37,14 +37,14 @@ def error_name(exc: UcError) -> str:
 class Core:
     """A CPU of some architecture, as the scheduler sees it.
 
-    Subclasses set ``arch``, ``PC`` (Unicorn's pc register), ``WFI`` (the encoding of the
-    wait instruction) and ``UNTIL`` (an address never reached), and implement
-    :meth:`registers` and ``deliver``.
+    Subclasses set ``arch``, ``PC`` (Unicorn's pc register), ``WAITS`` (the encodings of
+    the wait instructions, ``wfi`` and ``wfe``, all of one length) and ``UNTIL`` (an
+    address never reached), and implement :meth:`registers` and ``deliver``.
     """
 
     arch: ClassVar[str]
     PC: ClassVar[int]
-    WFI: ClassVar[bytes]
+    WAITS: ClassVar[tuple[bytes, ...]]
     UNTIL: ClassVar[int]
 
     def __init__(self, obj: Object, emu: Emulation, uc: Uc, model: int | None = None) -> None:
@@ -81,11 +81,12 @@ class Core:
             raise fault
         if self.emu.stopping or not early:
             return
+        size = len(self.WAITS[0])
         try:
-            last = bytes(self.uc.mem_read(self.pc - len(self.WFI), len(self.WFI)))
+            last = bytes(self.uc.mem_read(self.pc - size, size))
         except UcError:
             last = b""
-        if last == self.WFI:
+        if last in self.WAITS:  # it stopped to wait: skip it until an interrupt
             self.waiting = True
 
     def registers(self, pc: int) -> dict[str, int]:

@@ -42,7 +42,7 @@ class CortexM(Core):
 
     arch = "cortex-m"
     PC = arm.UC_ARM_REG_PC
-    WFI = b"\x30\xbf"
+    WAITS = (b"\x30\xbf", b"\x20\xbf")  # wfi, wfe
     UNTIL = 0xFFFFFFFF
 
     def __init__(self, obj: Object, emu: Emulation) -> None:

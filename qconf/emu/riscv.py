@@ -39,7 +39,7 @@ class RiscvHart(Core):
 
     arch = "riscv64"
     PC = rv.UC_RISCV_REG_PC
-    WFI = WFI.to_bytes(4, "little")
+    WAITS = (WFI.to_bytes(4, "little"),)
     UNTIL = (1 << 64) - 1
 
     def __init__(self, obj: Object, emu: Emulation) -> None:
