@@ -207,6 +207,10 @@ def clocks(machine: Any) -> list[str]:
     return clock_lines(machine)
 
 
+def _unescape(text: str) -> bytes:
+    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t").encode()
+
+
 @main.command()
 @layer_options
 @click.option(
@@ -226,15 +230,37 @@ def clocks(machine: Any) -> list[str]:
     is_flag=True,
     help="Print instructions, virtual time, wall time and MIPS per CPU at the end.",
 )
+@click.option(
+    "--expect",
+    "expects",
+    multiple=True,
+    metavar="TEXT",
+    help="Wait for TEXT on the console (the first UART), then type the matching --send; "
+    "repeatable, in order.",
+)
+@click.option(
+    "--send",
+    "sends",
+    multiple=True,
+    metavar="TEXT",
+    help="What to type when the matching --expect appears (\\n, \\r, \\t allowed).",
+)
 @reports_errors()
 def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, timeout: float | None, stats: bool,
+    expects: tuple[str, ...], sends: tuple[str, ...],
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
     from qconf.emu.emulator import EXIT_INTERRUPTED
     from qconf.emu.emulator import run as emulate
+
+    if len(expects) != len(sends):
+        raise click.UsageError(
+            f"give one --send for each --expect ({len(expects)} --expect, {len(sends)} --send)"
+        )
+    script = [(_unescape(e), _unescape(t)) for e, t in zip(expects, sends, strict=True)]
 
     machine = _machine(files, sets, include_dirs)
     live = sys.stderr.isatty()
@@ -248,7 +274,7 @@ def run(
 
     try:
         outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
-                          status=status if live else None)  # fmt: skip
+                          status=status if live else None, script=script)  # fmt: skip
     finally:
         machine.destroy()
     if shown:
@@ -283,6 +309,32 @@ def graph(
     write_graph(machine, Path(output))
     machine.destroy()
     click.echo(f"{output}: written", err=True)
+
+
+@main.command()
+@layer_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to a file (default: DTS text on stdout).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["dtb", "dts"]), default=None,
+              help="dtb (default with -o) or dts (default on stdout).")  # fmt: skip
+@reports_errors()
+def dtb(
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+    output: str | None, fmt: str | None,
+) -> None:  # fmt: skip
+    """The machine's device tree, generated from the built machine (RISC-V machines)."""
+    from qconf.dtb import device_tree_blob, device_tree_source
+
+    machine = _machine(files, sets, include_dirs)
+    kind = fmt or ("dtb" if output else "dts")
+    data = device_tree_blob(machine) if kind == "dtb" else device_tree_source(machine).encode()
+    machine.destroy()
+    if output:
+        Path(output).write_bytes(data)
+    elif kind == "dts":
+        click.echo(data.decode(), nl=False)
+    else:
+        sys.stdout.buffer.write(data)
 
 
 @_view("resets", "The reset tree: what resetting each object resets.")

@@ -18,3 +18,13 @@ def require_program(program: str, package: str) -> str:
             pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
         pytest.skip(reason)
     return path
+
+
+def require_file(path: str, package: str) -> str:
+    """``path`` if it exists, or skip (fail under QCONF_REQUIRE_EXTERNAL=1)."""
+    if not os.path.exists(path):
+        reason = f"{path} not found: apt-get install {package}"
+        if os.environ.get("QCONF_REQUIRE_EXTERNAL") == "1":
+            pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
+        pytest.skip(reason)
+    return path

@@ -285,9 +285,15 @@ def test_long_runs_report_progress(tmp_path):
     assert re.fullmatch(r"virtual \d+\.\d{3} ms, \d+\.\d M instructions, \d+ MIPS", lines[-1])
 
 
+FIRMWARE_MACHINES = {"uboot-riscv"}  # need Debian's firmware: tested on their own
+
+
 @pytest.mark.parametrize(
-    "board", sorted(p.parent.name for p in MACHINES.glob("*/board.*")), ids=str
-)
+    "board",
+    sorted(p.parent.name for p in MACHINES.glob("*/board.*")
+           if p.parent.name not in FIRMWARE_MACHINES),
+    ids=str,
+)  # fmt: skip
 def test_every_example_machine_runs_to_a_clean_exit(board):
     path = next((MACHINES / board).glob("board.*"))
     r = CliRunner().invoke(main, ["run", "-c", str(path), "--max-insns", "50000000"],
@@ -374,3 +380,37 @@ soc:
     _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert received.endswith(b"abcbye\n")
+
+
+OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
+UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+
+
+def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
+    from tests.external import require_file
+
+    require_file(OPENSBI, "opensbi")
+    require_file(UBOOT, "u-boot-qemu")
+    r = run("-c", str(MACHINES / "uboot-riscv" / "board.yaml"), "--set", "ram.size=256MiB",
+            "--expect", "Hit any key", "--send", "\\n",
+            "--expect", "=> ", "--send", "version\\n",
+            "--expect", "=> ", "--send", "poweroff\\n", "--timeout", "300")  # fmt: skip
+    assert r.exit_code == 0, r.output[-2000:]
+    out = r.stdout
+    assert "OpenSBI v1.1" in out
+    assert "Domain0 Next Address      : 0x0000000080200000" in out
+    assert "U-Boot 2023.01" in out
+    assert "DRAM:  256 MiB" in out  # the --set reached the firmware through the tree
+    assert "=> version\nU-Boot 2023.01" in out
+    assert out.rstrip().endswith("=> poweroff\npoweroff ...")
+
+
+def test_missing_firmware_names_its_package(tmp_path, monkeypatch):
+    write(tmp_path, "board.yaml", "extends: riscv-virt\ncpu0:\n  firmware: "
+          "/usr/lib/riscv64-linux-gnu/opensbi/generic/nothere.bin\n")  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    r = run("-c", "board.yaml")
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-1] == (
+        "  hint: it comes with Debian's opensbi package: apt-get install opensbi"
+    )

@@ -72,7 +72,7 @@ def test_mtree(tmp_path, monkeypatch):
 
 def test_irqs_show_or(tmp_path, monkeypatch):
     assert run(tmp_path, monkeypatch, "irqs") == [
-        "soc.plic (plic, inputs in[0..95])",
+        "soc.plic (plic, inputs in[0..96])",
         "  in[10] <- soc.uart0.irq | soc.uart1.irq  (ORed)",
     ]
 

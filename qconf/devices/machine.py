@@ -26,6 +26,12 @@ class MachineProps(Props):
         description="Instructions each CPU runs before the scheduler "
         "moves to the next (round-robin quantum).",
     )
+    device_tree: Literal["none", "auto"] = Field(
+        "none",
+        description="auto: generate the machine's device tree when it runs, place it at the "
+        "end of the first RAM (2 MiB aligned, as QEMU does) and pass its address to every CPU "
+        "(RISC-V a1, AArch64 x0).",
+    )
     timing: Literal["fast", "exact"] = Field(
         "fast",
         description="How CPU time is counted. exact: every instruction (Unicorn's count=, "

@@ -14,7 +14,32 @@ from qconf.model.objects import Object
 if TYPE_CHECKING:
     from qconf.emu.emulator import Emulation
 
-__all__ = ("UC_ERRORS", "Core", "error_name")
+__all__ = ("UC_ERRORS", "Core", "FastRegisters", "error_name")
+
+
+class FastRegisters:
+    """Register access through the engine directly, for hooks on hot paths (the binding's
+    ``reg_read`` builds its arguments on every call: about 2 us against 0.5 us)."""
+
+    def __init__(self, uc: Uc) -> None:
+        import ctypes
+
+        from unicorn.unicorn_py3 import unicorn as binding
+
+        self._handle = uc._uch
+        self._read = binding.uclib.uc_reg_read
+        self._write = binding.uclib.uc_reg_write
+        self._value = ctypes.c_uint64()
+        self._ref = ctypes.byref(self._value)
+
+    def read(self, reg: int) -> int:
+        self._read(self._handle, reg, self._ref)
+        return int(self._value.value)
+
+    def write(self, reg: int, value: int) -> None:
+        self._value.value = value
+        self._write(self._handle, reg, self._ref)
+
 
 UC_ERRORS = {"UC_ERR_READ_UNMAPPED": "read from unmapped memory",
              "UC_ERR_WRITE_UNMAPPED": "write to unmapped memory",

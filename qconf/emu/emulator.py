@@ -19,7 +19,7 @@ from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
 
 from qconf.build.machine import Machine
 from qconf.emu.aarch64 import Aarch64Core
-from qconf.emu.chardev import Chardev, NullChardev, open_chardev
+from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev
 from qconf.emu.cortexm import CortexM
 from qconf.emu.devices import MODELS, MmioModel
 from qconf.emu.faults import GuestFault
@@ -101,6 +101,8 @@ class Emulation:
     irqs: IrqLines = field(init=False)
     running: Any = None  # the CPU executing now, if any
     slice_start: int = 0
+    script: list[tuple[bytes, bytes]] = field(default_factory=list)
+    console: Chardev | None = None
 
     def __post_init__(self) -> None:
         self.irqs = IrqLines(self.machine, self)
@@ -133,7 +135,11 @@ class Emulation:
         if found is None:
             found = open_chardev(backend.get("backend"), backend.get("path"),
                                  backend.get("host"), backend.get("port"))  # fmt: skip
+            if self.script and self.console is None:  # the first UART is the console
+                found = Scripted(found, self.script)
             self.chardevs[backend] = found
+        if self.console is None:
+            self.console = found
         return found
 
     def note(self, message: str) -> None:
@@ -161,9 +167,14 @@ class Unimplemented:
 class Emulator:
     """One run of one machine."""
 
-    def __init__(self, machine: Machine, chardevs: dict[str, Chardev] | None = None) -> None:
+    def __init__(
+        self,
+        machine: Machine,
+        chardevs: dict[str, Chardev] | None = None,
+        script: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         self.machine = machine
-        self.emu = Emulation(machine)
+        self.emu = Emulation(machine, script=list(script or []))
         for path, dev in (chardevs or {}).items():
             self.emu.chardevs[machine.object(path)] = dev
         self.buffers: dict[Object, HostBuffer] = {}
@@ -195,6 +206,9 @@ class Emulator:
         if not self.cpus:
             raise RunError("the machine has no CPU to run", code="E906")
         for cpu in self.cpus:
+            if isinstance(cpu, RiscvHart):
+                clints = self.pending_sources(cpu)[0]
+                cpu.clint = clints[0] if clints else None
             if isinstance(cpu, CortexM):
                 cpu.nvic = self._nvic_for(cpu)
             elif isinstance(cpu, Aarch64Core):
@@ -297,9 +311,26 @@ class Emulator:
                 self._write(space, address, data, obj)
             if cpu is not None:
                 entries[cpu] = entry if entry is not None else obj.get("address")
+        dtb = self._place_device_tree()
         for cpu in self.cpus:
-            cpu.reset(entries.get(cpu, cpu.obj.get("reset_vector") or 0))
+            cpu.reset(entries.get(cpu, cpu.obj.get("reset_vector") or 0), dtb)
             cpu.uc.ctl_flush_tb()
+
+    def _place_device_tree(self) -> int:
+        """Generate and place the device tree if the machine asks for one; its address."""
+        if self.machine.root.get("device_tree") != "auto":
+            return 0
+        from qconf.dtb import device_tree_blob
+
+        blob = device_tree_blob(self.machine)
+        rams = [o for o in self.machine.objects() if o.info.name == "ram"]
+        if not rams:
+            raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908")
+        ram = rams[0]
+        end = ram.get("base") + ram.get("size")
+        address = (end - len(blob)) & ~((2 << 20) - 1)
+        self._buffer(ram).write(address - ram.get("base"), blob)
+        return int(address)
 
     def _write(self, space: Any, address: int, data: bytes, image: Object) -> None:
         for seg in flatten(space):
@@ -323,16 +354,7 @@ class Emulator:
     def pending(self, cpu: Any) -> int:
         """The external and core-local interrupts (mip bits) pending for a RISC-V ``cpu``:
         from the CLINTs and PLICs in its address space (found once)."""
-        found = self._controllers.get(cpu)
-        if found is None:
-            chain = list(self.machine.space_of(cpu.obj).chain())
-            found = self._controllers[cpu] = (
-                [m for o, m in self.models.items()
-                 if o.info.name == "clint" and self.machine.space_of(o) in chain],
-                [m for o, m in self.models.items()
-                 if o.info.name == "plic" and self.machine.space_of(o) in chain],
-            )  # fmt: skip
-        clints, plics = found
+        clints, plics = self.pending_sources(cpu)
         bits = 0
         for clint in clints:
             if clint.timer_pending(cpu.hartid):
@@ -345,6 +367,19 @@ class Emulator:
             if plic.context_pending(2 * cpu.hartid + 1):
                 bits |= 1 << SEI
         return bits
+
+    def pending_sources(self, cpu: Any) -> tuple[list[Any], list[Any]]:
+        """The CLINTs and PLICs in ``cpu``'s address space (found once)."""
+        found = self._controllers.get(cpu)
+        if found is None:
+            chain = list(self.machine.space_of(cpu.obj).chain())
+            found = self._controllers[cpu] = (
+                [m for o, m in self.models.items()
+                 if o.info.name == "clint" and self.machine.space_of(o) in chain],
+                [m for o, m in self.models.items()
+                 if o.info.name == "plic" and self.machine.space_of(o) in chain],
+            )  # fmt: skip
+        return found
 
     def run(
         self,
@@ -437,16 +472,19 @@ def run(
     timeout: float | None = None,
     chardevs: dict[str, Chardev] | None = None,
     status: Callable[[str], None] | None = None,
+    script: list[tuple[bytes, bytes]] | None = None,
 ) -> Outcome:
     """Run ``machine`` until the guest powers off, faults, or a limit is reached.
 
     ``chardevs`` replaces backends by path (``{"/machine/backends/chardev/soc-uart0":
     MemoryChardev()}``), for tests and scripts. ``status`` is called with a progress line
-    about twice a second once a run has lasted a second.
+    about twice a second once a run has lasted a second. ``script`` drives the console (the
+    first UART): ``[(b"Hit any key", b"\\n"), (b"=> ", b"version\\n")]`` types each text once
+    the output shows its pattern, in order.
 
     :raises RunError: the machine cannot be mapped or its images loaded.
     """
-    emulator = Emulator(machine, chardevs)
+    emulator = Emulator(machine, chardevs, script)
     try:
         emulator.prepare()
         return emulator.run(max_insns, timeout, status)

@@ -14,6 +14,13 @@ __all__ = ("Chunk", "read_image")
 
 Chunk = tuple[int, bytes]
 
+PACKAGES = (
+    ("/usr/lib/riscv64-linux-gnu/opensbi/", "opensbi"),
+    ("/usr/lib/u-boot/", "u-boot-qemu"),
+)
+"""Where Debian's firmware packages put their files, to name the package when one is
+missing."""
+
 
 def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]:
     """The chunks (address, bytes) of an image and its entry point (ELF), or the file's
@@ -25,9 +32,12 @@ def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]
     try:
         data = p.read_bytes()
     except OSError as exc:
+        package = next((pkg for prefix, pkg in PACKAGES if path.startswith(prefix)), None)
+        hint = (f"it comes with Debian's {package} package: apt-get install {package}"
+                if package else
+                "check the path (relative paths start at the file that names them)")  # fmt: skip
         raise RunError(f"cannot read image {path}: {exc.strerror or exc}", code="E903",
-                       hint="check the path (relative paths start at the file that names "
-                       "them)") from None  # fmt: skip
+                       hint=hint) from None  # fmt: skip
     if data[:4] != b"\x7fELF":
         if address is None:
             raise RunError(f"{path} is not an ELF file and no load address is given",

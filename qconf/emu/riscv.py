@@ -1,5 +1,8 @@
 """RISC-V harts on Unicorn, with the trap entry Unicorn leaves to its user.
 
+``rdtime`` is undefined in Unicorn (no Zicntr): it is executed here from the CLINT's
+``mtime``, as hardware would, instead of trapping to firmware on every read.
+
 Unicorn does not deliver synchronous exceptions (it reports them through
 ``UC_HOOK_INTR`` with pc already advanced) nor machine-level interrupts (MTIP, MSIP and
 MEIP writes to ``mip`` are dropped): this module enters the trap itself, honouring
@@ -10,12 +13,12 @@ raised to M around each access.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV64, Uc
 from unicorn import riscv_const as rv
 
-from qconf.emu.core import Core
+from qconf.emu.core import Core, FastRegisters
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -51,6 +54,9 @@ class RiscvHart(Core):
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.hartid = obj.get("hartid")
         self._seip = 0
+        self.clint: Any = None  # the CLINT whose mtime is the time CSR; set by the emulator
+        self._time_reads: dict[int, Any] = {}  # pc -> (high, rd) of an rdtime, or None
+        self._fast = FastRegisters(self.uc)
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -85,7 +91,9 @@ class RiscvHart(Core):
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         # pc is past the instruction; never raise into C (house rule 8)
         try:
-            pc = uc.reg_read(rv.UC_RISCV_REG_PC) - 4
+            pc = self._fast.read(rv.UC_RISCV_REG_PC) - 4
+            if intno == 2 and self._read_time(uc, pc):
+                return
             priv = uc.reg_read(rv.UC_RISCV_REG_PRIV)
             cause = {8: 8, 9: 9, 11: 11}.get(intno, intno)
             if intno == 8:  # Unicorn says 8 for every ecall
@@ -97,6 +105,29 @@ class RiscvHart(Core):
         except Exception as exc:  # recorded, raised after emu_start returns
             self.fault = self.fault_report(f"internal error in the trap hook: {exc!r}")
             uc.emu_stop()
+
+    def _read_time(self, uc: Uc, pc: int) -> bool:
+        """Execute ``rdtime``/``rdtimeh`` (Zicntr), which Unicorn leaves undefined: the
+        value is the CLINT's mtime. False if the instruction is something else.
+
+        Firmware polls the time in tight loops, so this path is kept short: instructions
+        are decoded once per address, registers go through the engine directly."""
+        decoded = self._time_reads.get(pc, -1)
+        if decoded == -1:
+            insn = int.from_bytes(uc.mem_read(pc, 4), "little")
+            csr = insn >> 20
+            ok = insn & 0xFFFFF07F == 0x00002073 | (csr << 20) and csr in (0xC01, 0xC81)
+            decoded = ((csr == 0xC81), (insn >> 7) & 31) if ok else None
+            self._time_reads[pc] = decoded
+        if decoded is None or self.clint is None:
+            return False
+        high, rd = decoded
+        mtime = self.clint.mtime()
+        value = mtime >> 32 if high else mtime & ((1 << self.xlen) - 1)
+        if rd:
+            self._fast.write(rv.UC_RISCV_REG_X0 + rd, value)
+        self._fast.write(rv.UC_RISCV_REG_PC, pc + 4)
+        return True
 
     def _trap(self, cause: int, epc: int, *, interrupt: bool) -> bool:
         """Enter the trap handler for ``cause`` as the hardware would; False if the guest
