@@ -391,10 +391,13 @@ def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
 
     require_file(OPENSBI, "opensbi")
     require_file(UBOOT, "u-boot-qemu")
-    r = run("-c", str(MACHINES / "uboot-riscv" / "board.yaml"), "--set", "ram.size=256MiB",
+    args = ["-c", str(MACHINES / "uboot-riscv" / "board.yaml"), "--set", "ram.size=256MiB",
+            "--stats", "--timeout", "300",
             "--expect", "Hit any key", "--send", "\\n",
             "--expect", "=> ", "--send", "version\\n",
-            "--expect", "=> ", "--send", "poweroff\\n", "--timeout", "300")  # fmt: skip
+            "--expect", "=> ", "--send", "sleep 1\\n",
+            "--expect", "=> ", "--send", "poweroff\\n"]  # fmt: skip
+    r = run(*args)
     assert r.exit_code == 0, r.output[-2000:]
     out = r.stdout
     assert "OpenSBI v1.1" in out
@@ -402,7 +405,13 @@ def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
     assert "U-Boot 2023.01" in out
     assert "DRAM:  256 MiB" in out  # the --set reached the firmware through the tree
     assert "=> version\nU-Boot 2023.01" in out
-    assert out.rstrip().endswith("=> poweroff\npoweroff ...")
+    assert out.rstrip().endswith("=> sleep 1\n=> poweroff\npoweroff ...")
+    # `sleep 1` took a second of virtual time (the boot itself about 0.1 s)
+    virtual_ms = float(r.stderr.splitlines()[1].split()[2])
+    assert 1000 < virtual_ms < 1400, r.stderr
+    again = run(*args)
+    assert again.stdout == out  # two boots print the same
+    assert again.stderr.splitlines()[1].split(",")[0] == r.stderr.splitlines()[1].split(",")[0]
 
 
 def test_missing_firmware_names_its_package(tmp_path, monkeypatch):

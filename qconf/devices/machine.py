@@ -32,6 +32,12 @@ class MachineProps(Props):
         "end of the first RAM (2 MiB aligned, as QEMU does) and pass its address to every CPU "
         "(RISC-V a1, AArch64 x0).",
     )
+    skip_busy_waits: bool = Field(
+        True,
+        description="When the only running CPU reads the time over and over from one place "
+        "(a delay loop), let its time jump ahead (1 us, doubling to 1 ms per read) instead of "
+        "executing the wait. Deterministic; turn off to count every instruction of a wait.",
+    )
     timing: Literal["fast", "exact"] = Field(
         "fast",
         description="How CPU time is counted. exact: every instruction (Unicorn's count=, "

@@ -101,6 +101,10 @@ class Emulation:
     irqs: IrqLines = field(init=False)
     running: Any = None  # the CPU executing now, if any
     slice_start: int = 0
+    slice_end: int = 0
+    alone: bool = False  # the running CPU is the only one running
+    skipped: int = 0  # ns of busy-waiting skipped in this slice
+    skip_waits: bool = True
     script: list[tuple[bytes, bytes]] = field(default_factory=list)
     console: Chardev | None = None
 
@@ -109,12 +113,24 @@ class Emulation:
 
     def now(self) -> int:
         """Virtual time as a device sees it: the start of the current slice plus what the
-        running CPU has executed of it (to the translated block, in fast timing)."""
+        running CPU has executed of it (to the translated block, in fast timing), plus any
+        busy-wait it skipped."""
         cpu = self.running
         if cpu is None or cpu.budget is None:
             return self.time.now
         done: int = cpu.budget.executed()
-        return self.slice_start + done * 1_000_000_000 // int(cpu.freq)
+        return self.slice_start + done * 1_000_000_000 // int(cpu.freq) + self.skipped
+
+    def skip(self, ns: int) -> bool:
+        """Let the running CPU's time jump ``ns`` ahead: it is polling the clock in a loop.
+        Only a lone running CPU may (others would fall behind it); the slice ends when the
+        jump reaches its end, so timer events still come on time. Whether it skipped."""
+        if not self.alone or not self.skip_waits:
+            return False
+        self.skipped += ns
+        if self.now() >= self.slice_end:
+            self.cut_slice()
+        return True
 
     def cut_slice(self) -> None:
         """End the running CPU's slice at its next block: something it did (raising an
@@ -174,7 +190,8 @@ class Emulator:
         script: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         self.machine = machine
-        self.emu = Emulation(machine, script=list(script or []))
+        self.emu = Emulation(machine, script=list(script or []),
+                             skip_waits=machine.root.get("skip_busy_waits"))  # fmt: skip
         for path, dev in (chardevs or {}).items():
             self.emu.chardevs[machine.object(path)] = dev
         self.buffers: dict[Object, HostBuffer] = {}
@@ -417,7 +434,8 @@ class Emulator:
                 if max_insns is not None:  # do not run far past the limit
                     left = max(1, max_insns - total)
                     span = min(span, max(1, left * 1_000_000_000 // fastest))
-                emu.slice_start = clock.now
+                emu.slice_start, emu.slice_end = clock.now, clock.now + span
+                emu.alone, emu.skipped = alone, 0
                 elapsed = span
                 for cpu in runnable:
                     budget = max(1, span * cpu.freq // 1_000_000_000)
@@ -426,8 +444,10 @@ class Emulator:
                     cpu.run(budget)
                     ran = cpu.instructions - before
                     total += ran
-                    if alone and ran < budget:  # cut short: wfi, or an interrupt raised
-                        elapsed = max(1, -(-ran * 1_000_000_000 // cpu.freq))
+                    if alone and (ran < budget or emu.skipped):
+                        # cut short (wfi, an interrupt raised) or jumped ahead: the time it
+                        # ran, and what it skipped
+                        elapsed = max(1, -(-ran * 1_000_000_000 // cpu.freq) + emu.skipped)
                     if emu.stopping:
                         break
                 emu.running = None

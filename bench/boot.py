@@ -1,0 +1,104 @@
+"""Benchmark: wall time to boot Debian's OpenSBI + U-Boot to the ``=>`` prompt, qconf beside
+QEMU 7.2.
+
+Each run starts the emulator as a user would (a new process: qconf's start-up is
+included), sends a key at "Hit any key", and stops the clock when the prompt appears;
+then it sends ``poweroff``. qconf and QEMU runs alternate; the medians and their ratio are
+reported. Needs ``apt-get install opensbi u-boot-qemu qemu-system-misc``.
+
+Run::
+
+    python bench/boot.py               # 5 runs each
+    python bench/boot.py --runs 9 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
+UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+
+
+def to_prompt(command: list[str]) -> float:
+    """Seconds from start to the U-Boot prompt, the key sent at "Hit any key"."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = b""
+    sent_key = False
+    fd = proc.stdout.fileno()
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 30)
+            if not ready:
+                raise TimeoutError(f"no prompt: {seen[-300:]!r}")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise RuntimeError(f"ended before the prompt: {seen[-300:]!r}")
+            seen += chunk
+            if not sent_key and b"Hit any key" in seen:
+                proc.stdin.write(b"\n")
+                proc.stdin.flush()
+                sent_key = True
+            if sent_key and b"=> " in seen.split(b"Hit any key", 1)[1]:
+                took = time.perf_counter() - t0
+                break
+        proc.stdin.write(b"poweroff\n")
+        proc.stdin.flush()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+    return took
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    qemu = shutil.which("qemu-system-riscv64")
+    if qemu is None or not Path(OPENSBI).exists() or not Path(UBOOT).exists():
+        print("needs: apt-get install opensbi u-boot-qemu qemu-system-misc", file=sys.stderr)
+        return 2
+    qconf = [sys.executable, "-m", "qconf.cli", "run", "-c",
+             str(REPO / "machines" / "uboot-riscv" / "board.yaml")]  # fmt: skip
+    qemu_cmd = [qemu, "-M", "virt", "-bios", OPENSBI, "-kernel", UBOOT, "-display", "none",
+                "-monitor", "none", "-serial", "stdio"]  # fmt: skip
+    times: dict[str, list[float]] = {"qconf": [], "qemu": []}
+    for _ in range(args.runs):
+        times["qconf"].append(to_prompt(qconf))
+        times["qemu"].append(to_prompt(qemu_cmd))
+    result = {
+        "qconf_median_s": round(statistics.median(times["qconf"]), 3),
+        "qemu_median_s": round(statistics.median(times["qemu"]), 3),
+        "qconf_runs_s": [round(t, 3) for t in times["qconf"]],
+        "qemu_runs_s": [round(t, 3) for t in times["qemu"]],
+    }
+    result["ratio"] = round(result["qconf_median_s"] / result["qemu_median_s"], 2)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        print()
+    else:
+        for key, value in result.items():
+            print(f"{key:<16} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
