@@ -1,4 +1,5 @@
-"""Device trees generated from a built machine (RISC-V machines, for now).
+"""Device trees generated from a built machine: RISC-V machines (the `virt` board's
+layout) and AArch64 machines (the arm `virt` board's).
 
 The tree is written as DTS text from the machine (CPUs with their ISA string, memory from
 the RAM regions, the CLINT's timebase, each device's node from its type and its IRQ
@@ -47,6 +48,12 @@ class _Writer:
 
 def device_tree_source(machine: Machine) -> str:
     """The machine's device tree as DTS text."""
+    if any(o.info.name == "aarch64" for o in machine.objects()):
+        return _arm64_tree(machine)
+    return _riscv_tree(machine)
+
+
+def _riscv_tree(machine: Machine) -> str:
     w = _Writer(machine)
     root = machine.root
     cpus = [o for o in machine.objects() if o.info.name in ("riscv64", "riscv32")]
@@ -117,6 +124,97 @@ def device_tree_source(machine: Machine) -> str:
             w.emit(2, f"regmap = <0x{w.phandle(test.path):x}>;")
             w.emit(2, f'compatible = "syscon-{name}";')
             w.emit(1, "};")
+    w.emit(0, "};")
+    return "\n".join(w.lines) + "\n"
+
+
+def _arm64_tree(machine: Machine) -> str:
+    w = _Writer(machine)
+    root = machine.root
+    cpus = [o for o in machine.objects() if o.info.name == "aarch64"]
+    gics = [o for o in machine.objects() if o.info.name == "gic"]
+    rams = [o for o in machine.objects() if o.info.name == "ram"]
+    uarts = [o for o in machine.objects() if o.info.name == "pl011"]
+    gic = gics[0] if gics else None
+    w.emit(0, "/dts-v1/;")
+    w.emit(0, "")
+    w.emit(0, "/ {")
+    if gic is not None:
+        w.emit(1, f"interrupt-parent = <0x{w.phandle(gic.path):x}>;")
+    w.emit(1, f'model = "{root.get("model") or "qconf"}";')
+    w.emit(1, "#size-cells = <0x02>;")
+    w.emit(1, "#address-cells = <0x02>;")
+    compatible = root.get("compatible") or ["qconf,machine"]
+    w.emit(1, "compatible = " + ", ".join(f'"{c}"' for c in compatible) + ";")
+    w.emit(1, "psci {")
+    w.emit(2, "migrate = <0xc4000005>;")
+    w.emit(2, "cpu_on = <0xc4000003>;")
+    w.emit(2, "cpu_off = <0x84000002>;")
+    w.emit(2, "cpu_suspend = <0xc4000001>;")
+    w.emit(2, 'method = "hvc";')
+    w.emit(2, 'compatible = "arm,psci-1.0", "arm,psci-0.2", "arm,psci";')
+    w.emit(1, "};")
+    for ram in rams:
+        w.emit(1, f"memory@{ram.get('base'):x} {{")
+        w.emit(2, f"reg = <{_cells(ram.get('base'))} {_cells(ram.get('size'))}>;")
+        w.emit(2, 'device_type = "memory";')
+        w.emit(1, "};")
+    clocks: dict[int, int] = {}
+    for uart in uarts:
+        rate = machine.clock_rate(uart, "clock")
+        clocks.setdefault(rate, w.phandle(f"clock/{rate}"))
+    for uart in uarts:
+        rate = machine.clock_rate(uart, "clock")
+        w.emit(1, f"pl011@{uart.get('base'):x} {{")
+        w.emit(2, 'clock-names = "uartclk", "apb_pclk";')
+        w.emit(2, f"clocks = <0x{clocks[rate]:x} 0x{clocks[rate]:x}>;")
+        wires = [wire for wire in machine.wires if wire.source is uart and wire.index >= 32]
+        if wires:
+            w.emit(2, f"interrupts = <0x00 0x{wires[0].index - 32:x} 0x04>;")
+        _reg(w, uart, 2)
+        w.emit(2, 'compatible = "arm,pl011", "arm,primecell";')
+        w.emit(1, "};")
+    if gic is not None:
+        w.emit(1, f"intc@{gic.get('dist_base'):x} {{")
+        w.emit(2, f"phandle = <0x{w.phandle(gic.path):x}>;")
+        w.emit(2, f"reg = <{_cells(gic.get('dist_base'))} {_cells(0x10000)} "
+                  f"{_cells(gic.get('cpu_base'))} {_cells(0x10000)}>;")  # fmt: skip
+        w.emit(2, 'compatible = "arm,cortex-a15-gic";')
+        w.emit(2, "interrupt-controller;")
+        w.emit(2, "#interrupt-cells = <0x03>;")
+        w.emit(1, "};")
+    w.emit(1, "cpus {")
+    w.emit(2, "#size-cells = <0x00>;")
+    w.emit(2, "#address-cells = <0x01>;")
+    for i, cpu in enumerate(cpus):
+        w.emit(2, f"cpu@{i:x} {{")
+        w.emit(3, f"phandle = <0x{w.phandle(cpu.path):x}>;")
+        w.emit(3, f"reg = <0x{cpu.get('mpidr'):x}>;")
+        w.emit(3, f'compatible = "arm,{cpu.get("model")}";')
+        w.emit(3, 'device_type = "cpu";')
+        if len(cpus) > 1:
+            w.emit(3, 'enable-method = "psci";')
+        w.emit(2, "};")
+    w.emit(1, "};")
+    w.emit(1, "timer {")
+    w.emit(2, "interrupts = <0x01 0x0d 0x104 0x01 0x0e 0x104 0x01 0x0b 0x104 0x01 0x0a 0x104>;")
+    w.emit(2, "always-on;")
+    w.emit(2, 'compatible = "arm,armv8-timer", "arm,armv7-timer";')
+    w.emit(1, "};")
+    for rate, handle in clocks.items():
+        w.emit(1, "apb-pclk {")
+        w.emit(2, f"phandle = <0x{handle:x}>;")
+        w.emit(2, f'clock-output-names = "clk{rate // 1_000_000}mhz";')
+        w.emit(2, f"clock-frequency = <0x{rate:x}>;")
+        w.emit(2, "#clock-cells = <0x00>;")
+        w.emit(2, 'compatible = "fixed-clock";')
+        w.emit(1, "};")
+    w.emit(1, "chosen {")
+    if uarts:
+        w.emit(2, f'stdout-path = "/pl011@{uarts[0].get("base"):x}";')
+    if root.get("bootargs"):
+        w.emit(2, f'bootargs = "{root.get("bootargs")}";')
+    w.emit(1, "};")
     w.emit(0, "};")
     return "\n".join(w.lines) + "\n"
 

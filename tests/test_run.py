@@ -195,6 +195,8 @@ QEMU = {
                    ["-M", "virt", "-bios", "none"]),
     "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
+    "arm64-mmu": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/mmu.elf",
+                  ["-M", "virt", "-cpu", "cortex-a57"]),
     "arm64-timer": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/timer.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",
@@ -285,7 +287,7 @@ def test_long_runs_report_progress(tmp_path):
     assert re.fullmatch(r"virtual \d+\.\d{3} ms, \d+\.\d M instructions, \d+ MIPS", lines[-1])
 
 
-FIRMWARE_MACHINES = {"uboot-riscv"}  # need Debian's firmware: tested on their own
+FIRMWARE_MACHINES = {"uboot-riscv", "uboot-arm64"}  # need Debian's firmware: tested apart
 
 
 @pytest.mark.parametrize(
@@ -412,6 +414,31 @@ def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
     again = run(*args)
     assert again.stdout == out  # two boots print the same
     assert again.stderr.splitlines()[1].split(",")[0] == r.stderr.splitlines()[1].split(",")[0]
+
+
+UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+
+
+def test_uboot_arm64_boots_with_the_generated_tree_and_page_table_walks():
+    from tests.external import require_file
+
+    require_file(UBOOT_ARM64, "u-boot-qemu")
+    args = ["-c", str(MACHINES / "uboot-arm64" / "board.yaml"), "--set", "ram.size=256MiB",
+            "--stats", "--timeout", "300",
+            "--expect", "Hit any key", "--send", "\\n",
+            "--expect", "=> ", "--send", "version\\n",
+            "--expect", "=> ", "--send", "poweroff\\n"]  # fmt: skip
+    r = run(*args)
+    assert r.exit_code == 0, r.output[-2000:]
+    out = r.stdout
+    assert "U-Boot 2023.01" in out
+    assert "DRAM:  256 MiB" in out
+    assert "In:    pl011@9000000" in out
+    assert "=> version\nU-Boot 2023.01" in out
+    assert out.rstrip().endswith("=> poweroff\npoweroff ...")
+    assert r.stderr.splitlines()[0] == "qconf: cpu0: guest powered off (PSCI SYSTEM_OFF)"
+    again = run(*args)
+    assert again.stdout == out
 
 
 def test_missing_firmware_names_its_package(tmp_path, monkeypatch):

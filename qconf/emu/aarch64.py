@@ -22,6 +22,7 @@ from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc
 from unicorn import arm64_const as a64
 
 from qconf.emu.core import Core
+from qconf.emu.mmu64 import install
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ class Aarch64Core(Core):
     def __init__(self, obj: Object, emu: Emulation) -> None:
         model = MODELS.get(obj.get("model"), a64.UC_CPU_ARM64_A57)
         super().__init__(obj, emu, Uc(UC_ARCH_ARM64, UC_MODE_ARM), model)
+        self.mmu = install(self)  # page tables walked by qconf (see qconf.emu.mmu64)
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
         self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
@@ -93,6 +95,8 @@ class Aarch64Core(Core):
             return 0  # not a timer register: Unicorn handles it
         kind, op2 = cp.crm, cp.op2
         if kind == 0:
+            if op2 != 0:  # a counter: a loop reading it may be a busy-wait
+                self.note_time_read(int(uc.reg_read(a64.UC_ARM64_REG_PC)))
             value = self.cntfrq if op2 == 0 else self.counter()
         elif kind in self.timers:
             ctl, cval = self.timers[kind]

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 __all__ = ("UC_ERRORS", "Core", "FastRegisters", "error_name")
 
+POLL_WINDOW = 256  # instructions between two time reads of one busy-wait loop
+POLL_STREAK = 4  # reads in a row before skipping ahead
+
 
 class FastRegisters:
     """Register access through the engine directly, for hooks on hot paths (the binding's
@@ -85,6 +88,7 @@ class Core:
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
         self.budget = make_budget(uc, emu)
+        self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
 
     def start_address(self) -> int:
         """Where ``emu_start`` resumes (Cortex-M adds the Thumb bit)."""
@@ -113,6 +117,21 @@ class Core:
             last = b""
         if last in self.WAITS:  # it stopped to wait: skip it until an interrupt
             self.waiting = True
+
+    def note_time_read(self, pc: int) -> None:
+        """A time read from the same place within a few instructions of the last one is a
+        busy-wait (``udelay``, a timeout loop): skip ahead, 1 us at first, doubling up to
+        1 ms, so waiting costs a few dozen reads instead of millions of instructions."""
+        done = self.instructions + (self.budget.executed() if self.budget else 0)
+        if pc == self._poll_pc and done - self._poll_at < POLL_WINDOW:
+            self._poll_streak += 1
+        else:
+            self._poll_streak = 0
+        self._poll_pc, self._poll_at = pc, done
+        if self._poll_streak >= POLL_STREAK:
+            step = min(1000 << min(self._poll_streak - POLL_STREAK, 10), 1_000_000)
+            if not self.emu.skip(step):
+                self._poll_streak = 0
 
     def registers(self, pc: int) -> dict[str, int]:
         raise NotImplementedError

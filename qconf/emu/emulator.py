@@ -344,8 +344,11 @@ class Emulator:
         if not rams:
             raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908")
         ram = rams[0]
-        end = ram.get("base") + ram.get("size")
-        address = (end - len(blob)) & ~((2 << 20) - 1)
+        if any(isinstance(cpu, Aarch64Core) for cpu in self.cpus):
+            address = ram.get("base")  # arm virt: the tree starts the RAM (U-Boot looks there)
+        else:
+            end = ram.get("base") + ram.get("size")
+            address = (end - len(blob)) & ~((2 << 20) - 1)
         self._buffer(ram).write(address - ram.get("base"), blob)
         return int(address)
 

@@ -28,8 +28,6 @@ __all__ = ("RiscvHart",)
 
 WFI = 0x10500073
 MTI, MSI, MEI, SEI = 7, 3, 11, 9
-POLL_WINDOW = 256  # instructions between two time reads of one busy-wait loop
-POLL_STREAK = 4  # reads in a row before skipping ahead
 CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           2: "illegal instruction", 3: "breakpoint", 4: "load address misaligned",
           5: "load access fault", 6: "store address misaligned", 7: "store access fault",
@@ -58,7 +56,6 @@ class RiscvHart(Core):
         self._seip = 0
         self.clint: Any = None  # the CLINT whose mtime is the time CSR; set by the emulator
         self._time_reads: dict[int, Any] = {}  # pc -> (high, rd) of an rdtime, or None
-        self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
         self._fast = FastRegisters(self.uc)
 
     # --- set-up ---------------------------------------------------------------------
@@ -125,28 +122,13 @@ class RiscvHart(Core):
         if decoded is None or self.clint is None:
             return False
         high, rd = decoded
-        self._note_poll(pc)
+        self.note_time_read(pc)
         mtime = self.clint.mtime()
         value = mtime >> 32 if high else mtime & ((1 << self.xlen) - 1)
         if rd:
             self._fast.write(rv.UC_RISCV_REG_X0 + rd, value)
         self._fast.write(rv.UC_RISCV_REG_PC, pc + 4)
         return True
-
-    def _note_poll(self, pc: int) -> None:
-        """A time read from the same place within a few instructions of the last one is a
-        busy-wait (``udelay``, a timeout loop): skip ahead, 1 us at first, doubling up to
-        1 ms, so waiting costs a few dozen reads instead of millions of instructions."""
-        done = self.instructions + (self.budget.executed() if self.budget else 0)
-        if pc == self._poll_pc and done - self._poll_at < POLL_WINDOW:
-            self._poll_streak += 1
-        else:
-            self._poll_streak = 0
-        self._poll_pc, self._poll_at = pc, done
-        if self._poll_streak >= POLL_STREAK:
-            step = min(1000 << min(self._poll_streak - POLL_STREAK, 10), 1_000_000)
-            if not self.emu.skip(step):
-                self._poll_streak = 0
 
     def _trap(self, cause: int, epc: int, *, interrupt: bool) -> bool:
         """Enter the trap handler for ``cause`` as the hardware would; False if the guest

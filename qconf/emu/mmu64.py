@@ -1,0 +1,113 @@
+"""The AArch64 stage 1 translation Unicorn's virtual TLB asks for.
+
+Unicorn's own TLB faults on U-Boot right after it enables the MMU; with ``UC_TLB_VIRTUAL``
+every TLB miss calls a fill hook instead, and this module answers it as the hardware would
+for the EL1&0 regime: with the MMU off (``SCTLR_EL1.M`` = 0) addresses are physical; with it
+on, the walk starts at ``TTBR0_EL1`` or ``TTBR1_EL1`` by the address's top bits, with the
+granule (4, 16 or 64 KiB) and the number of levels from ``TCR_EL1``, follows table
+descriptors, and takes the output address and permissions (``AP``, ``PXN``) from the block
+or page descriptor. Unicorn cannot raise a translation fault in the guest, so a missing
+descriptor stops the run with a report naming the virtual address (one exception: the
+last page of the address space, which Unicorn probes by itself, is answered as identity).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from unicorn import arm64_const as a64
+
+__all__ = ("Translator", "install")
+
+READ, WRITE, EXEC = 1, 2, 4
+ADDRESS_MASK = (1 << 48) - 1
+GRANULE0 = {0b00: 12, 0b01: 16, 0b10: 14}  # TG0
+GRANULE1 = {0b10: 12, 0b11: 16, 0b01: 14}  # TG1
+SCTLR_EL1 = (1, 0, 3, 0, 0)  # CRn, CRm, op0, op1, op2
+TCR_EL1 = (2, 0, 3, 0, 2)
+LAST_PAGE = (1 << 64) - 0x1000
+
+
+class Translator:
+    """Fills Unicorn's TLB for one core by walking the guest's page tables."""
+
+    def __init__(self, core: Any) -> None:
+        self.core = core
+        self.walks = 0
+
+    def _sysreg(self, uc: Any, reg: tuple[int, int, int, int, int]) -> int:
+        return int(uc.reg_read(a64.UC_ARM64_REG_CP_REG, (*reg, 0)))
+
+    def fill(self, uc: Any, vaddr: int, access: int, entry: Any, user_data: object) -> bool:
+        try:
+            found = self.translate(uc, vaddr)
+        except Exception as exc:  # never into C; the run stops with a report
+            self.core.fault = self.core.fault_report(f"page-table walk failed: {exc!r}")
+            uc.emu_stop()
+            return False
+        if found is None:
+            if vaddr >= LAST_PAGE:
+                # Unicorn probes this page on its own (seen under U-Boot, where nothing maps
+                # it); answering identity there is what lets the guest run on
+                found = (vaddr, READ | WRITE | EXEC)
+            else:
+                # Unicorn cannot raise the translation fault in the guest: stop and report
+                self.core.fault = self.core.fault_report(
+                    f"translation fault at virtual address {vaddr:#x} (no mapping)"
+                )
+                uc.emu_stop()
+                return False
+        entry.paddr, entry.perms = found
+        return True
+
+    def translate(self, uc: Any, vaddr: int) -> tuple[int, int] | None:
+        """The physical address and permissions for ``vaddr``, or None (fault). Unicorn
+        wants the address itself, not its page: it keeps the difference for the page."""
+        self.walks += 1
+        if not self._sysreg(uc, SCTLR_EL1) & 1:
+            return vaddr, READ | WRITE | EXEC
+        tcr = self._sysreg(uc, TCR_EL1)
+        if vaddr >> 63:  # upper range: TTBR1
+            size, granule = 64 - ((tcr >> 16) & 0x3F), GRANULE1.get((tcr >> 30) & 3, 12)
+            if (tcr >> 23) & 1 or vaddr >> size != (1 << (64 - size)) - 1:
+                return None
+            table = int(uc.reg_read(a64.UC_ARM64_REG_TTBR1_EL1))
+        else:
+            size, granule = 64 - (tcr & 0x3F), GRANULE0.get((tcr >> 14) & 3, 12)
+            if (tcr >> 7) & 1 or vaddr >> size:
+                return None
+            table = int(uc.reg_read(a64.UC_ARM64_REG_TTBR0_EL1))
+        stride = granule - 3
+        levels = -(-(size - granule) // stride)
+        level = 4 - levels
+        table &= ADDRESS_MASK & ~((1 << granule) - 1)
+        while True:
+            shift = granule + stride * (3 - level)
+            index = (vaddr >> shift) & ((1 << stride) - 1)
+            desc = int.from_bytes(uc.mem_read(table + index * 8, 8), "little")
+            if not desc & 1:
+                return None
+            out = desc & ADDRESS_MASK & ~((1 << granule) - 1)
+            if level < 3 and desc & 2:  # a table
+                table, level = out, level + 1
+                continue
+            if level == 3 and not desc & 2:
+                return None  # reserved at level 3
+            block = desc & ADDRESS_MASK & ~((1 << shift) - 1)
+            paddr = block | (vaddr & ((1 << shift) - 1))
+            perms = READ
+            if not (desc >> 7) & 1:  # AP[2] = 0: writable
+                perms |= WRITE
+            if not (desc >> 53) & 1:  # PXN = 0: executable at EL1
+                perms |= EXEC
+            return paddr, perms
+
+
+def install(core: Any) -> Translator:
+    """Switch ``core``'s Unicorn to the virtual TLB filled by a :class:`Translator`."""
+    from unicorn import UC_HOOK_TLB_FILL, UC_TLB_VIRTUAL
+
+    translator = Translator(core)
+    core.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+    core.uc.hook_add(UC_HOOK_TLB_FILL, translator.fill)
+    return translator
