@@ -416,6 +416,21 @@ def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
     assert again.stderr.splitlines()[1].split(",")[0] == r.stderr.splitlines()[1].split(",")[0]
 
 
+def test_set_reaches_the_firmware_through_the_tree():
+    from tests.external import require_file
+
+    require_file(OPENSBI, "opensbi")
+    require_file(UBOOT, "u-boot-qemu")
+    r = run("-c", str(MACHINES / "uboot-riscv" / "board.yaml"),
+            "--set", "cpu0.isa=[i, m, a, f, d, c, zicsr, zifencei]",
+            "--set", "soc.uart0.base=0x1000_1000",
+            "--expect", "Hit any key", "--send", "\\n",
+            "--expect", "=> ", "--send", "poweroff\\n", "--timeout", "300")  # fmt: skip
+    assert r.exit_code == 0, r.output[-2000:]
+    assert "CPU:   rv64imafdc_zicsr_zifencei\n" in r.stdout  # U-Boot reads the ISA string
+    assert "In:    serial@10001000\n" in r.stdout  # and finds the UART where it moved
+
+
 UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 
 
@@ -450,3 +465,28 @@ def test_missing_firmware_names_its_package(tmp_path, monkeypatch):
     assert r.stderr.splitlines()[-1] == (
         "  hint: it comes with Debian's opensbi package: apt-get install opensbi"
     )
+
+
+def test_ctrl_a_x_quits_from_a_terminal():
+    import os
+    import pty
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qconf.cli", "run", "--stats", "-c",
+         str(MACHINES / "riscv-echo" / "board.yaml")],
+        stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    os.close(slave)
+    try:
+        out = b""
+        while b"q quits" not in out:
+            out += proc.stdout.read1(100)  # type: ignore[union-attr]
+        os.write(master, b"hi\x01x")
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        os.close(master)
+    assert proc.returncode == 0
+    assert (out + stdout).endswith(b"hi")  # typed keys reached the guest before the quit
+    assert stderr.decode().splitlines()[0] == "qconf: quit from the console (Ctrl-A X)"

@@ -9,6 +9,8 @@ import sys
 from collections import deque
 from typing import IO, Any, Protocol
 
+CTRL_A = 0x01
+
 __all__ = (
     "Chardev",
     "FileChardev",
@@ -66,7 +68,8 @@ class StdioChardev:
     """Standard output, and standard input when it is a pipe, a file or a terminal (put in
     cbreak mode: keys arrive one by one, Ctrl-C still stops the run)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_quit: Any = None) -> None:
+        self.on_quit = on_quit  # called for Ctrl-A X on a terminal
         self._fd: int | None = None
         self._saved: Any = None
         self._pending = bytearray()
@@ -108,8 +111,27 @@ class StdioChardev:
         if self._pending:
             byte = self._pending[0]
             del self._pending[0]
+            if self._saved is not None and byte == CTRL_A:  # terminal escapes, as QEMU's
+                return self._escape()
             return byte
         return None
+
+    def _escape(self) -> int | None:
+        """Ctrl-A X quits; Ctrl-A Ctrl-A types one Ctrl-A; anything else is dropped."""
+        if not self._pending:
+            ready, _, _ = (
+                select.select([self._fd], [], [], 1.0) if self._fd is not None else ([], [], [])
+            )
+            if ready and self._fd is not None:
+                self._pending += os.read(self._fd, 4096)
+        if not self._pending:
+            return None
+        key = self._pending[0]
+        del self._pending[0]
+        if key in (ord("x"), ord("X")) and self.on_quit is not None:
+            self.on_quit()
+            return None
+        return CTRL_A if key == CTRL_A else None
 
     def close(self) -> None:
         if self._saved is not None and self._fd is not None:
@@ -203,11 +225,16 @@ class FileChardev:
 
 
 def open_chardev(
-    kind: str, path: str | None, host: str = "127.0.0.1", port: int | None = None
+    kind: str,
+    path: str | None,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    on_quit: Any = None,
 ) -> Chardev:
-    """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``."""
+    """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``;
+    ``on_quit`` is what Ctrl-A X on a terminal does."""
     if kind == "stdio":
-        return StdioChardev()
+        return StdioChardev(on_quit)
     if kind == "memory":
         return MemoryChardev()
     if kind == "file":

@@ -149,8 +149,11 @@ class Emulation:
             return NullChardev()
         found = self.chardevs.get(backend)
         if found is None:
-            found = open_chardev(backend.get("backend"), backend.get("path"),
-                                 backend.get("host"), backend.get("port"))  # fmt: skip
+            found = open_chardev(
+                backend.get("backend"), backend.get("path"), backend.get("host"),
+                backend.get("port"),
+                on_quit=lambda: self.request_stop(0, "quit from the console (Ctrl-A X)"),
+            )  # fmt: skip
             if self.script and self.console is None:  # the first UART is the console
                 found = Scripted(found, self.script)
             self.chardevs[backend] = found
