@@ -79,6 +79,9 @@ class NativeBudget:
         )  # fmt: skip
         if err:
             raise unicorn.UcError(err)
+        # the hook writes into this budget for as long as the engine runs: let the engine
+        # keep it alive, whatever order things are freed in
+        uc._qconf_budget = self
 
     def arm(self, instructions: int) -> None:
         """Allow about ``instructions`` more (the block that crosses the end completes)."""
