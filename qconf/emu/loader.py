@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
-
 from qconf.emu.memory import RunError
 
 __all__ = ("Chunk", "read_image")
@@ -43,6 +40,10 @@ def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]
             raise RunError(f"{path} is not an ELF file and no load address is given",
                            code="E904", hint="set the image's address")  # fmt: skip
         return [(address, data)], None
+    # imported here: a run with raw images only (firmware) does without it
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
     try:
         with p.open("rb") as f:
             elf = ELFFile(f)

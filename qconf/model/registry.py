@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.metadata
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -150,6 +149,7 @@ class TypeRegistry:
     _pending: dict[str, Callable[[], Callable[[TypeRegistry], None]]] = field(default_factory=dict)
     failures: dict[str, ModuleFailure] = field(default_factory=dict)
     _unavailable: dict[str, ModuleFailure] = field(default_factory=dict)
+    _discover: bool = False
 
     def add(self, info: TypeInfo) -> None:
         """Register a type.
@@ -174,13 +174,24 @@ class TypeRegistry:
         self._pending[name] = loader
 
     def discover_plugins(self) -> None:
-        """Remember every ``qconf.modules`` entry point, to load when needed."""
+        """Look for ``qconf.modules`` entry points when a type is first missing or types are
+        listed (reading the installed packages' metadata takes a while: a machine of
+        built-in types never pays for it)."""
+        self._discover = True
+
+    def _discover_now(self) -> None:
+        if not self._discover:
+            return
+        self._discover = False
+        import importlib.metadata
+
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             if ep.name not in self._pending and ep.name not in self.failures:
                 self.defer_module(ep.name, ep.load)
 
     def load_pending(self) -> None:
         """Load every deferred module now (for listings)."""
+        self._discover_now()
         while self._pending:
             name, loader = self._pending.popitem()
             self._load(name, loader)
@@ -242,7 +253,7 @@ class TypeRegistry:
     def find(self, name: str) -> TypeInfo | None:
         """The type called ``name``, loading deferred modules if no loaded one has it."""
         info = self._types.get(name)
-        if info is None and self._pending:
+        if info is None and (self._pending or self._discover):
             self.load_pending()
             info = self._types.get(name)
         return info
@@ -259,8 +270,9 @@ class TypeRegistry:
     def extended(self, infos: Sequence[TypeInfo]) -> TypeRegistry:
         """A new registry with this one's types and modules plus ``infos``."""
         out = TypeRegistry(
-            dict(self._types), dict(self._pending), dict(self.failures), dict(self._unavailable)
-        )
+            dict(self._types), dict(self._pending), dict(self.failures),
+            dict(self._unavailable), self._discover,
+        )  # fmt: skip
         for info in infos:
             out._types[info.name] = info  # a document's component may shadow a file's
         return out
