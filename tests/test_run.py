@@ -93,6 +93,15 @@ def test_aarch64_generic_timer_through_the_gic():
     assert r.stderr.splitlines()[1].startswith("  virtual time 30.0")
 
 
+def test_aarch64_translation_faults_reach_the_guest():
+    r = run("-c", str(MACHINES / "arm64-abort" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, (
+        "abort check\n"
+        "data abort: EC 0x25, DFSC 0x5, FAR 0x200000000\n"
+        "returned past the faulting load\n"
+    ))  # fmt: skip
+
+
 def test_cpu_frequency_changes_virtual_time(tmp_path, monkeypatch):
     # a fixed number of instructions takes ten times the virtual time at a tenth of the
     # clock, and the guest sees it in mtime (to the 10,000-instruction slice)
@@ -194,6 +203,8 @@ QEMU = {
     "riscv-plic": ("qemu-system-riscv64", "qemu-system-misc", "riscv/uartirq.elf",
                    ["-M", "virt", "-bios", "none"]),
     "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
+                    ["-M", "virt", "-cpu", "cortex-a57"]),
+    "arm64-abort": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/abort.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "arm64-mmu": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/mmu.elf",
                   ["-M", "virt", "-cpu", "cortex-a57"]),

@@ -22,6 +22,7 @@ from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc
 from unicorn import arm64_const as a64
 
 from qconf.emu.core import Core
+from qconf.emu.faults import GuestFault
 from qconf.emu.mmu64 import install
 from qconf.model.objects import Object
 
@@ -37,6 +38,7 @@ PSCI_VERSION, SYSTEM_OFF, SYSTEM_RESET = 0x84000000, 0x84000008, 0x84000009
 PSCI_NOT_SUPPORTED = (1 << 64) - 1
 SCR_EL3 = (1, 1, 3, 6, 0)  # CRn, CRm, op0, op1, op2 (Unicorn's CP_REG order)
 HCR_EL2 = (1, 1, 3, 4, 0)
+SPSR_EL1 = (4, 0, 3, 0, 0)
 HCR_RW, HCR_IMO, HCR_VI = 1 << 31, 1 << 4, 1 << 7
 VIRTUAL_TIMER, PHYSICAL_TIMER = 27, 30  # their GIC INTIDs (PPIs)
 EXCEPTIONS = {1: "undefined instruction", 2: "supervisor call (svc) with no handler",
@@ -132,6 +134,41 @@ class Aarch64Core(Core):
         """Drive the virtual IRQ line from the GIC; a raised line wakes a waiting core."""
         if self.update_irq():
             self.waiting = False
+
+    def run(self, budget: int) -> None:
+        """As :meth:`Core.run`, but a translation fault the page-table walk refused is
+        raised in the guest (Unicorn stops instead)."""
+        self.mmu.abort = None
+        try:
+            super().run(budget)
+        except GuestFault:
+            if self.mmu.abort is None:
+                raise
+            self._take_abort(*self.mmu.abort)
+
+    def _take_abort(self, address: int, level: int, access: int) -> None:
+        """Enter the synchronous exception vector as the hardware would for an abort."""
+        from unicorn import UC_MEM_FETCH, UC_MEM_WRITE
+
+        self.mmu.abort = None
+        uc = self.uc
+        pc = int(uc.reg_read(a64.UC_ARM64_REG_PC))
+        pstate = int(uc.reg_read(a64.UC_ARM64_REG_PSTATE))
+        from_el0 = (pstate >> 2) & 3 == 0
+        fetch = access == UC_MEM_FETCH
+        ec = (0x20 if fetch else 0x24) + (0 if from_el0 else 1)
+        iss = 0x04 + level  # translation fault, at the level the walk stopped
+        if access == UC_MEM_WRITE:
+            iss |= 1 << 6  # WnR
+        uc.reg_write(a64.UC_ARM64_REG_ESR_EL1, (ec << 26) | (1 << 25) | iss)
+        uc.reg_write(a64.UC_ARM64_REG_FAR_EL1, address)
+        uc.reg_write(a64.UC_ARM64_REG_ELR_EL1, pc)
+        uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*SPSR_EL1, pstate))
+        offset = 0x400 if from_el0 else (0x200 if pstate & 1 else 0x0)
+        uc.reg_write(a64.UC_ARM64_REG_PSTATE, (pstate & ~0xF) | 0x5 | 0x3C0)  # EL1h, masked
+        vector = int(uc.reg_read(a64.UC_ARM64_REG_VBAR_EL1)) + offset
+        uc.reg_write(a64.UC_ARM64_REG_PC, vector)
+        self.pc = vector
 
     def update_irq(self) -> bool:
         """Set ``HCR_EL2.VI`` to the GIC's IRQ output now (also called from the GIC and the

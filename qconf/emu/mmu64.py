@@ -6,9 +6,11 @@ for the EL1&0 regime: with the MMU off (``SCTLR_EL1.M`` = 0) addresses are physi
 on, the walk starts at ``TTBR0_EL1`` or ``TTBR1_EL1`` by the address's top bits, with the
 granule (4, 16 or 64 KiB) and the number of levels from ``TCR_EL1``, follows table
 descriptors, and takes the output address and permissions (``AP``, ``PXN``) from the block
-or page descriptor. Unicorn cannot raise a translation fault in the guest, so a missing
-descriptor stops the run with a report naming the virtual address (one exception: the
-last page of the address space, which Unicorn probes by itself, is answered as identity).
+or page descriptor. A missing descriptor refuses the fill; Unicorn then stops with an
+error instead of raising the fault in the guest, so the core raises it itself: a data or
+instruction abort with the translation-fault status of the level where the walk stopped
+(one exception: the last page of the address space, which Unicorn probes by itself, is
+answered as identity).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Translator:
     def __init__(self, core: Any) -> None:
         self.core = core
         self.walks = 0
+        self.level = 0  # where the last walk stopped
+        self.abort: tuple[int, int, int] | None = None  # (address, level, access) refused
 
     def _sysreg(self, uc: Any, reg: tuple[int, int, int, int, int]) -> int:
         return int(uc.reg_read(a64.UC_ARM64_REG_CP_REG, (*reg, 0)))
@@ -51,11 +55,9 @@ class Translator:
                 # it); answering identity there is what lets the guest run on
                 found = (vaddr, READ | WRITE | EXEC)
             else:
-                # Unicorn cannot raise the translation fault in the guest: stop and report
-                self.core.fault = self.core.fault_report(
-                    f"translation fault at virtual address {vaddr:#x} (no mapping)"
-                )
-                uc.emu_stop()
+                # Unicorn cannot raise it in the guest itself: the core does, once the
+                # access has failed (see Aarch64Core.run)
+                self.abort = (vaddr, self.level, access)
                 return False
         entry.paddr, entry.perms = found
         return True
@@ -67,6 +69,7 @@ class Translator:
         if not self._sysreg(uc, SCTLR_EL1) & 1:
             return vaddr, READ | WRITE | EXEC
         tcr = self._sysreg(uc, TCR_EL1)
+        self.level = 0
         if vaddr >> 63:  # upper range: TTBR1
             size, granule = 64 - ((tcr >> 16) & 0x3F), GRANULE1.get((tcr >> 30) & 3, 12)
             if (tcr >> 23) & 1 or vaddr >> size != (1 << (64 - size)) - 1:
@@ -82,6 +85,7 @@ class Translator:
         level = 4 - levels
         table &= ADDRESS_MASK & ~((1 << granule) - 1)
         while True:
+            self.level = level
             shift = granule + stride * (3 - level)
             index = (vaddr >> shift) & ((1 << stride) - 1)
             desc = int.from_bytes(uc.mem_read(table + index * 8, 8), "little")
