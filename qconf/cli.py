@@ -245,11 +245,21 @@ def _unescape(text: str) -> bytes:
     metavar="TEXT",
     help="What to type when the matching --expect appears (\\n, \\r, \\t allowed).",
 )
+@click.option("--qmp", "qmps", multiple=True, metavar="ADDRESS",
+              help="Serve QMP on unix:PATH or tcp:127.0.0.1:PORT (repeatable).")  # fmt: skip
+@click.option("--qmp-allow-remote", is_flag=True,
+              help="Let --qmp listen on an address other machines can reach.")  # fmt: skip
+@click.option("--preconfig", is_flag=True,
+              help="With --qmp: wait for clients to complete the configuration; build on "
+              "x-exit-preconfig (or cont).")  # fmt: skip
+@click.option("-S", "start_paused", is_flag=True,
+              help="With --qmp: build, but start paused until a client sends cont.")  # fmt: skip
 @reports_errors()
 def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, timeout: float | None, stats: bool,
-    expects: tuple[str, ...], sends: tuple[str, ...],
+    expects: tuple[str, ...], sends: tuple[str, ...], qmps: tuple[str, ...],
+    qmp_allow_remote: bool, preconfig: bool, start_paused: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
@@ -261,8 +271,32 @@ def run(
             f"give one --send for each --expect ({len(expects)} --expect, {len(sends)} --send)"
         )
     script = [(_unescape(e), _unescape(t)) for e, t in zip(expects, sends, strict=True)]
+    if (preconfig or start_paused) and not qmps:
+        raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
+    server = None
+    if qmps:
+        from qconf.qmp.control import Control
+        from qconf.qmp.server import QmpServer
 
-    machine = _machine(files, sets, include_dirs)
+        control = Control(list(files), [(t, None) for t in sets], list(include_dirs),
+                          start_paused=start_paused)  # fmt: skip
+        server = QmpServer(control, list(qmps), qmp_allow_remote)
+        try:
+            if not preconfig:
+                control.machine = _machine(files, sets, include_dirs)
+                control.status = "paused" if start_paused else "running"
+            while control.status == "prelaunch" and not control.quit_requested:
+                server.poll(0.2)
+        except BaseException:
+            server.close()
+            raise
+        if control.quit_requested:
+            server.poll(0.1)
+            server.close()
+            sys.exit(0)
+        machine = control.machine
+    else:
+        machine = _machine(files, sets, include_dirs)
     live = sys.stderr.isatty()
     shown = False
 
@@ -272,11 +306,26 @@ def run(
         sys.stderr.write(f"\r\x1b[K[qconf] {line}")
         sys.stderr.flush()
 
+    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit
+        assert server is not None
+        server.poll(0)
+        while server.control.status == "paused" and not server.control.quit_requested:
+            server.poll(0.2)
+        if server.control.quit_requested:
+            emu.request_stop(0, "quit (QMP)")
+
     try:
         outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
-                          status=status if live else None, script=script)  # fmt: skip
+                          status=status if live else None, script=script,
+                          tick=tick if server is not None else None)  # fmt: skip
     finally:
         machine.destroy()
+        if server is not None:
+            if not server.control.quit_requested:
+                server.broadcast("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+            server.control.status = "shutdown"
+            server.poll(0.1)  # let clients read it and hang up
+            server.close()
     if shown:
         sys.stderr.write("\r\x1b[K")
     if outcome.fault is not None:

@@ -75,14 +75,15 @@ class Override:
     path: tuple[PathKey, ...]
     value: Node | None
     kind: LayerKind = LayerKind.SET
+    label: str | None = None  # who set it, when not the command line (``qmp client 1 ...``)
 
     @property
     def name(self) -> str:
-        return f"--set #{self.index}"
+        return self.label or f"--set #{self.index}"
 
     @property
     def origin(self) -> Origin:
-        return Origin(_source(self.index, self.text, self.kind))
+        return Origin(_source(self.index, self.text, self.kind, self.label))
 
     def apply(self, state: Node, declared: Declared | None) -> Node:
         """The document with this override applied (``state`` is not mutated).
@@ -222,8 +223,11 @@ class Override:
         )
 
 
-def _source(index: int, text: str, kind: LayerKind = LayerKind.SET) -> Source:
-    return Source(f"--set #{index} '{text}'", layer=f"--set #{index}", kind=kind)
+def _source(
+    index: int, text: str, kind: LayerKind = LayerKind.SET, label: str | None = None
+) -> Source:
+    name = label or f"--set #{index}"
+    return Source(f"{name} '{text}'", layer=name, kind=kind)
 
 
 def _kind(node: Node) -> str:
@@ -263,13 +267,16 @@ def _replace(node: Node, key: PathKey, child: Node | None) -> Node:
     return Node(items, node.origin)
 
 
-def parse_override(text: str, index: int, kind: LayerKind = LayerKind.SET) -> Override:
-    """Parse one ``--set`` argument (``index`` is its 1-based position).
+def parse_override(
+    text: str, index: int, kind: LayerKind = LayerKind.SET, label: str | None = None
+) -> Override:
+    """Parse one ``--set`` argument (``index`` is its 1-based position; ``label`` names
+    who set it when it did not come from the command line).
 
     :raises OverrideError: the argument does not follow the grammar; the message shows
         where and the hint gives the grammar.
     """
-    source = _source(index, text, kind)
+    source = _source(index, text, kind, label)
     pos = 0
     if text.startswith("++"):
         action, pos = Action.UPSERT, 2
@@ -297,7 +304,7 @@ def parse_override(text: str, index: int, kind: LayerKind = LayerKind.SET) -> Ov
                 origin=Origin(source),
                 hint=f"write ~{format_path(path)}",
             )
-        return Override(index, text, action, path, None, kind)
+        return Override(index, text, action, path, None, kind, label)
     if rest.startswith("+="):
         if action is not Action.ASSIGN:
             raise OverrideError(
@@ -311,7 +318,7 @@ def parse_override(text: str, index: int, kind: LayerKind = LayerKind.SET) -> Ov
         value_text = rest[1:]
     else:
         raise OverrideError("missing '=value'", code="E301", origin=Origin(source), hint=GRAMMAR)
-    return Override(index, text, action, path, parse_value(value_text, source), kind)
+    return Override(index, text, action, path, parse_value(value_text, source), kind, label)
 
 
 def parse_value(text: str, source: Source) -> Node:

@@ -409,6 +409,7 @@ class Emulator:
         max_insns: int | None = None,
         timeout: float | None = None,
         status: Callable[[str], None] | None = None,
+        tick: Callable[[Emulation], None] | None = None,
     ) -> Outcome:
         emu, clock = self.emu, self.emu.time
         quantum = self.machine.root.get("quantum")
@@ -420,6 +421,10 @@ class Emulator:
         fault: GuestFault | None = None
         try:
             while not emu.stopping:
+                if tick is not None:  # a controller (QMP) between slices; it may block
+                    tick(emu)
+                    if emu.stopping:
+                        break
                 for cpu in self.cpus:
                     cpu.deliver(self.pending(cpu))
                 runnable = [cpu for cpu in self.cpus if not cpu.waiting]
@@ -499,6 +504,7 @@ def run(
     chardevs: dict[str, Chardev] | None = None,
     status: Callable[[str], None] | None = None,
     script: list[tuple[bytes, bytes]] | None = None,
+    tick: Callable[[Emulation], None] | None = None,
 ) -> Outcome:
     """Run ``machine`` until the guest powers off, faults, or a limit is reached.
 
@@ -513,6 +519,6 @@ def run(
     emulator = Emulator(machine, chardevs, script)
     try:
         emulator.prepare()
-        return emulator.run(max_insns, timeout, status)
+        return emulator.run(max_insns, timeout, status, tick)
     finally:
         emulator.close()

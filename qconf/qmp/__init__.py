@@ -1,0 +1,7 @@
+"""QMP: qconf's configuration and control over QEMU's JSON protocol.
+
+``protocol`` is the wire (greeting, framing, envelopes, QEMU's error classes), ``session``
+one client's state (capability negotiation, ids), ``control`` what the commands act on
+(the layers of the document, the built machine, the run state), ``server`` the listening
+sockets.
+"""

@@ -1,0 +1,214 @@
+"""What QMP commands act on: the layers of the document, the machine built from them, and
+the run state. One ``Control`` per qconf process, shared by every client."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from qconf.config.layers import Layer, load_layers
+from qconf.config.overrides import parse_override
+from qconf.config.paths import PathSyntaxError, parse_path
+from qconf.config.search import SearchPath
+from qconf.errors import QconfError, flatten
+from qconf.qmp.protocol import QmpError
+
+__all__ = ("COMMANDS", "Control")
+
+Handler = Callable[["Control", dict[str, Any], str], Any]
+
+
+def _problems(exc: QconfError) -> QmpError:
+    return QmpError("\n".join(line for err in flatten(exc) for line in err.lines()))
+
+
+@dataclass
+class Control:
+    """The configuration (files and tweaks, in order) and the machine's life."""
+
+    files: list[str] = field(default_factory=list)
+    sets: list[tuple[str, str | None]] = field(default_factory=list)  # (text, who)
+    include_dirs: list[str] = field(default_factory=list)
+    status: str = "prelaunch"  # prelaunch (preconfig), paused, running, shutdown
+    machine: Any = None
+    start_paused: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+    quit_requested: bool = False
+
+    # --- the document ---------------------------------------------------------------
+
+    def layers(self) -> list[Layer]:
+        search = SearchPath.default(self.include_dirs)
+        layers: list[Layer] = list(load_layers(self.files, [], search))
+        for i, (text, who) in enumerate(self.sets, 1):
+            layers.append(parse_override(text, i, label=who))
+        return layers
+
+    def resolve(self) -> Any:
+        from qconf.resolve import resolve_layers
+
+        return resolve_layers(self.layers(), search=SearchPath.default(self.include_dirs))
+
+    # --- the machine ----------------------------------------------------------------
+
+    def build(self) -> None:
+        """Resolve and build; stay in preconfig (raising every problem) if that fails."""
+        from qconf.build.builder import build
+
+        try:
+            self.machine = build(self.resolve())
+        except QconfError as exc:
+            raise _problems(exc) from None
+        self.status = "paused" if self.start_paused else "running"
+
+
+def _need_prelaunch(control: Control, name: str) -> None:
+    if control.status != "prelaunch":
+        raise QmpError(f"The command '{name}' is permitted only before the machine is built "
+                       "(x-exit-preconfig)")  # fmt: skip
+
+
+def qmp_capabilities(control: Control, args: dict[str, Any], who: str) -> Any:
+    raise AssertionError("handled by the session")  # pragma: no cover
+
+
+def query_version(control: Control, args: dict[str, Any], who: str) -> Any:
+    from qconf import __version__
+    from qconf.qmp.protocol import QEMU_VERSION
+
+    return {"qemu": dict(QEMU_VERSION), "package": f"qconf {__version__}"}
+
+
+def query_commands(control: Control, args: dict[str, Any], who: str) -> Any:
+    return [{"name": name} for name in COMMANDS]
+
+
+def query_status(control: Control, args: dict[str, Any], who: str) -> Any:
+    return {"status": control.status, "singlestep": False,
+            "running": control.status == "running"}  # fmt: skip
+
+
+def stop(control: Control, args: dict[str, Any], who: str) -> Any:
+    if control.status == "running":
+        control.status = "paused"
+        control.events.append({"event": "STOP"})
+    return {}
+
+
+def cont(control: Control, args: dict[str, Any], who: str) -> Any:
+    if control.status == "prelaunch":
+        control.build()  # as if x-exit-preconfig then cont
+    if control.status == "paused":
+        control.status = "running"
+        control.events.append({"event": "RESUME"})
+    return {}
+
+
+def quit_(control: Control, args: dict[str, Any], who: str) -> Any:
+    control.quit_requested = True
+    control.events.append({"event": "SHUTDOWN", "data": {"guest": False,
+                                                         "reason": "host-qmp-quit"}})  # fmt: skip
+    return {}
+
+
+def x_exit_preconfig(control: Control, args: dict[str, Any], who: str) -> Any:
+    _need_prelaunch(control, "x-exit-preconfig")
+    control.build()
+    return {}
+
+
+def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Add a file layer (a path, or a profile name) above those there are."""
+    _need_prelaunch(control, "qconf-add-file")
+    path = _string(args, "path")
+    control.files.append(path)
+    try:
+        control.layers()
+    except QconfError as exc:
+        control.files.pop()
+        raise _problems(exc) from None
+    return {}
+
+
+def qconf_set(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Apply one ``--set``-style tweak; its origin names the client and command."""
+    _need_prelaunch(control, "qconf-set")
+    text = _string(args, "set")
+    control.sets.append((text, who))
+    try:
+        from qconf.config.layers import merge_layers
+        from qconf.resolve import registry_for
+
+        layers = control.layers()
+        search = SearchPath.default(control.include_dirs)
+        merge_layers(layers, registry_for(search, layers).declared)  # a path that exists?
+    except QconfError as exc:
+        control.sets.pop()
+        raise _problems(exc) from None
+    return {}
+
+
+def qconf_validate(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Every problem of the configuration as it stands (GenericError), or ``{}``."""
+    from qconf.build.builder import build
+
+    try:
+        build(control.resolve()).destroy()
+    except QconfError as exc:
+        raise _problems(exc) from None
+    return {}
+
+
+def qconf_resolve(control: Control, args: dict[str, Any], who: str) -> Any:
+    """The resolved document (canonical values), with origins if ``origins`` is true."""
+    from qconf.config.dump import dump
+
+    try:
+        doc = control.resolve()
+    except QconfError as exc:
+        raise _problems(exc) from None
+    text = dump(doc.display_tree(pretty=False), "json", bool(args.get("origins")))
+    return json.loads(text)
+
+
+def qconf_explain(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Where the value at ``path`` was set, layer by layer."""
+    from qconf.model.explain import explain
+
+    text = _string(args, "path")
+    try:
+        path = parse_path(text) if text not in ("", ".") else ()
+    except PathSyntaxError as exc:
+        raise QmpError(f"bad path {text!r}: {exc}") from None
+    try:
+        return explain(control.resolve(), path).to_json()
+    except QconfError as exc:
+        raise _problems(exc) from None
+
+
+def _string(args: dict[str, Any], name: str) -> str:
+    value = args.get(name)
+    if not isinstance(value, str):
+        raise QmpError(f"Parameter '{name}' is missing" if value is None
+                       else f"Invalid parameter type for '{name}', expected: string")  # fmt: skip
+    return value
+
+
+COMMANDS: dict[str, Handler] = {
+    "qmp_capabilities": qmp_capabilities,
+    "query-version": query_version,
+    "query-commands": query_commands,
+    "query-status": query_status,
+    "stop": stop,
+    "cont": cont,
+    "quit": quit_,
+    "x-exit-preconfig": x_exit_preconfig,
+    "qconf-add-file": qconf_add_file,
+    "qconf-set": qconf_set,
+    "qconf-validate": qconf_validate,
+    "qconf-resolve": qconf_resolve,
+    "qconf-explain": qconf_explain,
+}
+"""Every command, by its QMP name (QEMU's where QEMU has one)."""

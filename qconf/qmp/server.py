@@ -1,0 +1,135 @@
+"""Listening sockets for QMP clients: unix sockets (created owner-only) and TCP on
+loopback (another address needs ``allow_remote``); several clients at once."""
+
+from __future__ import annotations
+
+import os
+import selectors
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from qconf.errors import QconfError
+from qconf.qmp.control import Control
+from qconf.qmp.protocol import JsonStream, encode, event, greeting
+from qconf.qmp.session import Session
+
+__all__ = ("QmpServer", "parse_address")
+
+
+class QmpAddressError(QconfError):
+    code = "E950"
+
+
+def parse_address(text: str, allow_remote: bool = False) -> tuple[str, Any]:
+    """``unix:PATH`` or ``tcp:HOST:PORT`` (loopback unless ``allow_remote``)."""
+    if text.startswith("unix:") and len(text) > 5:
+        return "unix", text[5:]
+    if text.startswith("tcp:"):
+        host, _, port = text[4:].rpartition(":")
+        if not port.isdigit():
+            raise QmpAddressError(f"bad QMP address {text!r}: the port must be a number",
+                                  hint="write tcp:127.0.0.1:4444")  # fmt: skip
+        host = host or "127.0.0.1"
+        if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
+            raise QmpAddressError(
+                f"QMP on {host} would be reachable from other machines",
+                hint="listen on 127.0.0.1, or pass --qmp-allow-remote if that is what you want",
+            )
+        return "tcp", (host, int(port))
+    raise QmpAddressError(f"bad QMP address {text!r}",
+                          hint="write unix:PATH or tcp:127.0.0.1:PORT")  # fmt: skip
+
+
+@dataclass
+class _Client:
+    sock: socket.socket
+    session: Session
+    stream: JsonStream = field(default_factory=JsonStream)
+
+
+class QmpServer:
+    def __init__(self, control: Control, addresses: list[str], allow_remote: bool = False) -> None:
+        from qconf import __version__
+
+        self.control = control
+        self.package = f"qconf {__version__}"
+        self.selector = selectors.DefaultSelector()
+        self.listeners: list[socket.socket] = []
+        self.paths: list[str] = []
+        self.clients: dict[socket.socket, _Client] = {}
+        self.count = 0
+        for text in addresses:
+            kind, where = parse_address(text, allow_remote)
+            if kind == "unix":
+                if os.path.exists(where):
+                    os.unlink(where)
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                old = os.umask(0o177)  # owner-only from the start
+                try:
+                    sock.bind(where)
+                finally:
+                    os.umask(old)
+                self.paths.append(where)
+            else:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(where)
+            sock.listen(8)
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ, None)
+            self.listeners.append(sock)
+
+    def poll(self, timeout: float = 0.0) -> None:
+        """Accept clients, read what they sent, answer; wait up to ``timeout`` seconds."""
+        for key, _ in self.selector.select(timeout):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            if sock in self.listeners:
+                conn, _ = sock.accept()
+                conn.setblocking(True)
+                self.count += 1
+                client = _Client(conn, Session(self.control, self.count))
+                self.clients[conn] = client
+                self.selector.register(conn, selectors.EVENT_READ, None)
+                self._send(client, [greeting(self.package)])
+                continue
+            client = self.clients[sock]
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                self._drop(client)
+                continue
+            for msg in client.stream.feed(data):
+                self._send(client, client.session.handle(msg))
+
+    def broadcast(self, name: str, data: dict[str, Any] | None = None) -> None:
+        """An event to every client past negotiation."""
+        msg = event(name, data)
+        for client in list(self.clients.values()):
+            if client.session.negotiated:
+                self._send(client, [msg])
+
+    def _send(self, client: _Client, messages: list[dict[str, Any]]) -> None:
+        try:
+            client.sock.sendall(b"".join(encode(m) for m in messages))
+        except OSError:
+            self._drop(client)
+
+    def _drop(self, client: _Client) -> None:
+        self.selector.unregister(client.sock)
+        client.sock.close()
+        self.clients.pop(client.sock, None)
+
+    def close(self) -> None:
+        for client in list(self.clients.values()):
+            self._drop(client)
+        for sock in self.listeners:
+            self.selector.unregister(sock)
+            sock.close()
+        for path in self.paths:
+            if os.path.exists(path):
+                os.unlink(path)
+        self.selector.close()

@@ -1,0 +1,54 @@
+"""One QMP client: capability negotiation, then commands; replies echo the ``id``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qconf.qmp.control import COMMANDS, Control
+from qconf.qmp.protocol import QmpError, check_envelope, event
+
+__all__ = ("Session",)
+
+
+class Session:
+    def __init__(self, control: Control, number: int) -> None:
+        self.control = control
+        self.number = number
+        self.negotiated = False
+
+    def handle(self, msg: Any) -> list[dict[str, Any]]:
+        """The messages to send for one client message: events it caused, then its reply."""
+        has_id = isinstance(msg, dict) and "id" in msg
+        ident = msg.get("id") if isinstance(msg, dict) else None
+
+        def reply(body: dict[str, Any]) -> dict[str, Any]:
+            if has_id:
+                body["id"] = ident
+            return body
+
+        if isinstance(msg, QmpError):
+            return [{"error": {"class": msg.klass, "desc": msg.desc}}]
+        try:
+            name, args = check_envelope(msg)
+            if not self.negotiated:
+                if name != "qmp_capabilities":
+                    raise QmpError("Expecting capabilities negotiation with 'qmp_capabilities'",
+                                   "CommandNotFound")  # fmt: skip
+                for cap in args.get("enable", []) or []:
+                    if cap != "oob":
+                        raise QmpError(f"Parameter 'null' does not accept value '{cap}'")
+                self.negotiated = True
+                return [reply({"return": {}})]
+            if name == "qmp_capabilities":
+                raise QmpError("Capabilities negotiation is already complete, command ignored",
+                               "CommandNotFound")  # fmt: skip
+            handler = COMMANDS.get(name)
+            if handler is None:
+                raise QmpError(f"The command {name} has not been found", "CommandNotFound")
+            who = f"qmp client {self.number}" + (f" id {ident!r}" if has_id else "")
+            result = handler(self.control, args, who)
+        except QmpError as exc:
+            return [reply({"error": {"class": exc.klass, "desc": exc.desc}})]
+        out = [event(e["event"], e.get("data")) for e in self.control.events]
+        self.control.events.clear()
+        return [*out, reply({"return": result})]

@@ -1,0 +1,140 @@
+"""QMP: the configuration interface over QEMU's protocol, driven by the qemu.qmp client."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from qemu.qmp.legacy import QEMUMonitorProtocol
+
+from qconf.cli import main
+from tests.helpers import MACHINES
+
+HELLO = str(MACHINES / "riscv-hello" / "board.yaml")
+
+
+def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+    sock = str(tmp_path / "qmp.sock")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qconf.cli", "run", "--qmp", f"unix:{sock}", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not os.path.exists(sock):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.stderr
+        time.sleep(0.05)
+    return proc, sock
+
+
+def test_preconfig_session_builds_what_files_and_set_build(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig", "-S")
+    assert oct(os.stat(sock).st_mode & 0o777) == "0o600"  # owner only
+    qmp = QEMUMonitorProtocol(sock)
+    greeting = qmp.connect(negotiate=True)
+    assert greeting["QMP"]["version"]["qemu"] == {"major": 7, "minor": 2, "micro": 0}
+    assert qmp.cmd_raw("query-status") == {
+        "return": {"status": "prelaunch", "singlestep": False, "running": False}
+    }
+    names = {c["name"] for c in qmp.cmd_raw("query-commands")["return"]}
+    assert {"x-exit-preconfig", "qconf-set", "qconf-add-file", "qconf-resolve"} <= names
+    assert qmp.cmd_raw("qconf-add-file", {"path": HELLO}) == {"return": {}}
+    assert qmp.cmd_raw("qconf-set", {"set": "cpu0.freq=500MHz"}) == {"return": {}}
+    # the same document as the file and the --set on the command line, byte for byte
+    over_qmp = json.dumps(qmp.cmd_raw("qconf-resolve")["return"], sort_keys=True)
+    cli = CliRunner().invoke(main, ["resolve", "-c", HELLO, "--set", "cpu0.freq=500MHz",
+                                    "--format", "json"])  # fmt: skip
+    assert over_qmp == json.dumps(json.loads(cli.stdout), sort_keys=True)
+    # the value remembers who set it
+    explained = qmp.cmd_raw("qconf-explain", {"path": "cpu0.freq"})["return"]
+    assert "qmp client 1" in json.dumps(explained)
+    assert qmp.cmd_raw("x-exit-preconfig") == {"return": {}}
+    assert qmp.cmd_raw("query-status")["return"]["status"] == "paused"
+    assert qmp.cmd_raw("cont") == {"return": {}}
+    event = qmp.pull_event(wait=10)
+    assert event is not None and event["event"] == "RESUME"
+    shutdown = qmp.pull_event(wait=20)
+    assert shutdown is not None and shutdown["event"] == "SHUTDOWN"
+    assert shutdown["data"] == {"guest": True, "reason": "guest-shutdown"}
+    qmp.close()
+    out, _err = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    assert out == b"Hello from riscv-virt (rv64, ns16550a)\n"
+
+
+def test_a_bad_configuration_answers_every_problem_and_stays(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig")
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    assert qmp.cmd_raw("qconf-add-file", {"path": HELLO}) == {"return": {}}
+    bad = qmp.cmd_raw("qconf-set", {"set": "cpu0.frq=1GHz"})
+    assert bad["error"]["class"] == "GenericError"
+    assert "no key 'frq' in cpu0 [E302]" in bad["error"]["desc"]
+    assert "did you mean 'freq'?" in bad["error"]["desc"]
+    assert qmp.cmd_raw("qconf-set", {"set": "soc.uart0.irq=plic.in[200]"}) == {"return": {}}
+    failed = qmp.cmd_raw("x-exit-preconfig")
+    assert "soc.plic.in[200] is out of range" in failed["error"]["desc"]
+    assert qmp.cmd_raw("query-status")["return"]["status"] == "prelaunch"  # still here
+    assert qmp.cmd_raw("quit") == {"return": {}}
+    qmp.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+def test_wire_protocol_as_qemu(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig")
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(sock)
+    reader = conn.makefile("rb")
+
+    def send(raw: bytes) -> dict[str, object]:
+        conn.sendall(raw)
+        return json.loads(reader.readline())
+
+    assert "QMP" in json.loads(reader.readline())
+    expecting = "Expecting capabilities negotiation with 'qmp_capabilities'"
+    assert send(b'{"execute": "query-version", "id": "pre-1"}') == {
+        "id": "pre-1", "error": {"class": "CommandNotFound", "desc": expecting},
+    }  # fmt: skip
+    assert send(b'{"execute": "qmp_capabilities", "id": "n", "extra": 1}') == {
+        "id": "n", "error": {"class": "GenericError",
+                             "desc": "QMP input member 'extra' is unexpected"},
+    }  # fmt: skip
+    assert send(b'{"execute": "qmp_capabilities", "id": "neg"}') == {"return": {}, "id": "neg"}
+    assert send(b'{"execute": "qmp_capabilities"}')["error"]["class"] == "CommandNotFound"
+    reply = send(b'{"execute": "query-status", "id": {"any": ["json", 1, null]}}')
+    assert reply["id"] == {"any": ["json", 1, None]}  # any JSON id, echoed unchanged
+    # no framing: two commands in one write, split anywhere
+    conn.sendall(b'{"execute": "query-status", "id": 1}{"execute": "query-')
+    conn.sendall(b'status", "id": 2}')
+    assert json.loads(reader.readline())["id"] == 1
+    assert json.loads(reader.readline())["id"] == 2
+    assert send(b'{"execute": "nope"}')["error"] == {
+        "class": "CommandNotFound",
+        "desc": "The command nope has not been found",
+    }
+    assert send(b"[1]")["error"]["desc"] == "QMP input must be a JSON object"
+    conn.sendall(b'{"execute": "quit"}')
+    lines = [json.loads(reader.readline()), json.loads(reader.readline())]
+    assert lines[0]["event"] == "SHUTDOWN" and lines[1] == {"return": {}}
+    conn.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+def test_remote_addresses_need_an_explicit_option():
+    r = CliRunner().invoke(main, ["run", "-c", HELLO, "--qmp", "tcp:0.0.0.0:4444"])
+    assert r.exit_code == 1
+    assert "would be reachable from other machines" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["--preconfig"], ["-S"]])
+def test_preconfig_and_paused_need_qmp(args):
+    r = CliRunner().invoke(main, ["run", "-c", HELLO, *args])
+    assert r.exit_code == 2
