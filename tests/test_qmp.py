@@ -138,3 +138,61 @@ def test_remote_addresses_need_an_explicit_option():
 def test_preconfig_and_paused_need_qmp(args):
     r = CliRunner().invoke(main, ["run", "-c", HELLO, *args])
     assert r.exit_code == 2
+
+
+def test_qom_and_device_add_before_the_build(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig", "-S", "-c", HELLO)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    listed = qmp.cmd_raw("qom-list", {"path": "/machine/soc"})["return"]
+    assert {"name": "uart0", "type": "child<ns16550a>"} in listed
+    assert {"name": "harts", "type": "int"} in listed
+    assert qmp.cmd_raw("qom-get", {"path": "/machine/cpu0", "property": "freq"}) == {
+        "return": 1_000_000_000
+    }
+    assert qmp.cmd_raw("qom-set", {"path": "/machine/cpu0", "property": "freq",
+                                   "value": "250MHz"}) == {"return": {}}  # fmt: skip
+    assert qmp.cmd_raw("qom-get", {"path": "/machine/cpu0", "property": "freq"}) == {
+        "return": 250_000_000
+    }
+    added = qmp.cmd_raw("device_add", {"driver": "ns16550a", "id": "uart1", "bus": "/machine/soc",
+                                       "base": "0x1000_0100", "irq": "plic.in[11]"})  # fmt: skip
+    assert added == {"return": {}}
+    assert qmp.cmd_raw("qom-get", {"path": "/machine/soc/uart1", "property": "base"}) == {
+        "return": 0x1000_0100
+    }
+    props = qmp.cmd_raw("device-list-properties", {"typename": "pl011"})["return"]
+    assert {
+        "name": "clock",
+        "type": "int",
+        "default-value": 24_000_000,
+        "description": "UARTCLK input clock: a frequency or a clock object's path.",
+    } in props
+    types = {t["name"] for t in qmp.cmd_raw("qom-list-types", {"implements": "uart"})["return"]}
+    assert types == {"ns16550a", "pl011", "cmsdk-apb-uart"}
+    missing = qmp.cmd_raw("qom-list", {"path": "/machine/nothere"})
+    assert missing["error"]["class"] == "DeviceNotFound"
+    assert qmp.cmd_raw("device_del", {"id": "soc.uart1"}) == {"return": {}}
+    assert qmp.cmd_raw("qom-list", {"path": "/machine/soc/uart1"})["error"]["class"] == (
+        "DeviceNotFound"
+    )
+    assert qmp.cmd_raw("x-exit-preconfig") == {"return": {}}
+    after = qmp.cmd_raw("qom-set", {"path": "/machine/cpu0", "property": "freq", "value": 1})
+    assert after["error"]["desc"] == "Property cannot be set after initialization"
+    qmp.cmd_raw("quit")
+    qmp.close()
+    proc.communicate(timeout=20)
+
+
+def test_qmp_shell_drives_it(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig")
+    env = {**os.environ, "HOME": str(tmp_path)}  # qmp-shell writes its history there
+    shell = subprocess.run(
+        [sys.executable, "-m", "qemu.qmp.qmp_shell", sock],
+        input="query-status\nqconf-add-file path=" + HELLO + "\nquery-version\nquit\n",
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert '"status": "prelaunch"' in shell.stdout, shell.stdout + shell.stderr
+    assert '"package": "qconf' in shell.stdout
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0

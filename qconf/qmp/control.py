@@ -212,3 +212,170 @@ COMMANDS: dict[str, Handler] = {
     "qconf-explain": qconf_explain,
 }
 """Every command, by its QMP name (QEMU's where QEMU has one)."""
+
+
+# --- QOM: the machine's objects, as QEMU's QOM commands show them ----------------------
+
+
+def _machine_for_qom(control: Control) -> tuple[Any, bool]:
+    """The built machine, or (before the build) one built from the configuration so far;
+    the flag says whether it is temporary."""
+    if control.machine is not None:
+        return control.machine, False
+    from qconf.build.builder import build
+
+    try:
+        return build(control.resolve()), True
+    except QconfError as exc:
+        raise _problems(exc) from None
+
+
+def _object(machine: Any, path: str) -> Any:
+    obj = machine.find(path) if path.startswith("/") else None
+    if obj is None:
+        raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
+    return obj
+
+
+def _prop_type(info: Any, name: str) -> str:
+    wiring = info.wires.get(name)
+    if wiring is not None and wiring.kind == "link":
+        return f"link<{wiring.target or 'object'}>"
+    annotation = str(info.props.model_fields[name].annotation)
+    if "int" in annotation:
+        return "int"
+    if "bool" in annotation:
+        return "bool"
+    if "list" in annotation:
+        return "list"
+    return "str"
+
+
+def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
+    machine, temporary = _machine_for_qom(control)
+    try:
+        obj = _object(machine, _string(args, "path"))
+        out = [{"name": "type", "type": "string"}]
+        out += [{"name": name, "type": f"child<{child.info.name}>"}
+                for name, child in obj.children.items()]  # fmt: skip
+        out += [{"name": name, "type": _prop_type(obj.info, name)}
+                for name in obj.info.props.model_fields]  # fmt: skip
+        return out
+    finally:
+        if temporary:
+            machine.destroy()
+
+
+def qom_get(control: Control, args: dict[str, Any], who: str) -> Any:
+    machine, temporary = _machine_for_qom(control)
+    try:
+        obj = _object(machine, _string(args, "path"))
+        prop = _string(args, "property")
+        if prop == "type":
+            return obj.info.name
+        if prop not in obj.info.prop_names:
+            raise QmpError(f"Property '{obj.info.name}.{prop}' not found")
+        return obj.get(prop)
+    finally:
+        if temporary:
+            machine.destroy()
+
+
+def qom_set(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Before the build, a tweak of the configuration (with its origin); after it, a
+    write to the object, where the type allows it."""
+    path, prop = _string(args, "path"), _string(args, "property")
+    if "value" not in args:
+        raise QmpError("Parameter 'value' is missing")
+    value = args["value"]
+    if control.machine is None:
+        if not path.startswith("/machine"):
+            raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
+        dotted = ".".join(p for p in path.split("/")[2:] if p)
+        key = f"{dotted}.{prop}" if dotted else prop
+        return qconf_set(control, {"set": f"{key}={json.dumps(value)}"}, who)
+    obj = _object(control.machine, path)
+    if prop not in obj.info.prop_names:
+        raise QmpError(f"Property '{obj.info.name}.{prop}' not found")
+    if prop not in obj.info.runtime:
+        raise QmpError("Property cannot be set after initialization")
+    from qconf.config.origin import Origin, Source
+
+    try:
+        obj.set(prop, value, Origin(Source(who, layer=who)))
+    except QconfError as exc:
+        raise _problems(exc) from None
+    return {}
+
+
+def qom_list_types(control: Control, args: dict[str, Any], who: str) -> Any:
+    from qconf.resolve import registry_for
+
+    wanted = args.get("implements")
+    registry = registry_for(SearchPath.default(control.include_dirs))
+    return [{"name": info.name, "parent": info.category} for info in registry
+            if wanted in (None, info.category, info.name)]  # fmt: skip
+
+
+def device_list_properties(control: Control, args: dict[str, Any], who: str) -> Any:
+    from qconf.resolve import registry_for
+
+    name = _string(args, "typename")
+    info = registry_for(SearchPath.default(control.include_dirs)).find(name)
+    if info is None:
+        raise QmpError(f"Parameter 'typename' expects a type name: '{name}' is not one",
+                       "DeviceNotFound")  # fmt: skip
+    out = []
+    for prop, field_info in info.props.model_fields.items():
+        row: dict[str, Any] = {"name": prop, "type": _prop_type(info, prop)}
+        if field_info.description:
+            row["description"] = field_info.description
+        if not field_info.is_required():
+            default = field_info.get_default(call_default_factory=True)
+            if default is not None:
+                row["default-value"] = default
+        out.append(row)
+    return out
+
+
+def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Add an object before the build: ``driver`` (its type), ``id`` (its name), ``bus``
+    (the container's QOM path or dotted path; default the machine), and its properties."""
+    if control.machine is not None:
+        raise QmpError("Objects can only be added before the machine is built; the "
+                       "built machine has no hotplug")  # fmt: skip
+    props = dict(args)
+    kind = props.pop("driver", None) or props.pop("qom-type", None)
+    ident = props.pop("id", None)
+    if not isinstance(kind, str):
+        raise QmpError("Parameter 'driver' is missing")
+    if not isinstance(ident, str):
+        raise QmpError("Parameter 'id' is missing")
+    bus = props.pop("bus", "")
+    if not isinstance(bus, str):
+        raise QmpError("Invalid parameter type for 'bus', expected: string")
+    parent = ".".join(p for p in bus.split("/") if p and p != "machine") if "/" in bus else bus
+    key = f"{parent}.{ident}" if parent else ident
+    value = json.dumps({"type": kind, **props})
+    return qconf_set(control, {"set": f"+{key}={value}"}, who)
+
+
+def device_del(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Remove an object before the build (``id``: its name or dotted path)."""
+    if control.machine is not None:
+        raise QmpError("Objects can only be removed before the machine is built")
+    return qconf_set(control, {"set": f"~{_string(args, 'id')}"}, who)
+
+
+COMMANDS.update({
+    "qom-list": qom_list,
+    "qom-get": qom_get,
+    "qom-set": qom_set,
+    "qom-list-types": qom_list_types,
+    "device-list-properties": device_list_properties,
+    "qom-list-properties": device_list_properties,
+    "device_add": device_add,
+    "object-add": device_add,
+    "device_del": device_del,
+    "object-del": device_del,
+})  # fmt: skip
