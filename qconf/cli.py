@@ -306,14 +306,23 @@ def run(
         sys.stderr.write(f"\r\x1b[K[qconf] {line}")
         sys.stderr.flush()
 
-    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit
+    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit, output
         assert server is not None
+        control = server.control
+        if control.emulation is None:
+            control.emulation = emu
+            emu.listeners.append(lambda obj, data: control.console_buffer.append(
+                {"device": obj.path, "data": data.decode("latin-1")}))  # fmt: skip
+        for chunk in control.console_buffer:
+            server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
+        control.console_buffer.clear()
         server.poll(0)
         while server.control.status == "paused" and not server.control.quit_requested:
             server.poll(0.2)
         if server.control.quit_requested:
             emu.request_stop(0, "quit (QMP)")
 
+    outcome = None
     try:
         outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
                           status=status if live else None, script=script,
@@ -321,11 +330,19 @@ def run(
     finally:
         machine.destroy()
         if server is not None:
-            if not server.control.quit_requested:
+            control = server.control
+            for chunk in control.console_buffer:
+                server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
+            fault = outcome.fault if outcome is not None else None
+            if fault is not None:
+                report = {"cpu": fault.cpu, "pc": fault.pc, "cause": fault.cause}
+                server.broadcast("QCONF_GUEST_FAULT", report)
+            if not control.quit_requested:
                 server.broadcast("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
             server.control.status = "shutdown"
             server.poll(0.1)  # let clients read it and hang up
             server.close()
+    assert outcome is not None
     if shown:
         sys.stderr.write("\r\x1b[K")
     if outcome.fault is not None:

@@ -196,3 +196,55 @@ def test_qmp_shell_drives_it(tmp_path):
     assert '"package": "qconf' in shell.stdout
     proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+def test_guest_memory_registers_and_console_events(tmp_path):
+    echo = str(MACHINES / "riscv-echo" / "board.yaml")
+    proc, sock = start(tmp_path, "-S", "-c", echo)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    assert qmp.cmd_raw("qconf-console-events", {"enable": True}) == {"return": {}}
+    assert qmp.cmd_raw("cont") == {"return": {}}
+    chunks = ""
+    while not chunks.endswith("q quits\n"):
+        ev = qmp.pull_event(wait=10)
+        assert ev is not None
+        if ev["event"] == "QCONF_CONSOLE":
+            assert ev["data"]["device"] == "/machine/soc/uart0"
+            chunks += ev["data"]["data"]
+    assert chunks == "echo: type, q quits\n"
+    # the program's first instruction, read through the CPU: auipc sp, ... (la sp, ...)
+    word = qmp.cmd_raw("qconf-memory-read", {"cpu": "cpu0", "address": 0x8000_0000, "size": 4})
+    assert int.from_bytes(bytes.fromhex(word["return"]["data"]), "little") & 0x7F == 0x17
+    assert qmp.cmd_raw("qconf-memory-write", {"cpu": "/machine/cpu0", "address": 0x8010_0000,
+                                              "data": "c0ffee"}) == {"return": {}}  # fmt: skip
+    back = qmp.cmd_raw("qconf-memory-read", {"cpu": "cpu0", "address": 0x8010_0000, "size": 3})
+    assert back["return"] == {"data": "c0ffee"}
+    sp = qmp.cmd_raw("qconf-register-read", {"cpu": "cpu0", "register": "sp"})["return"]["value"]
+    assert 0x8000_0000 < sp < 0x8010_0000
+    bad = qmp.cmd_raw("qconf-register-read", {"cpu": "cpu0", "register": "nope"})
+    assert bad["error"]["desc"] == "cpu0 has no register 'nope'"
+    qmp.cmd_raw("quit")
+    qmp.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+def test_a_guest_fault_is_an_event(tmp_path):
+    proc, sock = start(tmp_path, "-S", "-c", "riscv-virt")  # no program: faults at once
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    qmp.cmd_raw("cont")
+    names = []
+    while "SHUTDOWN" not in names:
+        ev = qmp.pull_event(wait=10)
+        assert ev is not None
+        names.append(ev["event"])
+        if ev["event"] == "QCONF_GUEST_FAULT":
+            assert ev["data"] == {"cpu": "/machine/cpu0", "pc": 0x1000,
+                                  "cause": "illegal instruction with no trap handler "
+                                           "(mtvec is 0)"}  # fmt: skip
+    assert names == ["RESUME", "QCONF_GUEST_FAULT", "SHUTDOWN"]
+    qmp.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 3

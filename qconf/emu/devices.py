@@ -33,7 +33,26 @@ class _Device:
         self.emu.irqs.set(self.obj, output, level)
 
     def chardev(self) -> Chardev:
-        return self.emu.chardev_of(self.obj)
+        return _Tapped(self.emu.chardev_of(self.obj), self.obj, self.emu)
+
+
+class _Tapped:
+    """A device's character backend, with its output also shown to listeners (QMP
+    clients that asked for console events)."""
+
+    def __init__(self, inner: Chardev, obj: Object, emu: Emulation) -> None:
+        self.inner, self.obj, self.emu = inner, obj, emu
+
+    def write(self, data: bytes) -> None:
+        self.inner.write(data)
+        for listener in self.emu.listeners:
+            listener(self.obj, data)
+
+    def read(self) -> int | None:
+        return self.inner.read()
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 class Ns16550a(_Device):

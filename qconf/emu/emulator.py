@@ -107,6 +107,8 @@ class Emulation:
     skip_waits: bool = True
     script: list[tuple[bytes, bytes]] = field(default_factory=list)
     console: Chardev | None = None
+    cpus: list[Any] = field(default_factory=list)  # the running CPU models, by the emulator
+    listeners: list[Callable[[Object, bytes], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.irqs = IrqLines(self.machine, self)
@@ -225,6 +227,7 @@ class Emulator:
                 self.models[obj] = model(obj, self.emu)
         if not self.cpus:
             raise RunError("the machine has no CPU to run", code="E906")
+        self.emu.cpus = self.cpus
         for cpu in self.cpus:
             if isinstance(cpu, RiscvHart):
                 clints = self.pending_sources(cpu)[0]

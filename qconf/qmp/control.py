@@ -36,6 +36,9 @@ class Control:
     start_paused: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
     quit_requested: bool = False
+    emulation: Any = None  # the running emulation, once the machine runs
+    console_clients: set[int] = field(default_factory=set)  # sessions that want output
+    console_buffer: list[dict[str, Any]] = field(default_factory=list)
 
     # --- the document ---------------------------------------------------------------
 
@@ -378,4 +381,98 @@ COMMANDS.update({
     "object-add": device_add,
     "device_del": device_del,
     "object-del": device_del,
+})  # fmt: skip
+
+
+# --- guest state and output of a running machine ----------------------------------------
+
+
+def _cpu(control: Control, path: str) -> Any:
+    emulation = control.emulation
+    if emulation is None:
+        raise QmpError("The machine is not running yet (x-exit-preconfig, then cont)")
+    for cpu in emulation.cpus:
+        if path in (cpu.obj.path, cpu.obj.key):
+            return cpu
+    raise QmpError(f"Device '{path}' not found (a CPU path, e.g. /machine/cpu0)",
+                   "DeviceNotFound")  # fmt: skip
+
+
+def _int(args: dict[str, Any], name: str) -> int:
+    value = args.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise QmpError(f"Parameter '{name}' is missing" if value is None
+                       else f"Invalid parameter type for '{name}', expected: integer")  # fmt: skip
+    return value
+
+
+def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
+    """``size`` bytes at ``address`` as ``cpu`` sees them, as hex."""
+    cpu = _cpu(control, _string(args, "cpu"))
+    size = _int(args, "size")
+    if not 0 < size <= 1 << 20:
+        raise QmpError("Parameter 'size' must be between 1 and 1048576")
+    try:
+        return {"data": bytes(cpu.uc.mem_read(_int(args, "address"), size)).hex()}
+    except Exception as exc:
+        raise QmpError(f"cannot read guest memory: {exc}") from None
+
+
+def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Write ``data`` (hex) at ``address`` as ``cpu`` sees it; every CPU's translated
+    code is dropped, since the bytes may be code."""
+    cpu = _cpu(control, _string(args, "cpu"))
+    try:
+        data = bytes.fromhex(_string(args, "data"))
+        cpu.uc.mem_write(_int(args, "address"), data)
+    except (ValueError, Exception) as exc:
+        raise QmpError(f"cannot write guest memory: {exc}") from None
+    for other in control.emulation.cpus:
+        other.uc.ctl_flush_tb()
+    return {}
+
+
+def _register_id(cpu: Any, name: str) -> int:
+    from unicorn import arm64_const, arm_const, riscv_const
+
+    prefix, module = {"aarch64": ("UC_ARM64_REG_", arm64_const),
+                      "cortex-m": ("UC_ARM_REG_", arm_const)}.get(
+        cpu.arch, ("UC_RISCV_REG_", riscv_const))  # fmt: skip
+    reg = getattr(module, prefix + name.upper(), None)
+    if not isinstance(reg, int):
+        raise QmpError(f"{cpu.obj.key} has no register {name!r}")
+    return reg
+
+
+def register_read(control: Control, args: dict[str, Any], who: str) -> Any:
+    cpu = _cpu(control, _string(args, "cpu"))
+    return {"value": int(cpu.uc.reg_read(_register_id(cpu, _string(args, "register"))))}
+
+
+def register_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    cpu = _cpu(control, _string(args, "cpu"))
+    name = _string(args, "register")
+    cpu.uc.reg_write(_register_id(cpu, name), _int(args, "value"))
+    if name.lower() == "pc":
+        cpu.pc = _int(args, "value")
+    return {}
+
+
+def console_events(control: Control, args: dict[str, Any], who: str) -> Any:
+    """``enable`` true or false: send an event ``QCONF_CONSOLE`` ({device, data}) with each
+    chunk of output any UART writes, to this client."""
+    session = int(who.split()[2])
+    if args.get("enable", True):
+        control.console_clients.add(session)
+    else:
+        control.console_clients.discard(session)
+    return {}
+
+
+COMMANDS.update({
+    "qconf-memory-read": memory_read,
+    "qconf-memory-write": memory_write,
+    "qconf-register-read": register_read,
+    "qconf-register-write": register_write,
+    "qconf-console-events": console_events,
 })  # fmt: skip

@@ -105,11 +105,13 @@ class QmpServer:
             for msg in client.stream.feed(data):
                 self._send(client, client.session.handle(msg))
 
-    def broadcast(self, name: str, data: dict[str, Any] | None = None) -> None:
-        """An event to every client past negotiation."""
+    def broadcast(
+        self, name: str, data: dict[str, Any] | None = None, only: set[int] | None = None
+    ) -> None:
+        """An event to every client past negotiation (or to the sessions in ``only``)."""
         msg = event(name, data)
         for client in list(self.clients.values()):
-            if client.session.negotiated:
+            if client.session.negotiated and (only is None or client.session.number in only):
                 self._send(client, [msg])
 
     def _send(self, client: _Client, messages: list[dict[str, Any]]) -> None:
