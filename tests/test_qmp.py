@@ -248,3 +248,31 @@ def test_a_guest_fault_is_an_event(tmp_path):
     qmp.close()
     proc.communicate(timeout=20)
     assert proc.returncode == 3
+
+
+def test_query_qmp_schema_describes_commands_events_and_types(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig")
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    schema = qmp.cmd_raw("query-qmp-schema")["return"]
+    assert schema == qmp.cmd_raw("query-qmp-schema")["return"]  # stable: clients cache it
+    by_name = {entry["name"]: entry for entry in schema}
+    commands = {c["name"] for c in qmp.cmd_raw("query-commands")["return"]}
+    assert commands <= {e["name"] for e in schema if e["meta-type"] == "command"}
+    qom_get = by_name["qom-get"]
+    args = by_name[qom_get["arg-type"]]
+    assert args["meta-type"] == "object"
+    assert [m["name"] for m in args["members"]] == ["path", "property"]
+    assert by_name["x-exit-preconfig"]["features"] == ["unstable"]
+    shutdown = by_name[by_name["SHUTDOWN"]["arg-type"]]
+    assert {m["name"] for m in shutdown["members"]} == {"guest", "reason"}
+    uart = next(e for e in schema if e.get("qconf-type") == "ns16550a")
+    members = {m["name"]: m for m in uart["members"]}
+    assert members["base"]["type"] == "int" and "default" not in members["base"]  # required
+    assert members["reg_shift"]["default"] is None  # optional
+    for entry in schema:  # every type a member names is in the schema
+        for member in entry.get("members", []):
+            assert member["type"] in by_name, member
+    qmp.cmd_raw("quit")
+    qmp.close()
+    proc.communicate(timeout=20)

@@ -476,3 +476,13 @@ COMMANDS.update({
     "qconf-register-write": register_write,
     "qconf-console-events": console_events,
 })  # fmt: skip
+
+
+def query_qmp_schema(control: Control, args: dict[str, Any], who: str) -> Any:
+    from qconf.qmp.schema import qmp_schema
+    from qconf.resolve import registry_for
+
+    return qmp_schema(list(COMMANDS), registry_for(SearchPath.default(control.include_dirs)))
+
+
+COMMANDS["query-qmp-schema"] = query_qmp_schema
