@@ -321,12 +321,21 @@ def run(
             server.poll(0.2)
         if server.control.quit_requested:
             emu.request_stop(0, "quit (QMP)")
+        elif server.control.reset_requested:
+            emu.request_stop(0, "reset (QMP)")
 
     outcome = None
     try:
-        outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
-                          status=status if live else None, script=script,
-                          tick=tick if server is not None else None)  # fmt: skip
+        while True:
+            outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
+                              status=status if live else None, script=script,
+                              tick=tick if server is not None else None)  # fmt: skip
+            if server is None or not server.control.reset_requested:
+                break
+            # system_reset: power on again, with fresh memory and programs
+            server.control.reset_requested = False
+            server.control.emulation = None
+            server.broadcast("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
     finally:
         machine.destroy()
         if server is not None:

@@ -276,3 +276,39 @@ def test_query_qmp_schema_describes_commands_events_and_types(tmp_path):
     qmp.cmd_raw("quit")
     qmp.close()
     proc.communicate(timeout=20)
+
+
+def test_system_reset_and_the_async_client(tmp_path):
+    import asyncio
+
+    from qemu.qmp import QMPClient
+
+    echo = str(MACHINES / "riscv-echo" / "board.yaml")
+    proc, sock = start(tmp_path, "-S", "-c", echo)
+
+    async def session() -> list[str]:
+        client = QMPClient("test")
+        await client.connect(sock)
+        assert (await client.execute("query-status"))["status"] == "paused"
+        await client.execute("qconf-console-events", {"enable": True})
+        seen: list[str] = []
+        text = ""
+        async with asyncio.timeout(20):
+            await client.execute("cont")
+            async for ev in client.events:
+                seen.append(ev["event"])
+                if ev["event"] == "QCONF_CONSOLE":
+                    text += ev["data"]["data"]
+                    if text.count("q quits\n") == 1 and "RESET" not in seen:
+                        await client.execute("system_reset")
+                    if text.count("q quits\n") == 2:
+                        break
+        await client.execute("quit")
+        await client.disconnect()
+        return seen
+
+    seen = asyncio.run(session())
+    assert seen[0] == "RESUME"
+    assert "RESET" in seen  # and the guest printed its greeting again after it
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0

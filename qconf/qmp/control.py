@@ -39,6 +39,7 @@ class Control:
     emulation: Any = None  # the running emulation, once the machine runs
     console_clients: set[int] = field(default_factory=set)  # sessions that want output
     console_buffer: list[dict[str, Any]] = field(default_factory=list)
+    reset_requested: bool = False
 
     # --- the document ---------------------------------------------------------------
 
@@ -486,3 +487,15 @@ def query_qmp_schema(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 COMMANDS["query-qmp-schema"] = query_qmp_schema
+
+
+def system_reset(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Restart the machine from power-on: memory cleared, programs loaded again, every
+    CPU at its reset address (event ``RESET``)."""
+    if control.machine is None:
+        raise QmpError("The machine is not built yet (x-exit-preconfig)")
+    control.reset_requested = True
+    return {}
+
+
+COMMANDS["system_reset"] = system_reset

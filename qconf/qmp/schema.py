@@ -38,6 +38,7 @@ COMMAND_ARGS: dict[str, list[tuple[str, str, bool]]] = {
 
 EVENTS: dict[str, list[tuple[str, str, bool]]] = {
     "STOP": [],
+    "RESET": [("guest", "bool", False), ("reason", "str", False)],
     "RESUME": [],
     "SHUTDOWN": [("guest", "bool", False), ("reason", "str", False)],
     "QCONF_CONSOLE": [("device", "str", False), ("data", "str", False)],
