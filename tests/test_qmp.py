@@ -326,3 +326,25 @@ def test_system_reset_and_the_async_client(tmp_path):
     assert "RESET" in seen  # and the guest printed its greeting again after it
     proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+def test_two_clients_at_once_and_diff(tmp_path):
+    proc, sock = start(tmp_path, "--preconfig")
+    first, second = QEMUMonitorProtocol(sock), QEMUMonitorProtocol(sock)
+    first.connect(negotiate=True)
+    second.connect(negotiate=True)
+    assert first.cmd_raw("qconf-add-file", {"path": HELLO}) == {"return": {}}
+    assert second.cmd_raw("qconf-set", {"set": "ram.size=64MiB"}) == {"return": {}}
+    # both see one configuration; the second client's value says so
+    size = first.cmd_raw("qom-get", {"path": "/machine/ram", "property": "size"})
+    assert size == {"return": 64 << 20}
+    explained = json.dumps(first.cmd_raw("qconf-explain", {"path": "ram.size"})["return"])
+    assert "qmp client 2" in explained
+    changes = first.cmd_raw("qconf-diff", {"path": HELLO})["return"]
+    assert changes["equal"] is False
+    assert [c["path"] for c in changes["changes"]] == ["ram.size"]
+    second.close()  # a client still connected when the server ends gets EOFError, as with QEMU
+    first.cmd_raw("quit")
+    first.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0

@@ -499,3 +499,21 @@ def system_reset(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 COMMANDS["system_reset"] = system_reset
+
+
+def qconf_diff(control: Control, args: dict[str, Any], who: str) -> Any:
+    """The differences between the configuration so far and a file or profile (``path``),
+    value by value, units understood (as ``qconf diff --format json``)."""
+    from qconf.model.diff import diff
+    from qconf.resolve import resolve
+
+    try:
+        here = control.resolve()
+        other = resolve([_string(args, "path")], include_dirs=control.include_dirs)
+    except QconfError as exc:
+        raise _problems(exc) from None
+    changes = diff(here, other)
+    return {"equal": not changes, "changes": [c.to_json(here, other) for c in changes]}
+
+
+COMMANDS["qconf-diff"] = qconf_diff

@@ -26,6 +26,7 @@ COMMAND_ARGS: dict[str, list[tuple[str, str, bool]]] = {
     "qconf-set": [("set", "str", False)],
     "qconf-resolve": [("origins", "bool", True)],
     "qconf-explain": [("path", "str", False)],
+    "qconf-diff": [("path", "str", False)],
     "qconf-memory-read": [("cpu", "str", False), ("address", "int", False),
                           ("size", "int", False)],
     "qconf-memory-write": [("cpu", "str", False), ("address", "int", False),
