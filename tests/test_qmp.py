@@ -133,6 +133,9 @@ def test_wire_protocol_as_qemu(tmp_path):
         "desc": "The command nope has not been found",
     }
     assert send(b"[1]")["error"]["desc"] == "QMP input must be a JSON object"
+    assert send(b'{"exec-oob": "query-status"}')["error"]["desc"] == (
+        "QMP input member 'exec-oob' is unexpected"
+    )  # oob was not enabled
     conn.sendall(b'{"execute": "quit"}')
     lines = [json.loads(reader.readline()), json.loads(reader.readline())]
     assert lines[0]["event"] == "SHUTDOWN" and lines[1] == {"return": {}}

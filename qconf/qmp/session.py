@@ -15,6 +15,7 @@ class Session:
         self.control = control
         self.number = number
         self.negotiated = False
+        self.oob = False  # out-of-band execution enabled at negotiation
 
     def handle(self, msg: Any) -> list[dict[str, Any]]:
         """The messages to send for one client message: events it caused, then its reply."""
@@ -37,11 +38,18 @@ class Session:
                 for cap in args.get("enable", []) or []:
                     if cap != "oob":
                         raise QmpError(f"Parameter 'null' does not accept value '{cap}'")
+                self.oob = "oob" in (args.get("enable") or [])
                 self.negotiated = True
                 return [reply({"return": {}})]
             if name == "qmp_capabilities":
                 raise QmpError("Capabilities negotiation is already complete, command ignored",
                                "CommandNotFound")  # fmt: skip
+            if isinstance(msg, dict) and "exec-oob" in msg:
+                # no qconf command runs out of band; without the capability, the member
+                # itself is not allowed (QEMU's rules)
+                if not self.oob:
+                    raise QmpError("QMP input member 'exec-oob' is unexpected")
+                raise QmpError(f"The command {name} does not support OOB")
             handler = COMMANDS.get(name)
             if handler is None:
                 raise QmpError(f"The command {name} has not been found", "CommandNotFound")
