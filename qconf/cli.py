@@ -49,6 +49,11 @@ def reports_errors(error_code: int = 1) -> Callable[[F], F]:
                     raise
                 _print_error(exc)
                 sys.exit(error_code)
+            except KeyboardInterrupt:  # before a run started, or outside one
+                if os.environ.get("QCONF_DEBUG") == "1":
+                    raise
+                click.echo("qconf: interrupted", err=True)
+                sys.exit(130)
 
         return inner  # type: ignore[return-value]
 

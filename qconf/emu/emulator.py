@@ -422,6 +422,14 @@ class Emulator:
         next_status = start + 1.0  # short runs show no status line
         total = 0
         fault: GuestFault | None = None
+
+        def interrupted(signum: int, frame: object) -> None:
+            # Ctrl-C: a flag, not an exception, which could land inside an engine callback
+            # and be lost there; the running slice ends at its next block
+            emu.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+            emu.cut_slice()
+
+        previous = _install_sigint(interrupted)
         try:
             while not emu.stopping:
                 if tick is not None:  # a controller (QMP) between slices; it may block
@@ -483,6 +491,8 @@ class Emulator:
             emu.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
         except KeyboardInterrupt:
             emu.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+        finally:
+            _install_sigint(previous)
         emu.running = None
         return Outcome(emu.exit_code, emu.reason, clock.now,
                        {cpu.obj.path: cpu.instructions for cpu in self.cpus},
@@ -497,6 +507,16 @@ class Emulator:
             dev.close()
         self.cpus.clear()
         self.buffers.clear()
+
+
+def _install_sigint(handler: Any) -> Any:
+    """Set the SIGINT handler (in the main thread only); the one it replaces."""
+    import signal
+    import threading
+
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, handler)
 
 
 def run(
