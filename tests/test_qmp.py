@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -351,3 +352,60 @@ def test_two_clients_at_once_and_diff(tmp_path):
     first.close()
     proc.communicate(timeout=20)
     assert proc.returncode == 0
+
+
+def test_bad_input_never_ends_the_server(tmp_path):
+    proc, sock = start(tmp_path, "-c", HELLO, "--preconfig", "-S")
+
+    def connect() -> tuple[socket.socket, Any]:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(sock)
+        reader = conn.makefile("rb")
+        assert "QMP" in json.loads(reader.readline())
+        return conn, reader
+
+    conn, reader = connect()
+
+    def send(raw: bytes) -> dict[str, Any]:
+        conn.sendall(raw)
+        return json.loads(reader.readline())
+
+    assert send(b'{"execute": "qmp_capabilities"}') == {"return": {}}
+    # the wrong phase: the error names the phase needed and the present one
+    assert send(b'{"execute": "qconf-memory-read", "arguments": {"cpu": "/machine/cpu0", '
+                b'"address": 0, "size": 4}}')["error"]["desc"] == (
+        "The command 'qconf-memory-read' is permitted only once the machine has started "
+        "(after x-exit-preconfig and cont); the machine is prelaunch")  # fmt: skip
+    # a huge message: one error, its rest skipped, nothing held
+    huge = b'{"execute": "qconf-set", "arguments": {"set": "' + b"x" * (3 << 20) + b'"}}'
+    assert send(huge)["error"]["desc"] == "JSON parse error, message longer than 1048576 bytes"
+    assert send(b'{"execute": "query-status"}')["return"]["status"] == "prelaunch"
+    # wrong argument types, as QEMU words them
+    assert send(b'{"execute": "qconf-set", "arguments": {"set": ["a"]}}')["error"]["desc"] == (
+        "Invalid parameter type for 'set', expected: string")  # fmt: skip
+    # a client hanging up in the middle of a command, one that never reads its replies,
+    # one that hangs up before its reply: the others go on
+    half, _ = connect()
+    half.sendall(b'{"execute": "qmp_capabilities"}{"execute": "query-')
+    half.close()
+    deaf, _ = connect()
+    deaf.sendall(b'{"execute": "qmp_capabilities"}' + b'{"execute": "query-status"}' * 30000)
+    gone, _ = connect()
+    gone.sendall(b'{"execute": "qmp_capabilities"}{"execute": "qconf-validate"}')
+    gone.close()
+    assert send(b'{"execute": "query-version", "id": 7}')["id"] == 7
+    # built (and paused by -S): the configuration commands are over
+    assert send(b'{"execute": "x-exit-preconfig"}') == {"return": {}}
+    assert send(b'{"execute": "qconf-set", "arguments": {"set": "cpu0.freq=1GHz"}}') == {
+        "error": {"class": "GenericError",
+                  "desc": "The command 'qconf-set' is permitted only before the machine is "
+                          "built (in preconfig, until x-exit-preconfig); the machine is paused"},
+    }  # fmt: skip
+    conn.sendall(b'{"execute": "quit"}')
+    assert json.loads(reader.readline())["event"] == "SHUTDOWN"
+    assert json.loads(reader.readline()) == {"return": {}}
+    deaf.close()
+    conn.close()
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert b"Traceback" not in err

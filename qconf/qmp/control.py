@@ -68,10 +68,22 @@ class Control:
         self.status = "paused" if self.start_paused else "running"
 
 
-def _need_prelaunch(control: Control, name: str) -> None:
-    if control.status != "prelaunch":
-        raise QmpError(f"The command '{name}' is permitted only before the machine is built "
-                       "(x-exit-preconfig)")  # fmt: skip
+PHASES = {
+    "prelaunch": "before the machine is built (in preconfig, until x-exit-preconfig)",
+    "built": "once the machine is built (after x-exit-preconfig)",
+    "running": "once the machine has started (after x-exit-preconfig and cont)",
+}
+
+
+def _need(control: Control, name: str, phase: str) -> None:
+    """Refuse a command in the wrong phase, naming the one it needs and the current one."""
+    now = control.status
+    ok = {"prelaunch": now == "prelaunch",
+          "built": control.machine is not None and now != "shutdown",
+          "running": control.emulation is not None and now != "shutdown"}[phase]  # fmt: skip
+    if not ok:
+        raise QmpError(f"The command '{name}' is permitted only {PHASES[phase]}; "
+                       f"the machine is {now}")  # fmt: skip
 
 
 def qmp_capabilities(control: Control, args: dict[str, Any], who: str) -> Any:
@@ -118,14 +130,14 @@ def quit_(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def x_exit_preconfig(control: Control, args: dict[str, Any], who: str) -> Any:
-    _need_prelaunch(control, "x-exit-preconfig")
+    _need(control, "x-exit-preconfig", "prelaunch")
     control.build()
     return {}
 
 
 def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
     """Add a file layer (a path, or a profile name) above those there are."""
-    _need_prelaunch(control, "qconf-add-file")
+    _need(control, "qconf-add-file", "prelaunch")
     path = _string(args, "path")
     control.files.append(path)
     try:
@@ -138,7 +150,7 @@ def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
 
 def qconf_set(control: Control, args: dict[str, Any], who: str) -> Any:
     """Apply one ``--set``-style tweak; its origin names the client and command."""
-    _need_prelaunch(control, "qconf-set")
+    _need(control, "qconf-set", "prelaunch")
     text = _string(args, "set")
     control.sets.append((text, who))
     try:
@@ -345,9 +357,7 @@ def device_list_properties(control: Control, args: dict[str, Any], who: str) -> 
 def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
     """Add an object before the build: ``driver`` (its type), ``id`` (its name), ``bus``
     (the container's QOM path or dotted path; default the machine), and its properties."""
-    if control.machine is not None:
-        raise QmpError("Objects can only be added before the machine is built; the "
-                       "built machine has no hotplug")  # fmt: skip
+    _need(control, "device_add", "prelaunch")  # no hotplug into a built machine
     props = dict(args)
     kind = props.pop("driver", None) or props.pop("qom-type", None)
     ident = props.pop("id", None)
@@ -366,8 +376,7 @@ def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
 
 def device_del(control: Control, args: dict[str, Any], who: str) -> Any:
     """Remove an object before the build (``id``: its name or dotted path)."""
-    if control.machine is not None:
-        raise QmpError("Objects can only be removed before the machine is built")
+    _need(control, "device_del", "prelaunch")
     return qconf_set(control, {"set": f"~{_string(args, 'id')}"}, who)
 
 
@@ -389,10 +398,7 @@ COMMANDS.update({
 
 
 def _cpu(control: Control, path: str) -> Any:
-    emulation = control.emulation
-    if emulation is None:
-        raise QmpError("The machine is not running yet (x-exit-preconfig, then cont)")
-    for cpu in emulation.cpus:
+    for cpu in control.emulation.cpus:
         if path in (cpu.obj.path, cpu.obj.key):
             return cpu
     raise QmpError(f"Device '{path}' not found (a CPU path, e.g. /machine/cpu0)",
@@ -409,6 +415,7 @@ def _int(args: dict[str, Any], name: str) -> int:
 
 def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
     """``size`` bytes at ``address`` as ``cpu`` sees them, as hex."""
+    _need(control, "qconf-memory-read", "running")
     cpu = _cpu(control, _string(args, "cpu"))
     size = _int(args, "size")
     if not 0 < size <= 1 << 20:
@@ -422,6 +429,7 @@ def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
 def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:
     """Write ``data`` (hex) at ``address`` as ``cpu`` sees it; every CPU's translated
     code is dropped, since the bytes may be code."""
+    _need(control, "qconf-memory-write", "running")
     cpu = _cpu(control, _string(args, "cpu"))
     try:
         data = bytes.fromhex(_string(args, "data"))
@@ -446,11 +454,13 @@ def _register_id(cpu: Any, name: str) -> int:
 
 
 def register_read(control: Control, args: dict[str, Any], who: str) -> Any:
+    _need(control, "qconf-register-read", "running")
     cpu = _cpu(control, _string(args, "cpu"))
     return {"value": int(cpu.uc.reg_read(_register_id(cpu, _string(args, "register"))))}
 
 
 def register_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    _need(control, "qconf-register-write", "running")
     cpu = _cpu(control, _string(args, "cpu"))
     name = _string(args, "register")
     cpu.uc.reg_write(_register_id(cpu, name), _int(args, "value"))
@@ -492,8 +502,7 @@ COMMANDS["query-qmp-schema"] = query_qmp_schema
 def system_reset(control: Control, args: dict[str, Any], who: str) -> Any:
     """Restart the machine from power-on: memory cleared, programs loaded again, every
     CPU at its reset address (event ``RESET``)."""
-    if control.machine is None:
-        raise QmpError("The machine is not built yet (x-exit-preconfig)")
+    _need(control, "system_reset", "built")
     control.reset_requested = True
     return {}
 

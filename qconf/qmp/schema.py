@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ("COMMAND_ARGS", "EVENTS", "qmp_schema")
+__all__ = ("COMMAND_ARGS", "EVENTS", "check_arguments", "qmp_schema")
 
 # name -> [(argument, QAPI type, optional)]; "any" for values of any JSON type
 COMMAND_ARGS: dict[str, list[tuple[str, str, bool]]] = {
@@ -36,6 +36,48 @@ COMMAND_ARGS: dict[str, list[tuple[str, str, bool]]] = {
                              ("value", "int", False)],
     "qconf-console-events": [("enable", "bool", True)],
 }  # fmt: skip
+
+OPEN_COMMANDS = frozenset({"device_add", "object-add"})
+"""Commands that take more arguments than they declare (the new object's properties)."""
+
+_JSON_TYPES = {"str": ("string", str), "int": ("integer", int), "bool": ("boolean", bool)}
+
+
+def check_arguments(command: str, args: dict[str, Any]) -> None:
+    """Check ``args`` against the command's declaration, in QEMU's order and words:
+    each declared argument (missing, or of the wrong JSON type), then unexpected ones.
+
+    :raises QmpError: on the first problem.
+    """
+    from qconf.qmp.protocol import QmpError
+
+    declared = COMMAND_ARGS.get(command, [])
+    for name, declared_type, optional in declared:
+        if name not in args:
+            if optional:
+                continue
+            raise QmpError(f"Parameter '{name}' is missing")
+        value, qapi = args[name], declared_type
+        if qapi.startswith("["):
+            if not isinstance(value, list):
+                raise QmpError(f"Invalid parameter type for '{name}', expected: array")
+            items = [(f"{name}[{i}]", item) for i, item in enumerate(value)]
+            qapi = qapi[1:-1]
+        else:
+            items = [(name, value)]
+        if qapi == "any":
+            continue
+        label, kind = _JSON_TYPES[qapi]
+        for where, item in items:
+            ok = isinstance(item, kind) and (kind is bool or not isinstance(item, bool))
+            if not ok:
+                raise QmpError(f"Invalid parameter type for '{where}', expected: {label}")
+    if command not in OPEN_COMMANDS:
+        names = {name for name, _, _ in declared}
+        for name in args:
+            if name not in names:
+                raise QmpError(f"Parameter '{name}' is unexpected")
+
 
 EVENTS: dict[str, list[tuple[str, str, bool]]] = {
     "STOP": [],

@@ -41,11 +41,16 @@ def parse_address(text: str, allow_remote: bool = False) -> tuple[str, Any]:
                           hint="write unix:PATH or tcp:127.0.0.1:PORT")  # fmt: skip
 
 
+MAX_BACKLOG = 16 << 20
+"""Bytes of replies and events a client may leave unread before it is disconnected."""
+
+
 @dataclass
 class _Client:
     sock: socket.socket
     session: Session
     stream: JsonStream = field(default_factory=JsonStream)
+    outbox: bytearray = field(default_factory=bytearray)  # written when the socket can take it
 
 
 class QmpServer:
@@ -75,35 +80,49 @@ class QmpServer:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(where)
-            sock.listen(8)
+            sock.listen(128)
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ, None)
             self.listeners.append(sock)
 
     def poll(self, timeout: float = 0.0) -> None:
         """Accept clients, read what they sent, answer; wait up to ``timeout`` seconds."""
-        for key, _ in self.selector.select(timeout):
+        for key, events in self.selector.select(timeout):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
             if sock in self.listeners:
-                conn, _ = sock.accept()
-                conn.setblocking(True)
+                try:
+                    conn, _ = sock.accept()
+                except OSError:  # the client gave up before we accepted it
+                    continue
+                conn.setblocking(False)
                 self.count += 1
-                client = _Client(conn, Session(self.control, self.count))
-                self.clients[conn] = client
+                new = _Client(conn, Session(self.control, self.count))
+                self.clients[conn] = new
                 self.selector.register(conn, selectors.EVENT_READ, None)
-                self._send(client, [greeting(self.package)])
+                self._send(new, [greeting(self.package)])
                 continue
-            client = self.clients[sock]
+            found = self.clients.get(sock)
+            if found is None:  # dropped earlier in this round
+                continue
+            client = found
+            if events & selectors.EVENT_WRITE:
+                self._flush(client)
+            if not events & selectors.EVENT_READ or sock not in self.clients:
+                continue
             try:
                 data = sock.recv(65536)
+            except BlockingIOError:
+                continue
             except OSError:
                 data = b""
-            if not data:
+            if not data:  # hung up, perhaps in the middle of a command: forget it
                 self._drop(client)
                 continue
             for msg in client.stream.feed(data):
                 self._send(client, client.session.handle(msg))
+                if sock not in self.clients:
+                    break
 
     def broadcast(
         self, name: str, data: dict[str, Any] | None = None, only: set[int] | None = None
@@ -115,18 +134,45 @@ class QmpServer:
                 self._send(client, [msg])
 
     def _send(self, client: _Client, messages: list[dict[str, Any]]) -> None:
+        """Queue messages for a client and write what its socket takes now; the rest is
+        written when it can take more (a client that does not read never blocks the
+        server, and one that leaves too much unread is disconnected)."""
+        if client.sock not in self.clients:
+            return
+        client.outbox += b"".join(encode(m) for m in messages)
+        if len(client.outbox) > MAX_BACKLOG:
+            self._drop(client)
+            return
+        self._flush(client)
+
+    def _flush(self, client: _Client) -> None:
         try:
-            client.sock.sendall(b"".join(encode(m) for m in messages))
+            sent = client.sock.send(client.outbox) if client.outbox else 0
+        except BlockingIOError:
+            sent = 0
         except OSError:
             self._drop(client)
+            return
+        del client.outbox[:sent]
+        wanted = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.outbox else 0)
+        if self.selector.get_key(client.sock).events != wanted:
+            self.selector.modify(client.sock, wanted)
 
     def _drop(self, client: _Client) -> None:
+        if self.clients.pop(client.sock, None) is None:
+            return
         self.selector.unregister(client.sock)
         client.sock.close()
-        self.clients.pop(client.sock, None)
 
     def close(self) -> None:
         for client in list(self.clients.values()):
+            # what is still queued (the last events and replies), as far as it goes
+            try:
+                client.sock.setblocking(True)
+                client.sock.settimeout(1.0)
+                client.sock.sendall(client.outbox)
+            except OSError:
+                pass
             self._drop(client)
         for sock in self.listeners:
             self.selector.unregister(sock)

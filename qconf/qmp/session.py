@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from qconf.qmp.control import COMMANDS, Control
 from qconf.qmp.protocol import QmpError, check_envelope, event
+from qconf.qmp.schema import check_arguments
 
 __all__ = ("Session",)
 
@@ -35,6 +37,7 @@ class Session:
                 if name != "qmp_capabilities":
                     raise QmpError("Expecting capabilities negotiation with 'qmp_capabilities'",
                                    "CommandNotFound")  # fmt: skip
+                check_arguments(name, args)
                 for cap in args.get("enable", []) or []:
                     if cap != "oob":
                         raise QmpError(f"Parameter 'null' does not accept value '{cap}'")
@@ -53,10 +56,17 @@ class Session:
             handler = COMMANDS.get(name)
             if handler is None:
                 raise QmpError(f"The command {name} has not been found", "CommandNotFound")
+            check_arguments(name, args)
             who = f"qmp client {self.number}" + (f" id {ident!r}" if has_id else "")
             result = handler(self.control, args, who)
         except QmpError as exc:
             return [reply({"error": {"class": exc.klass, "desc": exc.desc}})]
+        except Exception as exc:  # a bug in qconf: the server and the client go on
+            if os.environ.get("QCONF_DEBUG") == "1":
+                raise
+            desc = (f"qconf failed in '{name}': {type(exc).__name__}: {exc} (a bug in qconf; "
+                    "QCONF_DEBUG=1 shows where)")  # fmt: skip
+            return [reply({"error": {"class": "GenericError", "desc": desc}})]
         out = [event(e["event"], e.get("data")) for e in self.control.events]
         self.control.events.clear()
         return [*out, reply({"return": result})]
