@@ -286,6 +286,19 @@ def run(
         control = Control(list(files), [(t, None) for t in sets], list(include_dirs),
                           start_paused=start_paused)  # fmt: skip
         server = QmpServer(control, list(qmps), qmp_allow_remote)
+
+        def prepare(machine: Any) -> Any:  # at x-exit-preconfig: a bad image is its error
+            from qconf.emu.emulator import Emulator
+
+            emulator = Emulator(machine, None, script)
+            try:
+                emulator.prepare()
+            except BaseException:
+                emulator.close()
+                raise
+            return emulator
+
+        control.prepare = prepare
         try:
             if not preconfig:
                 control.machine = _machine(files, sets, include_dirs)
@@ -298,6 +311,10 @@ def run(
         if control.quit_requested:
             server.poll(0.1)
             server.close()
+            if control.prepared is not None:
+                control.prepared.close()
+            if control.machine is not None:
+                control.machine.destroy()
             sys.exit(0)
         machine = control.machine
     else:
@@ -316,11 +333,9 @@ def run(
         control = server.control
         if control.emulation is None:
             control.emulation = emu
-            emu.listeners.append(lambda obj, data: control.console_buffer.append(
-                {"device": obj.path, "data": data.decode("latin-1")}))  # fmt: skip
-        for chunk in control.console_buffer:
+            emu.listeners.append(lambda obj, data: control.console_output(obj.path, data))
+        for chunk in control.take_console():
             server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-        control.console_buffer.clear()
         server.poll(0)
         while server.control.status == "paused" and not server.control.quit_requested:
             server.poll(0.2)
@@ -332,9 +347,13 @@ def run(
     outcome = None
     try:
         while True:
+            prepared = server.control.prepared if server is not None else None
+            if server is not None:
+                server.control.prepared = None  # this run closes it
             outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
                               status=status if live else None, script=script,
-                              tick=tick if server is not None else None)  # fmt: skip
+                              tick=tick if server is not None else None,
+                              prepared=prepared)  # fmt: skip
             if server is None or not server.control.reset_requested:
                 break
             # system_reset: power on again, with fresh memory and programs
@@ -345,7 +364,7 @@ def run(
         machine.destroy()
         if server is not None:
             control = server.control
-            for chunk in control.console_buffer:
+            for chunk in control.take_console():
                 server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
             fault = outcome.fault if outcome is not None else None
             if fault is not None:

@@ -33,6 +33,9 @@ __all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulation", "Outcome
 
 EXIT_FAULT, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 124, 130
 LONE_CPU_QUANTA = 100
+CONTROLLER_PERIOD_S = 0.005
+"""With a controller (QMP), a lone CPU's slice that polls devices ends after this much
+host time, so commands are answered within a few milliseconds."""
 """How many quanta a slice may last when only one CPU runs (it still ends at the next
 timer deadline, or as soon as a device raises an interrupt line)."""
 CPU_TYPES: dict[str, Callable[[Object, Emulation], Any]] = {
@@ -104,6 +107,9 @@ class Emulation:
     slice_end: int = 0
     alone: bool = False  # the running CPU is the only one running
     skipped: int = 0  # ns of busy-waiting skipped in this slice
+    wall_deadline: float = 0.0  # a lone CPU's slice ends at its next device read after
+    # this host time (time.monotonic()), so that a controller (QMP) is served at least
+    # every few ms however busy the guest's device polling is; 0: no limit
     skip_waits: bool = True
     script: list[tuple[bytes, bytes]] = field(default_factory=list)
     console: Chardev | None = None
@@ -285,6 +291,8 @@ class Emulator:
         emu = self.emu
 
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            if emu.wall_deadline and emu.alone and time.monotonic() > emu.wall_deadline:
+                emu.cut_slice()  # polling a device for long: let the controller in
             address = window.start + offset
             hit = window.find(address)
             try:
@@ -457,6 +465,8 @@ class Emulator:
                     left = max(1, max_insns - total)
                     span = min(span, max(1, left * 1_000_000_000 // fastest))
                 emu.slice_start, emu.slice_end = clock.now, clock.now + span
+                if tick is not None:
+                    emu.wall_deadline = time.monotonic() + CONTROLLER_PERIOD_S
                 emu.alone, emu.skipped = alone, 0
                 elapsed = span
                 for cpu in runnable:
@@ -528,6 +538,7 @@ def run(
     status: Callable[[str], None] | None = None,
     script: list[tuple[bytes, bytes]] | None = None,
     tick: Callable[[Emulation], None] | None = None,
+    prepared: Emulator | None = None,
 ) -> Outcome:
     """Run ``machine`` until the guest powers off, faults, or a limit is reached.
 
@@ -535,13 +546,17 @@ def run(
     MemoryChardev()}``), for tests and scripts. ``status`` is called with a progress line
     about twice a second once a run has lasted a second. ``script`` drives the console (the
     first UART): ``[(b"Hit any key", b"\\n"), (b"=> ", b"version\\n")]`` types each text once
-    the output shows its pattern, in order.
+    the output shows its pattern, in order. ``prepared`` is an ``Emulator`` of ``machine``
+    already prepared (images loaded), which this run uses and closes.
 
     :raises RunError: the machine cannot be mapped or its images loaded.
     """
-    emulator = Emulator(machine, chardevs, script)
+    emulator = prepared
     try:
-        emulator.prepare()
+        if emulator is None:
+            emulator = Emulator(machine, chardevs, script)
+            emulator.prepare()
         return emulator.run(max_insns, timeout, status, tick)
     finally:
-        emulator.close()
+        if emulator is not None:
+            emulator.close()

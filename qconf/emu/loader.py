@@ -30,9 +30,14 @@ def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]
         data = p.read_bytes()
     except OSError as exc:
         package = next((pkg for prefix, pkg in PACKAGES if path.startswith(prefix)), None)
-        hint = (f"it comes with Debian's {package} package: apt-get install {package}"
-                if package else
-                "check the path (relative paths start at the file that names them)")  # fmt: skip
+        if package:
+            hint = f"it comes with Debian's {package} package: apt-get install {package}"
+        elif p.is_absolute():
+            hint = "check the path"
+        else:  # set by --set or over QMP: files resolve their relative paths themselves
+            hint = (f"check the path: it was looked for in {Path.cwd()} (a relative path set "
+                    "in a file starts at that file; from --set or QMP, at the working "
+                    "directory)")  # fmt: skip
         raise RunError(f"cannot read image {path}: {exc.strerror or exc}", code="E903",
                        hint=hint) from None  # fmt: skip
     if data[:4] != b"\x7fELF":

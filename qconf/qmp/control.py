@@ -40,6 +40,25 @@ class Control:
     console_clients: set[int] = field(default_factory=set)  # sessions that want output
     console_buffer: list[dict[str, Any]] = field(default_factory=list)
     reset_requested: bool = False
+    prepare: Callable[[Any], Any] | None = None  # machine -> its prepared emulator
+    prepared: Any = None  # ... made at the build, so that a missing image is a build error
+
+    def console_output(self, device: str, data: bytes) -> None:
+        """A UART wrote ``data``: kept for the clients that asked for it, one chunk per
+        device until the next delivery."""
+        if not self.console_clients:
+            return
+        last = self.console_buffer[-1] if self.console_buffer else None
+        text = data.decode("latin-1")
+        if last is not None and last["device"] == device:
+            last["data"] += text
+        else:
+            self.console_buffer.append({"device": device, "data": text})
+
+    def take_console(self) -> list[dict[str, Any]]:
+        """The output chunks since the last call, in order (events ``QCONF_CONSOLE``)."""
+        chunks, self.console_buffer = self.console_buffer, []
+        return chunks
 
     # --- the document ---------------------------------------------------------------
 
@@ -58,13 +77,21 @@ class Control:
     # --- the machine ----------------------------------------------------------------
 
     def build(self) -> None:
-        """Resolve and build; stay in preconfig (raising every problem) if that fails."""
+        """Resolve, build, and prepare the run (map memory, load images); stay in
+        preconfig (raising every problem) if any of that fails."""
         from qconf.build.builder import build
 
         try:
-            self.machine = build(self.resolve())
+            machine = build(self.resolve())
         except QconfError as exc:
             raise _problems(exc) from None
+        if self.prepare is not None:
+            try:
+                self.prepared = self.prepare(machine)
+            except QconfError as exc:
+                machine.destroy()
+                raise _problems(exc) from None
+        self.machine = machine
         self.status = "paused" if self.start_paused else "running"
 
 
