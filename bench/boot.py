@@ -3,8 +3,12 @@ QEMU 7.2.
 
 Each run starts the emulator as a user would (a new process: qconf's start-up is
 included), sends a key at "Hit any key", and stops the clock when the prompt appears;
-then it sends ``poweroff``. qconf and QEMU runs alternate; the medians and their ratio are
-reported. Needs ``apt-get install opensbi u-boot-qemu qemu-system-misc``.
+then it sends ``poweroff``. One untimed run of each comes first (it fills the page cache,
+and Python's bytecode cache); then qconf and QEMU runs alternate, and the medians and their
+ratio are reported. qconf runs with ``PYTHONDONTWRITEBYTECODE`` unset, as an installed
+package has its bytecode compiled: with it set and no ``__pycache__``, every run would
+compile qconf's modules again (about 50 ms). Needs ``apt-get install opensbi u-boot-qemu
+qemu-system-misc``.
 
 Run::
 
@@ -30,11 +34,11 @@ OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
 
 
-def to_prompt(command: list[str]) -> float:
+def to_prompt(command: list[str], env: dict[str, str] | None = None) -> float:
     """Seconds from start to the U-Boot prompt, the key sent at "Hit any key"."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL)  # fmt: skip
+                            stderr=subprocess.DEVNULL, env=env)  # fmt: skip
     assert proc.stdin is not None and proc.stdout is not None
     seen = b""
     sent_key = False
@@ -80,9 +84,12 @@ def main(argv: list[str] | None = None) -> int:
              str(REPO / "machines" / "uboot-riscv" / "board.yaml")]  # fmt: skip
     qemu_cmd = [qemu, "-M", "virt", "-bios", OPENSBI, "-kernel", UBOOT, "-display", "none",
                 "-monitor", "none", "-serial", "stdio"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    to_prompt(qconf, env)  # warm-up, untimed
+    to_prompt(qemu_cmd)
     times: dict[str, list[float]] = {"qconf": [], "qemu": []}
     for _ in range(args.runs):
-        times["qconf"].append(to_prompt(qconf))
+        times["qconf"].append(to_prompt(qconf, env))
         times["qemu"].append(to_prompt(qemu_cmd))
     result = {
         "qconf_median_s": round(statistics.median(times["qconf"]), 3),

@@ -145,3 +145,36 @@ def test_describing_an_unavailable_type_is_an_error(plugins):
     assert r.stderr.startswith(
         "qconf: error: type 'halfway-dev' is unavailable: module 'halfway' failed to load"
     )
+
+
+UNBUILDABLE = """\
+from pydantic import Field
+
+from qconf.model.props import Props
+from qconf.model.registry import TypeInfo, TypeRegistry
+
+
+class Widget:
+    pass
+
+
+class UnbuildableProps(Props):
+    part: Widget = Field(description="Pydantic cannot validate this class.")
+
+
+def register(registry: TypeRegistry) -> None:
+    registry.add(TypeInfo("unbuildable", UnbuildableProps, "Never usable.", "misc", __name__))
+"""
+
+
+def test_a_model_that_cannot_build_fails_its_module_at_registration(tmp_path, monkeypatch):
+    # models build lazily, but a loaded module's models are built while it registers
+    write(tmp_path, "qconf_unbuildable.py", UNBUILDABLE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "qconf_unbuildable", raising=False)
+    registry = qconf.builtin_registry(plugins=False)
+    registry.load_module("qconf_unbuildable")
+    failure = registry.unavailable("unbuildable")
+    assert failure is not None and failure.module == "qconf_unbuildable"
+    assert failure.reason.startswith("PydanticSchemaGenerationError: Unable to generate")
+    assert registry.find("unbuildable") is None

@@ -62,3 +62,22 @@ def test_exceptions_share_one_root():
 def test_registries_are_independent():
     a, b = qconf.builtin_registry(), qconf.builtin_registry()
     assert a is not b and len(a) == len(b) >= 20
+
+
+def test_every_builtin_property_model_builds():
+    # built-in models build when first used (a run pays for the types it uses): each must
+    for info in qconf.builtin_registry(plugins=False):
+        info.props.model_rebuild(force=True)
+        assert info.props.__pydantic_complete__, info.name
+
+
+def test_resolving_builds_only_the_models_a_machine_uses():
+    script = (
+        "import qconf\n"
+        "qconf.resolve(['riscv-virt'])\n"
+        "types = {t.name: t.props for t in qconf.builtin_registry(plugins=False)}\n"
+        "print(types['riscv64'].__pydantic_complete__, types['aarch64'].__pydantic_complete__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.split() == ["True", "False"]

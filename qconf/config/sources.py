@@ -7,7 +7,6 @@ from pathlib import Path
 
 from qconf.config.node import Node
 from qconf.config.origin import Origin, Source
-from qconf.config.toml_source import load_toml
 from qconf.config.yaml_source import load_yaml
 from qconf.errors import SourceError
 
@@ -71,6 +70,8 @@ def read_text(path: Path, text: str, source: Source) -> Node:
     """Parse ``text`` by the suffix of ``path``."""
     suffix = path.suffix.lower()
     if suffix == ".toml":
+        from qconf.config.toml_source import load_toml  # tomllib: only when a file needs it
+
         return load_toml(text, source)
     if suffix in (".yaml", ".yml", ".json"):
         return load_yaml(text, source)  # JSON is YAML flow syntax

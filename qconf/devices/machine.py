@@ -6,14 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from qconf.model.props import Integer, Props
+from qconf.model.props import Integer, Props, empty_list
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
 class MachineProps(Props):
     model: str = Field("", description="Human-readable board name (device tree 'model').")
     compatible: list[str] = Field(
-        default_factory=list, description="Device tree 'compatible' strings of the board."
+        default_factory=empty_list, description="Device tree 'compatible' strings of the board."
     )
     description: str = Field("", description="Free text describing this machine.")
     bootargs: str = Field(

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from qconf.model.props import ObjectLink, Props
+from qconf.model.props import ObjectLink, Props, empty_list
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
 class ResetDomainProps(Props):
     members: list[ObjectLink] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Objects reset by this domain (with their children) instead of by "
         "their parent.",
     )

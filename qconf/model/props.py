@@ -34,6 +34,7 @@ __all__ = (
     "Size",
     "Unit",
     "Wiring",
+    "empty_list",
     "unit_of",
     "wiring_of",
 )
@@ -63,10 +64,20 @@ class Wiring:
 
 
 class Props(BaseModel):
-    """Base of every type's property model: unknown keys are errors, values immutable."""
+    """Base of every type's property model: unknown keys are errors, values immutable.
+
+    A model's validator is built when it first validates (``defer_build``): a run pays
+    only for the types its machine uses, not for every registered one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=False,
-                              use_attribute_docstrings=False)  # fmt: skip
+                              use_attribute_docstrings=False, defer_build=True)  # fmt: skip
+
+
+def empty_list() -> list[Any]:
+    """``default_factory`` for list properties: pydantic reads a factory's signature, and
+    ``inspect.signature(list)`` parses a text signature with the tokenizer, whose regular
+    expressions take milliseconds to compile on the first run; a plain function is free."""
+    return []
 
 
 def _int_or_text(pattern: str, unit: str, example: str, minimum: int | None = None) -> Any:

@@ -167,7 +167,7 @@ class TypeRegistry:
     def load_module(self, module: str) -> None:
         """Import ``module`` and call its ``register(registry)`` now; a failure is
         recorded in :attr:`failures`, never raised."""
-        self._load(module, lambda: importlib.import_module(module).register)
+        self._load(module, _importer(module))
 
     def defer_module(self, name: str, loader: Callable[[], Callable[[TypeRegistry], None]]) -> None:
         """Remember a module to load when its types are first needed."""
@@ -196,11 +196,20 @@ class TypeRegistry:
             name, loader = self._pending.popitem()
             self._load(name, loader)
 
-    def _load(self, module: str, loader: Callable[[], Callable[[TypeRegistry], None]]) -> None:
+    def _load(
+        self,
+        module: str,
+        loader: Callable[[], Callable[[TypeRegistry], None]],
+        *,
+        complete: bool = True,
+    ) -> None:
         before = set(self._types)
         try:
             register = loader()
             register(self)
+            if complete:  # property models build lazily; a broken one fails its module now
+                for name in sorted(set(self._types) - before):
+                    self._types[name].props.model_rebuild()
         except Exception as exc:  # a plugin may fail in any way; record it, go on
             added = tuple(sorted(set(self._types) - before))
             for name in added:
@@ -300,6 +309,10 @@ class TypeRegistry:
         return len(self._types)
 
 
+def _importer(module: str) -> Callable[[], Callable[[TypeRegistry], None]]:
+    return lambda: importlib.import_module(module).register
+
+
 def builtin_registry(modules: Sequence[str] | None = None, *, plugins: bool = True) -> TypeRegistry:
     """A new registry with the built-in device modules loaded and, unless ``plugins`` is
     false, the installed plugin modules found (they load when first needed).
@@ -309,8 +322,9 @@ def builtin_registry(modules: Sequence[str] | None = None, *, plugins: bool = Tr
     from qconf.devices import BUILTIN_MODULES
 
     registry = TypeRegistry()
-    for module in modules if modules is not None else BUILTIN_MODULES:
-        registry.load_module(module)
+    for module in BUILTIN_MODULES if modules is None else modules:
+        # built-in property models build when first used (a test builds every one)
+        registry._load(module, _importer(module), complete=modules is not None)
     if registry.failures and modules is None:
         raise RuntimeError(f"built-in modules failed: {registry.failures}")
     if plugins:
