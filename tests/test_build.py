@@ -312,3 +312,32 @@ def test_a_chardev_reference_must_name_a_chardev(tmp_path):
     assert err.value.lines()[0].endswith(
         "uart9.chardev: 'soc.plic' is a plic (intc), not a backend [E603]"
     )
+
+
+def test_hotplug_joins_and_leaves_the_built_machine(tmp_path):
+    from qconf.build.builder import build
+    from qconf.build.hotplug import HotplugError, plug, unplug
+    from qconf.resolve import resolve
+
+    board = write(tmp_path, "board.yaml", "extends: riscv-virt\n")
+    machine = build(resolve([str(board)]))
+    grown = write(tmp_path, "grown.yaml",
+                  "extends: riscv-virt\nram2: {type: ram, base: 0x9000_0000, size: 1MiB}\n"
+                  "rom2: {type: rom, base: 0x9100_0000, size: 4KiB}\n")  # fmt: skip
+    checked = build(resolve([str(grown)]))
+    before = {o.path for o in machine.objects()}
+    ram2 = plug(machine, checked, "ram2")
+    assert ram2.state is State.REALIZED and ram2.get("size") == 1 << 20
+    assert str(ram2.origins["base"].source.path) == str(grown)  # where it was written
+    backend = machine.backends[(ram2, "memory")]
+    assert backend.path == "/machine/backends/memory/ram2" and backend.state is State.REALIZED
+    assert machine.space_of(ram2).lookup(0x9000_0010).obj is ram2
+    with pytest.raises(HotplugError, match="a rom is not hotpluggable"):
+        plug(machine, checked, "rom2")
+    assert {o.path for o in machine.objects()} == before | {ram2.path, backend.path}
+    unplug(machine, ram2)
+    assert ram2.state is State.DESTROYED and backend.state is State.DESTROYED
+    assert machine.space_of(machine.root).lookup(0x9000_0010) is None
+    assert {o.path for o in machine.objects()} == before
+    checked.destroy()
+    machine.destroy()  # nothing left behind

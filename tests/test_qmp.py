@@ -21,11 +21,19 @@ from tests.helpers import MACHINES
 HELLO = str(MACHINES / "riscv-hello" / "board.yaml")
 
 
+_STARTED: list[subprocess.Popen[bytes]] = []
+
+
 @pytest.fixture(autouse=True)
 def _collect_client_leftovers():
     # qemu.qmp 0.0.6's legacy client keeps its socket and event loop until collected:
     # collect them here, where they belong, instead of warning inside a later test
     yield
+    while _STARTED:  # a test that failed half-way leaves no qconf running
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     import gc
     import warnings
 
@@ -40,6 +48,7 @@ def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
         [sys.executable, "-m", "qconf.cli", "run", "--qmp", f"unix:{sock}", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    _STARTED.append(proc)
     deadline = time.monotonic() + 20
     while not os.path.exists(sock):
         assert time.monotonic() < deadline and proc.poll() is None, proc.stderr
@@ -242,6 +251,60 @@ def test_guest_memory_registers_and_console_events(tmp_path):
     assert 0x8000_0000 < sp < 0x8010_0000
     bad = qmp.cmd_raw("qconf-register-read", {"cpu": "cpu0", "register": "nope"})
     assert bad["error"]["desc"] == "cpu0 has no register 'nope'"
+    qmp.cmd_raw("quit")
+    qmp.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+def test_memory_hotplug_into_a_running_machine(tmp_path):
+    echo = str(MACHINES / "riscv-echo" / "board.yaml")
+    proc, sock = start(tmp_path, "-S", "-c", echo)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+
+    def add(**props: object) -> dict[str, Any]:
+        return qmp.cmd_raw("device_add", {"driver": "ram", **props})
+
+    assert add(id="ram2", base=0x9000_0000, size="1MiB") == {"return": {}}
+    assert qmp.cmd_raw("qom-get", {"path": "/machine/ram2", "property": "size"}) == {
+        "return": 1 << 20}  # fmt: skip
+    # checked as the whole configuration is: an overlap names both regions
+    overlap = add(id="ram3", base=0x9008_0000, size="1MiB")["error"]["desc"]
+    assert "regions overlap" in overlap and "ram3" in overlap and "ram2" in overlap
+    misaligned = add(id="ram4", base=0x9020_0800, size="1MiB")["error"]["desc"]
+    assert misaligned.startswith("ram4: at 0x90200800, size 0x100000, it is not on 4 KiB")
+    uart = qmp.cmd_raw("device_add", {"driver": "pl011", "id": "u1", "base": 0x9030_0000})
+    assert "does not support hotplugging: a pl011 can only be added before" in (
+        uart["error"]["desc"])  # fmt: skip
+    # the CPU runs code from it: lui t0, 0x10000; li t1, 'H'; sb t1, 0(t0); j .
+    code = "b702001013038004238062006f000000"
+    write = {"cpu": "cpu0", "address": 0x9000_0000, "data": code}
+    assert qmp.cmd_raw("qconf-memory-write", write) == {"return": {}}
+    pc = {"cpu": "cpu0", "register": "pc", "value": 0x9000_0000}
+    assert qmp.cmd_raw("qconf-register-write", pc) == {"return": {}}
+    assert qmp.cmd_raw("qconf-console-events", {"enable": True}) == {"return": {}}
+    assert qmp.cmd_raw("cont") == {"return": {}}
+    ev = qmp.pull_event(wait=10)
+    while ev is not None and ev["event"] != "QCONF_CONSOLE":
+        ev = qmp.pull_event(wait=10)
+    assert ev is not None and ev["data"]["data"] == "H"
+    busy = qmp.cmd_raw("device_del", {"id": "ram2"})["error"]["desc"]
+    assert busy == ("Device 'ram2' is in use: cpu0 runs code from it (pc 0x9000000c); stop "
+                    "the guest's use of it first")  # fmt: skip
+    jump = {"cpu": "cpu0", "register": "pc", "value": 0x8000_0000}  # the echo program again
+    assert qmp.cmd_raw("stop") == {"return": {}}
+    assert qmp.cmd_raw("qconf-register-write", jump) == {"return": {}}
+    assert qmp.cmd_raw("device_del", {"id": "ram2"}) == {"return": {}}
+    assert qmp.pull_event(wait=5)["event"] in ("STOP", "DEVICE_DELETED")
+    gone = qmp.cmd_raw("qconf-memory-read", {"cpu": "cpu0", "address": 0x9000_0000, "size": 4})
+    assert "UNMAPPED" in gone["error"]["desc"]
+    # the configuration keeps the history, with its origins
+    explain = qmp.cmd_raw("qconf-explain", {"path": "ram2"})["return"]
+    assert [step["deleted"] for step in explain["chain"]] == [True, False]
+    assert add(id="ram2", base=0x9000_0000, size="1MiB") == {"return": {}}  # fresh memory
+    again = qmp.cmd_raw("qconf-memory-read", {"cpu": "cpu0", "address": 0x9000_0000, "size": 4})
+    assert again == {"return": {"data": "00000000"}}
     qmp.cmd_raw("quit")
     qmp.close()
     proc.communicate(timeout=20)

@@ -57,12 +57,13 @@ class Pipe:
         return taken.decode()
 
 
-def test_the_session_page_works_as_shown(tmp_path):
+def test_the_session_page_works_as_shown(tmp_path, processes):
     sock = str(tmp_path / "qconf.sock")
     qconf = subprocess.Popen(
         [sys.executable, "-m", "qconf.cli", "run", "--preconfig", "-S", "--qmp", f"unix:{sock}"],
         cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    processes.append(qconf)
     deadline = time.monotonic() + 20
     while not os.path.exists(sock):
         assert time.monotonic() < deadline and qconf.poll() is None
@@ -72,6 +73,7 @@ def test_the_session_page_works_as_shown(tmp_path):
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env={**os.environ, "HOME": str(tmp_path)},  # qmp-shell keeps its history there
     )  # fmt: skip
+    processes.append(shell)
     assert shell.stdin is not None and shell.stdout is not None and qconf.stdout is not None
     said, console = Pipe(shell.stdout.fileno()), Pipe(qconf.stdout.fileno())
     said.until(b"Connected to QEMU 7.2.0\n\n")

@@ -266,7 +266,7 @@ def _spinning_board(tmp_path):
     return write(tmp_path, "board.yaml", "extends: riscv-virt\ncpu0:\n  firmware: spin.bin\n")
 
 
-def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path):
+def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path, processes):
     import signal
     import sys
 
@@ -276,6 +276,7 @@ def test_ctrl_c_stops_cleanly_with_a_summary(tmp_path):
         [sys.executable, "-m", "qconf.cli", "run", "-c", str(board)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    processes.append(proc)
     assert proc.stdout is not None
     seen = b""
     while b"q quits" not in seen:  # running now
@@ -362,7 +363,7 @@ def test_input_from_a_pipe_reaches_the_guest():
     assert (done.returncode, done.stdout) == (0, b"echo: type, q quits\nhello\nbye\n")
 
 
-def test_a_unix_socket_chardev_carries_both_ways(tmp_path):
+def test_a_unix_socket_chardev_carries_both_ways(tmp_path, processes):
     import socket
     import sys
     import time
@@ -380,6 +381,7 @@ soc:
     proc = subprocess.Popen([sys.executable, "-m", "qconf.cli", "run", "-c",
                              str(tmp_path / "board.yaml")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    processes.append(proc)
     deadline = time.monotonic() + 20
     while not sock_path.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -483,7 +485,7 @@ def test_missing_firmware_names_its_package(tmp_path, monkeypatch):
     )
 
 
-def test_ctrl_a_x_quits_from_a_terminal():
+def test_ctrl_a_x_quits_from_a_terminal(processes):
     import os
     import pty
     import sys
@@ -494,6 +496,7 @@ def test_ctrl_a_x_quits_from_a_terminal():
          str(MACHINES / "riscv-echo" / "board.yaml")],
         stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
+    processes.append(proc)
     os.close(slave)
     try:
         out = b""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field
 
 from qconf.model.props import Address, Integer, MemoryLink, Props, Size
@@ -9,6 +11,8 @@ from qconf.model.registry import TypeInfo, TypeRegistry, region_from_base_size
 
 
 class RamProps(Props):
+    hotpluggable: ClassVar[bool] = True  # device_add / device_del on a built machine (QMP)
+
     base: Address = Field(description="Bus address of the first byte.")
     size: Size = Field(gt=0, description="Size of the region.")
     priority: Integer = Field(
@@ -19,6 +23,8 @@ class RamProps(Props):
 
 
 class RomProps(RamProps):
+    hotpluggable: ClassVar[bool] = False  # its image is loaded at power-on
+
     file: str | None = Field(
         None,
         description="Image file copied into the ROM at reset "

@@ -115,6 +115,7 @@ class Emulation:
     console: Chardev | None = None
     cpus: list[Any] = field(default_factory=list)  # the running CPU models, by the emulator
     listeners: list[Callable[[Object, bytes], None]] = field(default_factory=list)
+    host: Any = None  # the Emulator running this (hotplug maps memory through it)
 
     def __post_init__(self) -> None:
         self.irqs = IrqLines(self.machine, self)
@@ -210,6 +211,7 @@ class Emulator:
         self.cpus: list[Any] = []
         self._callbacks: list[Any] = []  # keep ctypes callbacks alive
         self._controllers: dict[Any, tuple[list[Any], list[Any]]] = {}
+        self.emu.host = self
 
     # --- set-up ---------------------------------------------------------------------
 
@@ -270,6 +272,58 @@ class Emulator:
 
     def _buffer(self, mem: Object) -> HostBuffer:
         return self.buffers[self.machine.backends[(mem, "memory")]]
+
+    # --- hotplug (see qconf.build.hotplug) ---------------------------------------------
+
+    def plug_memory(self, obj: Object) -> None:
+        """Map the RAM ``obj``, just added to the machine, into every CPU that sees its
+        address space (fresh zeroed memory); translated code is dropped.
+
+        :raises RunError: it cannot be mapped (not on 4 KiB boundaries, or it shares a
+            page with a device); nothing was mapped.
+        """
+        from unicorn import UcError
+
+        base, size = obj.get("base"), obj.get("size")
+        if base % 0x1000 or size % 0x1000:
+            raise RunError(f"at {base:#x}, size {size:#x}, it is not on 4 KiB boundaries",
+                           code="E907", path=obj.key,
+                           hint="RAM added to a running machine starts and ends on a 4 KiB "
+                                "boundary")  # fmt: skip
+        backend = self.machine.backends[(obj, "memory")]
+        buf = self.buffers[backend] = HostBuffer(size)
+        mapped: list[Any] = []
+        try:
+            for cpu in self._cpus_seeing(obj):
+                cpu.uc.mem_map_ptr(base, size, UC_PROT_ALL, buf.address)
+                mapped.append(cpu)
+        except UcError as exc:
+            for cpu in mapped:
+                cpu.uc.mem_unmap(base, size)
+            del self.buffers[backend]
+            buf.close()
+            raise RunError(f"cannot map {obj.key} at {base:#x} in {cpu.obj.key}: {exc}",
+                           code="E907", path=obj.key,
+                           hint="something already uses those pages (a device's 4 KiB page)"
+                           ) from None  # fmt: skip
+        for cpu in self.cpus:
+            cpu.uc.ctl_flush_tb()
+
+    def unplug_memory(self, obj: Object) -> None:
+        """Unmap the RAM ``obj`` from every CPU, and free it; translated code is dropped."""
+        base, size = obj.get("base"), obj.get("size")
+        for cpu in self._cpus_seeing(obj):
+            cpu.uc.mem_unmap(base, size)
+        for cpu in self.cpus:
+            cpu.uc.ctl_flush_tb()
+        backend = self.machine.backends.get((obj, "memory"))
+        buf = self.buffers.pop(backend, None) if backend is not None else None
+        if buf is not None:
+            buf.close()
+
+    def _cpus_seeing(self, obj: Object) -> list[Any]:
+        space = self.machine.space_of(obj)
+        return [cpu for cpu in self.cpus if space in self.machine.space_of(cpu.obj).chain()]
 
     def _map(self, cpu: Any) -> None:
         space = self.machine.space_of(cpu.obj)

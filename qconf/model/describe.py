@@ -95,7 +95,12 @@ def property_rows(info: TypeInfo) -> list[dict[str, Any]]:
 def describe_type(info: TypeInfo) -> list[str]:
     out = [
         f"{info.name}: {info.description}",
-        f"  category: {info.category}, module: {info.module}",
+        f"  category: {info.category}, module: {info.module}"
+        + (
+            ", hotpluggable (QMP device_add/device_del on a built machine)"
+            if getattr(info.props, "hotpluggable", False)
+            else ""
+        ),
         "",
         "  properties:",
     ]

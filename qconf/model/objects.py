@@ -89,10 +89,20 @@ class Object:
     def add_child(self, name: str, info: TypeInfo, origin: Origin) -> Object:
         """Create a child object called ``name`` (the only way objects come to be).
 
-        :raises StateError: this object is realized or gone.
+        A realized object takes only children of a hotpluggable type (RAM), which join
+        the running machine (:mod:`qconf.build.hotplug`), and the containers that hold
+        their backends.
+
+        :raises StateError: this object is realized (and the child's type is not
+            hotpluggable) or gone.
         :raises ValueError: the name is taken or not a valid name.
         """
-        require(self, State.CREATED, State.CONFIGURED, action="add a child to")
+        hotplug = ("container", "memory-backend")  # what a hotplugged RAM comes with
+        if getattr(info.props, "hotpluggable", False) or info.name in hotplug:
+            require(self, State.CREATED, State.CONFIGURED, State.REALIZED,
+                    action="add a child to")  # fmt: skip
+        else:
+            require(self, State.CREATED, State.CONFIGURED, action="add a child to")
         if name in self._children:
             raise ValueError(f"{self.path} already has a child {name!r}")
         if not _NAME_RE.match(name):

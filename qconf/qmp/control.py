@@ -382,9 +382,9 @@ def device_list_properties(control: Control, args: dict[str, Any], who: str) -> 
 
 
 def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
-    """Add an object before the build: ``driver`` (its type), ``id`` (its name), ``bus``
-    (the container's QOM path or dotted path; default the machine), and its properties."""
-    _need(control, "device_add", "prelaunch")  # no hotplug into a built machine
+    """Add an object: ``driver`` (its type), ``id`` (its name), ``bus`` (the container's
+    QOM path or dotted path; default the machine), and its properties. Before the build it
+    edits the configuration; after it, hotpluggable types (RAM) join the running machine."""
     props = dict(args)
     kind = props.pop("driver", None) or props.pop("qom-type", None)
     ident = props.pop("id", None)
@@ -397,14 +397,80 @@ def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
         raise QmpError("Invalid parameter type for 'bus', expected: string")
     parent = ".".join(p for p in bus.split("/") if p and p != "machine") if "/" in bus else bus
     key = f"{parent}.{ident}" if parent else ident
-    value = json.dumps({"type": kind, **props})
-    return qconf_set(control, {"set": f"+{key}={value}"}, who)
+    tweak = f"+{key}={json.dumps({'type': kind, **props})}"
+    if control.machine is None:
+        return qconf_set(control, {"set": tweak}, who)
+    _need(control, "device_add", "built")
+    from qconf.build.hotplug import hotpluggable
+    from qconf.resolve import registry_for
+
+    info = registry_for(SearchPath.default(control.include_dirs)).find(kind)
+    if info is not None and not hotpluggable(info):
+        raise QmpError(f"Bus '{bus or '/machine'}' does not support hotplugging: a {kind} can "
+                       "only be added before the machine is built (hotpluggable: ram)")  # fmt: skip
+    return _hotplug(control, tweak, who, add=key)
 
 
 def device_del(control: Control, args: dict[str, Any], who: str) -> Any:
-    """Remove an object before the build (``id``: its name or dotted path)."""
-    _need(control, "device_del", "prelaunch")
-    return qconf_set(control, {"set": f"~{_string(args, 'id')}"}, who)
+    """Remove an object (``id``: its name or dotted path): before the build, from the
+    configuration; after it, a hotpluggable one (RAM) from the running machine (event
+    ``DEVICE_DELETED``)."""
+    ident = _string(args, "id")
+    if control.machine is None:
+        return qconf_set(control, {"set": f"~{ident}"}, who)
+    _need(control, "device_del", "built")
+    from qconf.build.hotplug import hotpluggable
+
+    obj = control.machine.find(ident)
+    if obj is None or obj is control.machine.root:
+        raise QmpError(f"Device '{ident}' not found", "DeviceNotFound")
+    if not hotpluggable(obj.info):
+        raise QmpError(f"Device '{ident}' does not support hotplugging: a {obj.info.name} "
+                       "stays until the machine is gone (hotpluggable: ram)")  # fmt: skip
+    emulator = control.emulation.host if control.emulation is not None else control.prepared
+    base, end = obj.get("base"), obj.get("base") + obj.get("size")
+    for cpu in emulator.cpus if emulator is not None else ():
+        if base <= cpu.pc < end:
+            raise QmpError(f"Device '{ident}' is in use: {cpu.obj.key} runs code from it "
+                           f"(pc {cpu.pc:#x}); stop the guest's use of it first")  # fmt: skip
+    return _hotplug(control, f"~{obj.key}", who, remove=obj)
+
+
+def _hotplug(control: Control, tweak: str, who: str, add: str = "", remove: Any = None) -> Any:
+    """Change a built machine: the tweak joins the configuration (with its origin) if the
+    whole new configuration builds; then the object joins or leaves the live machine and,
+    if it runs, the CPUs' memory maps."""
+    from qconf.build.builder import build
+    from qconf.build.hotplug import plug, unplug
+
+    control.sets.append((tweak, who))
+    try:
+        checked = build(control.resolve())
+    except QconfError as exc:
+        control.sets.pop()
+        raise _problems(exc) from None
+    emulator = control.emulation.host if control.emulation is not None else control.prepared
+    try:
+        if remove is not None:
+            gone = {"device": remove.key, "path": remove.path}
+            if emulator is not None:
+                emulator.unplug_memory(remove)
+            unplug(control.machine, remove)
+            control.events.append({"event": "DEVICE_DELETED", "data": gone})
+        else:
+            obj = plug(control.machine, checked, add)
+            if emulator is not None:
+                try:
+                    emulator.plug_memory(obj)
+                except BaseException:
+                    unplug(control.machine, obj)
+                    raise
+    except QconfError as exc:
+        control.sets.pop()
+        raise _problems(exc) from None
+    finally:
+        checked.destroy()
+    return {}
 
 
 COMMANDS.update({

@@ -85,6 +85,7 @@ EVENTS: dict[str, list[tuple[str, str, bool]]] = {
     "RESUME": [],
     "SHUTDOWN": [("guest", "bool", False), ("reason", "str", False)],
     "QCONF_CONSOLE": [("device", "str", False), ("data", "str", False)],
+    "DEVICE_DELETED": [("device", "str", True), ("path", "str", False)],
     "QCONF_GUEST_FAULT": [("cpu", "str", False), ("pc", "int", False), ("cause", "str", False)],
 }
 
