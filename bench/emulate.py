@@ -5,6 +5,8 @@ xorshift loop, patched to N iterations):
 
 * raw Unicorn: one ``Uc``, RAM mapped, the ELF loaded, one ``emu_start`` with no hooks
   until the guest writes the test finisher: the ceiling;
+* the same with qconf's native block hook and an endless budget: the ceiling of any
+  deterministic slicing by blocks (what Unicorn charges for calling a block hook);
 * qconf: ``qconf.emu.emulator.run`` on ``riscv-virt`` (quanta, virtual time, devices);
 * QEMU: ``qemu-system-riscv64 -M virt -bios none`` on the same ELF, when installed (its
   start-up time is measured with N = 1 and subtracted);
@@ -56,8 +58,10 @@ def patched(elf: Path, iterations: int, directory: Path) -> Path:
     return out
 
 
-def raw_unicorn(elf: Path) -> float:
-    """Seconds for one hook-free run of ``elf`` on a bare Unicorn."""
+def raw_unicorn(elf: Path, block_hook: bool = False) -> float:
+    """Seconds for one hook-free run of ``elf`` on a bare Unicorn; with ``block_hook``,
+    with qconf's native budget hook on every block and a budget that never runs out (the
+    ceiling of any per-block budget: Unicorn's cost of calling a block hook)."""
     from elftools.elf.elffile import ELFFile
     from unicorn import UC_ARCH_RISCV, UC_MODE_RISCV64, Uc
 
@@ -75,6 +79,10 @@ def raw_unicorn(elf: Path) -> float:
 
     uc.mmio_map(0x10_0000, 0x1000, lambda *a: 0, None, finisher, None)
     uc.mmio_map(0x1000_0000, 0x1000, lambda *a: 0x60, None, lambda *a: None, None)
+    if block_hook:
+        from qconf.emu.budget import NativeBudget
+
+        NativeBudget(uc).arm(1 << 60)
     t0 = time.perf_counter()
     uc.emu_start(entry, 0xFFFF_FFFF_FFFF_FFFF)
     return time.perf_counter() - t0
@@ -195,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         loop = patched(GUESTS / "loop.elf", args.iterations, Path(tmp))
         t_raw = best(raw_unicorn, args.repeat, loop)
+        t_hooked = best(raw_unicorn, args.repeat, loop, True)
         t_qconf = best(qconf_run, args.repeat, loop, tuple(args.sets))
         t_qemu = best(qemu, args.repeat, loop)
         if t_qemu is not None:
@@ -217,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         "raw_unicorn_mips": round(insns / t_raw / 1e6, 1),
         "qconf_mips": round(insns / t_qconf / 1e6, 1),
         "qconf_over_raw": round(t_raw / t_qconf, 3),
+        "raw_with_block_hook_mips": round(insns / t_hooked / 1e6, 1),
+        "qconf_over_raw_with_block_hook": round(t_hooked / t_qconf, 3),
         "qemu_mips": round(insns / t_qemu / 1e6, 1) if t_qemu else None,
         "qemu_over_raw": round(t_raw / t_qemu, 3) if t_qemu else None,
         "qconf_uart_writes_per_s": round(args.uart_writes / t_flood),
