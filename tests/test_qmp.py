@@ -225,6 +225,50 @@ def test_qmp_shell_drives_it(tmp_path):
     assert proc.returncode == 0
 
 
+def test_human_monitor_through_qmp_shell(tmp_path):
+    hetero = str(MACHINES / "hetero-demo" / "board.toml")
+    proc, sock = start(tmp_path, "-S", "-c", hetero)
+    lines = ["info status", "info cpus", "xp /2xw 0x80000000", "x /3db 0x80000000",
+             "info mtree", "info nope", "frob", "cont", "info status", "quit"]  # fmt: skip
+    shell = subprocess.run(
+        [sys.executable, "-m", "qemu.qmp.qmp_shell", "-H", sock],
+        input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)}, check=False,
+    )  # fmt: skip
+    out = shell.stdout
+    assert "(QEMU) VM status: paused\n" in out, out + shell.stderr
+    assert "* CPU #0: /machine/app/cpu0 (riscv64) pc=0x80000000\n" in out
+    assert "  CPU #1: /machine/mcu/cpu0 (cortex-m) pc=0x" in out
+    # the program's first words, as the CPU sees them (hetero/app.S: la sp, ...)
+    assert "0000000080000000: 0x00001117 0x17010113\n" in out
+    assert "0000000080000000: 23 17 0\n" in out
+    assert "address-space: mcu (over system)  cpus: mcu.cpu0" in out
+    assert "info: unknown subcommand: 'nope'" in out and "unknown command: 'frob'" in out
+    assert "VM status: running" in out
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
+def test_cpu_and_target_queries_as_qemu(tmp_path):
+    hetero = str(MACHINES / "hetero-demo" / "board.toml")
+    proc, sock = start(tmp_path, "-S", "-c", hetero)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    cpus = qmp.cmd_raw("query-cpus-fast")["return"]
+    assert [(c["cpu-index"], c["qom-path"], c["target"]) for c in cpus] == [
+        (0, "/machine/app/cpu0", "riscv64"), (1, "/machine/mcu/cpu0", "arm")]  # fmt: skip
+    assert qmp.cmd_raw("query-target") == {"return": {"arch": "riscv64"}}
+    assert qmp.cmd_raw("query-kvm") == {"return": {"enabled": False, "present": False}}
+    hmp = qmp.cmd_raw("human-monitor-command", {"command-line": "info registers",
+                                                "cpu-index": 1})["return"]  # fmt: skip
+    assert hmp.startswith("CPU /machine/mcu/cpu0 (cortex-m)\r\n")
+    bad = qmp.cmd_raw("human-monitor-command", {"command-line": "info cpus", "cpu-index": "1"})
+    assert bad["error"]["desc"] == "Invalid parameter type for 'cpu-index', expected: integer"
+    qmp.cmd_raw("quit")
+    qmp.close()
+    proc.communicate(timeout=20)
+
+
 def test_guest_memory_registers_and_console_events(tmp_path):
     echo = str(MACHINES / "riscv-echo" / "board.yaml")
     proc, sock = start(tmp_path, "-S", "-c", echo)

@@ -260,7 +260,7 @@ COMMANDS: dict[str, Handler] = {
 # --- QOM: the machine's objects, as QEMU's QOM commands show them ----------------------
 
 
-def _machine_for_qom(control: Control) -> tuple[Any, bool]:
+def machine_for_qom(control: Control) -> tuple[Any, bool]:
     """The built machine, or (before the build) one built from the configuration so far;
     the flag says whether it is temporary."""
     if control.machine is not None:
@@ -295,7 +295,7 @@ def _prop_type(info: Any, name: str) -> str:
 
 
 def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
-    machine, temporary = _machine_for_qom(control)
+    machine, temporary = machine_for_qom(control)
     try:
         obj = _object(machine, _string(args, "path"))
         out = [{"name": "type", "type": "string"}]
@@ -310,7 +310,7 @@ def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def qom_get(control: Control, args: dict[str, Any], who: str) -> Any:
-    machine, temporary = _machine_for_qom(control)
+    machine, temporary = machine_for_qom(control)
     try:
         obj = _object(machine, _string(args, "path"))
         prop = _string(args, "property")
@@ -619,3 +619,44 @@ def qconf_diff(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 COMMANDS["qconf-diff"] = qconf_diff
+
+
+def human_monitor_command(control: Control, args: dict[str, Any], who: str) -> Any:
+    """A human monitor command line (``info mtree``, ``x /4xw ADDR``...); its output."""
+    from qconf.qmp.hmp import human_monitor_command as hmp
+
+    return hmp(control, args, who)
+
+
+def query_cpus_fast(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Every CPU of the built machine: index, QOM path, architecture (``target``), as
+    QEMU's; ``thread-id`` is qconf's (every CPU runs in its one thread)."""
+    import os
+
+    if control.machine is None:
+        return []
+    cpus = [o for o in control.machine.objects() if o.info.category == "cpu"]
+    return [{"cpu-index": i, "qom-path": cpu.path, "thread-id": os.getpid(),
+             "props": {"core-id": i}, "target": _target(cpu.info.name)}
+            for i, cpu in enumerate(cpus)]  # fmt: skip
+
+
+def _target(cpu_type: str) -> str:
+    """QEMU's target name for a qconf CPU type (riscv64, aarch64, arm)."""
+    return "arm" if cpu_type.startswith("cortex-m") else cpu_type
+
+
+def query_target(control: Control, args: dict[str, Any], who: str) -> Any:
+    """The first CPU's architecture (a heterogeneous machine has several: see
+    ``query-cpus-fast``)."""
+    cpus = query_cpus_fast(control, {}, who)
+    return {"arch": cpus[0]["target"] if cpus else "none"}
+
+
+COMMANDS.update({
+    "human-monitor-command": human_monitor_command,
+    "query-cpus-fast": query_cpus_fast,
+    "query-target": query_target,
+    "query-kvm": lambda control, args, who: {"enabled": False, "present": False},
+    "query-name": lambda control, args, who: {},
+})  # fmt: skip

@@ -35,6 +35,7 @@ COMMAND_ARGS: dict[str, list[tuple[str, str, bool]]] = {
     "qconf-register-write": [("cpu", "str", False), ("register", "str", False),
                              ("value", "int", False)],
     "qconf-console-events": [("enable", "bool", True)],
+    "human-monitor-command": [("command-line", "str", False), ("cpu-index", "int", True)],
 }  # fmt: skip
 
 OPEN_COMMANDS = frozenset({"device_add", "object-add"})

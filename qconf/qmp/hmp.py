@@ -1,0 +1,231 @@
+"""``human-monitor-command``: a small human monitor in QEMU's words, for clients that pass
+text commands through QMP (``qmp-shell -H``, management tools' monitor passthrough).
+
+Commands: ``info status|version|cpus|registers|mtree|qtree|irqs|clocks``, ``x`` and
+``xp /FMT ADDR`` (memory as a CPU sees it), ``stop``, ``cont`` (``c``),
+``system_reset``, ``quit`` (``q``), ``help``. Output lines end with CRLF, as QEMU's do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from qconf.qmp.protocol import QmpError
+
+__all__ = ("human_monitor_command",)
+
+HELP = [
+    ("info status", "the machine's run state"),
+    ("info version", "the QEMU dialect and qconf's version"),
+    ("info cpus", "every CPU: index, path, architecture, pc (* the selected one)"),
+    ("info registers [-a]", "the selected CPU's registers (-a: every CPU's)"),
+    ("info mtree", "address spaces and their regions"),
+    ("info qtree", "the object tree with key properties"),
+    ("info irqs", "interrupt wires"),
+    ("info clocks", "the clock tree"),
+    ("x /fmt addr", "memory as the selected CPU sees it (fmt: count, x|d|u, b|h|w|g)"),
+    ("xp /fmt addr", "the same (qconf's CPUs see physical addresses here)"),
+    ("stop", "pause"),
+    ("cont|c", "resume"),
+    ("system_reset", "power on again"),
+    ("quit|q", "end qconf"),
+    ("help|?", "this list"),
+]
+
+
+def human_monitor_command(control: Any, args: dict[str, Any], who: str) -> str:
+    """Run one human monitor command line; its output."""
+    line = args.get("command-line")
+    if not isinstance(line, str):
+        raise QmpError("Parameter 'command-line' is missing" if line is None else
+                       "Invalid parameter type for 'command-line', expected: string")  # fmt: skip
+    index = args.get("cpu-index", 0)
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise QmpError("Invalid parameter type for 'cpu-index', expected: integer")
+    words = line.split()
+    if not words:
+        return ""
+    name, rest = words[0], words[1:]
+    if name == "info":
+        what = rest[0] if rest else ""
+        show = INFO.get(what)
+        if show is None:
+            return _text([f"info: unknown subcommand: '{what}'"] if what else _help("info "))
+        return _text(show(control, index, rest[1:]))
+    command = COMMANDS.get(name)
+    if command is None:
+        return _text([f"unknown command: '{name}'"])
+    return _text(command(control, index, rest, who))
+
+
+def _text(lines: list[str]) -> str:
+    return "".join(f"{line}\r\n" for line in lines)
+
+
+def _help(prefix: str = "") -> list[str]:
+    return [f"{usage:<22} -- {what}" for usage, what in HELP if usage.startswith(prefix)]
+
+
+# --- info ---------------------------------------------------------------------------------
+
+
+def _status(control: Any, index: int, rest: list[str]) -> list[str]:
+    state = {"prelaunch": "paused (prelaunch)"}.get(control.status, control.status)
+    return [f"VM status: {state}"]
+
+
+def _version(control: Any, index: int, rest: list[str]) -> list[str]:
+    from qconf import __version__
+    from qconf.qmp.protocol import QEMU_VERSION
+
+    v = QEMU_VERSION
+    return [f"{v['major']}.{v['minor']}.{v['micro']} (qconf {__version__})"]
+
+
+def _cpus_of(control: Any) -> list[Any]:
+    emulator = control.emulation.host if control.emulation is not None else control.prepared
+    if emulator is None:
+        raise QmpError("no CPU runs yet: the machine is built at x-exit-preconfig")
+    return list(emulator.cpus)
+
+
+def _selected(control: Any, index: int) -> Any:
+    cpus = _cpus_of(control)
+    if not 0 <= index < len(cpus):
+        raise QmpError(f"CPU index {index} out of range: the machine has {len(cpus)} CPUs")
+    return cpus[index]
+
+
+def _cpus(control: Any, index: int, rest: list[str]) -> list[str]:
+    return [f"{'*' if i == index else ' '} CPU #{i}: {cpu.obj.path} ({cpu.arch}) pc={cpu.pc:#x}"
+            for i, cpu in enumerate(_cpus_of(control))]  # fmt: skip
+
+
+def _registers(control: Any, index: int, rest: list[str]) -> list[str]:
+    cpus = _cpus_of(control) if "-a" in rest else [_selected(control, index)]
+    out: list[str] = []
+    for cpu in cpus:
+        regs = list(cpu.registers(cpu.pc).items())
+        out.append(f"CPU {cpu.obj.path} ({cpu.arch})")
+        for i in range(0, len(regs), 4):
+            out.append(" " + " ".join(f"{n:>5} {v:016x}" for n, v in regs[i : i + 4]))
+    return out
+
+
+def _view(lines_of: Callable[[Any], list[str]]) -> Callable[[Any, int, list[str]], list[str]]:
+    def show(control: Any, index: int, rest: list[str]) -> list[str]:
+        from qconf.qmp.control import machine_for_qom
+
+        machine, temporary = machine_for_qom(control)
+        try:
+            return lines_of(machine)
+        finally:
+            if temporary:
+                machine.destroy()
+
+    return show
+
+
+def _mtree(machine: Any) -> list[str]:
+    from qconf.views.text import mtree_lines
+
+    return mtree_lines(machine)
+
+
+def _qtree(machine: Any) -> list[str]:
+    from qconf.views.text import tree_lines
+
+    return tree_lines(machine)
+
+
+def _irqs(machine: Any) -> list[str]:
+    from qconf.views.text import irq_lines
+
+    return irq_lines(machine)
+
+
+def _clocks(machine: Any) -> list[str]:
+    from qconf.views.text import clock_lines
+
+    return clock_lines(machine)
+
+
+INFO: dict[str, Callable[[Any, int, list[str]], list[str]]] = {
+    "status": _status,
+    "version": _version,
+    "cpus": _cpus,
+    "registers": _registers,
+    "mtree": _view(_mtree),
+    "qtree": _view(_qtree),
+    "irqs": _view(_irqs),
+    "clocks": _view(_clocks),
+}
+
+
+# --- commands -----------------------------------------------------------------------------
+
+_FMT = re.compile(r"/(?P<count>\d*)(?P<fmt>[xdu]?)(?P<size>[bhwg]?)$")
+_SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}
+
+
+def _memory(control: Any, index: int, rest: list[str], who: str) -> list[str]:
+    """``x /4xw 0x80000000``: values as QEMU prints them, a line per 16 bytes."""
+    fmt = _FMT.match(rest[0]) if len(rest) == 2 else None
+    if fmt is None:
+        raise QmpError("usage: x /fmt addr (fmt: count, x|d|u, b|h|w|g; e.g. x /4xw 0x1000)")
+    try:
+        address = int(rest[1], 0)
+    except ValueError:
+        raise QmpError(f"bad address {rest[1]!r}: a number (0x... or decimal)") from None
+    count = int(fmt["count"] or 1)
+    size = _SIZES[fmt["size"] or "w"]
+    if not 0 < count * size <= 1 << 16:
+        raise QmpError("x shows up to 64 KiB at a time")
+    cpu = _selected(control, index)
+    try:
+        data = bytes(cpu.uc.mem_read(address, count * size))
+    except Exception as exc:
+        raise QmpError(f"cannot access memory at {address:#x}: {exc}") from None
+    per_line = max(1, 16 // size)
+    out = []
+    for first in range(0, count, per_line):
+        items = []
+        for i in range(first, min(count, first + per_line)):
+            value = int.from_bytes(data[i * size : (i + 1) * size], "little")
+            if fmt["fmt"] == "d" and value >= 1 << (size * 8 - 1):
+                value -= 1 << (size * 8)
+            items.append(f"{value:#0{size * 2 + 2}x}" if fmt["fmt"] in ("", "x") else str(value))
+        out.append(f"{address + first * size:016x}: " + " ".join(items))
+    return out
+
+
+def _qmp(name: str) -> Callable[[Any, int, list[str], str], list[str]]:
+    """An HMP command that is a QMP command without arguments."""
+
+    def run(control: Any, index: int, rest: list[str], who: str) -> list[str]:
+        from qconf.qmp.control import COMMANDS
+
+        COMMANDS[name](control, {}, who)
+        return []
+
+    return run
+
+
+def _usage(control: Any, index: int, rest: list[str], who: str) -> list[str]:
+    return _help()
+
+
+COMMANDS: dict[str, Callable[[Any, int, list[str], str], list[str]]] = {
+    "x": _memory,
+    "xp": _memory,
+    "stop": _qmp("stop"),
+    "cont": _qmp("cont"),
+    "c": _qmp("cont"),
+    "system_reset": _qmp("system_reset"),
+    "quit": _qmp("quit"),
+    "q": _qmp("quit"),
+    "help": _usage,
+    "?": _usage,
+}
