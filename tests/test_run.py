@@ -65,6 +65,39 @@ def test_guests_check_trap_entry_and_return():
     ))  # fmt: skip
 
 
+def test_cortex_m_priorities_nesting_basepri_and_task_switching():
+    r = run("-c", str(MACHINES / "mps2-rtos" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, (
+        "rtos demo: priorities, nesting, basepri, two tasks\n"
+        "systick: in\n"
+        "systick: pendsv (lower) waits\n"
+        "irq0: preempted systick\n"  # nested: SysTick still active underneath
+        "systick: back from irq0\n"
+        "systick: out\n"
+        "pendsv: after systick\n"  # the lower priority runs once SysTick returned
+        "main: basepri holds irq1\n"
+        "irq1: ran\n"
+        "main: irq1 done\n"
+        "A1\nB1\nA2\nB2\nA3\nB3\n"  # SVC + PendSV switch tasks on the process stack
+        "tasks done\n"
+    ))  # fmt: skip
+
+
+def test_cortex_m_svc_while_masked_is_a_fault_report(tmp_path):
+    # vector table (sp, reset at 8), then: cpsid i; svc #0; b .
+    image = bytes.fromhex("000040200900000072b600dffee7")
+    (tmp_path / "svc.bin").write_bytes(image)
+    boot = "boot: {type: image, file: svc.bin, address: 0, target: /machine/cpu0}\n"
+    board = write(tmp_path, "board.yaml", "extends: mps2-an385\n" + boot)
+    r = run("-c", str(board))
+    assert r.exit_code == 3
+    lines = r.stderr.splitlines()
+    assert lines[0] == ("qconf: guest fault on /machine/cpu0 (cortex-m3) at pc 0xa: svc with "
+                        "SVCall masked or not above the running priority (a HardFault on "
+                        "hardware)")  # fmt: skip
+    assert lines[1] == "  0xa: svc #0"
+
+
 def test_uart_interrupt_through_the_plic():
     r = run("-c", str(MACHINES / "riscv-plic" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, "uart interrupt demo\nclaimed PLIC source 10\ndone\n")
@@ -216,6 +249,8 @@ QEMU = {
                    ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
     "mps2-systick": ("qemu-system-arm", "qemu-system-arm", "cortex-m/systick.elf",
                      ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
+    "mps2-rtos": ("qemu-system-arm", "qemu-system-arm", "cortex-m/rtos.elf",
+                  ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
 }  # fmt: skip
 
 

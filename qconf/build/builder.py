@@ -37,6 +37,10 @@ __all__ = ("STEPS", "build")
 
 STEPS = ("create", "configure", "connect", "check", "realize")
 
+FILE_PROPS = frozenset({("image", "file")})
+"""Properties that name a file: a relative path starts at the file that sets it (a CPU's
+``firmware`` and a ROM's ``file`` become image backends the same way)."""
+
 
 def build(doc: Document) -> Machine:
     """The realized machine described by ``doc``.
@@ -198,6 +202,8 @@ class _Builder:
                 if sub is not None:
                     values[prop] = to_plain(sub)
                     origins[prop] = sub.origin
+                    if (obj.info.name, prop) in FILE_PROPS and isinstance(sub.value, str):
+                        values[prop] = _beside(sub.value, sub.origin)
                     if isinstance(sub.value, list):  # each item where it was written
                         origins.update(
                             (f"{prop}[{i}]", item.origin) for i, item in enumerate(sub.value)

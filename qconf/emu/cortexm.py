@@ -30,8 +30,10 @@ MODELS = {"cortex-m0": "UC_CPU_ARM_CORTEX_M0", "cortex-m3": "UC_CPU_ARM_CORTEX_M
           "cortex-m4": "UC_CPU_ARM_CORTEX_M4"}  # fmt: skip
 FRAME_REGS = (arm.UC_ARM_REG_R0, arm.UC_ARM_REG_R1, arm.UC_ARM_REG_R2, arm.UC_ARM_REG_R3,
               arm.UC_ARM_REG_R12, arm.UC_ARM_REG_LR)  # fmt: skip
-EXC_RETURN = 0xFFFFFFF9
-BKPT, EXCEPTION_EXIT = 7, 8
+EXC_RETURN = 0xFFFFFFF9  # to thread mode, main stack
+EXC_RETURN_PSP = 0xFFFFFFFD  # to thread mode, process stack
+EXC_RETURN_HANDLER = 0xFFFFFFF1  # to the preempted handler
+SWI, BKPT, EXCEPTION_EXIT = 2, 7, 8
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 REG_NAMES = ["pc", "sp", "lr", "xpsr", "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8",
              "r9", "r10", "r11", "r12"]  # fmt: skip
@@ -53,6 +55,7 @@ class CortexM(Core):
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.vtor: int = obj.get("vtor") or 0
         self.nvic: Any = None  # the NVIC model serving this core, set by the emulator
+        self.active: list[int] = []  # exceptions being handled, the innermost last
 
     def reset(self, entry: int | None, dtb: int = 0) -> None:
         sp, vector = struct.unpack("<II", bytes(self.uc.mem_read(self.vtor, 8)))
@@ -66,44 +69,107 @@ class CortexM(Core):
 
     # --- exceptions -----------------------------------------------------------------
 
+    def execution_priority(self) -> int:
+        """The priority the core runs at: its active exceptions', lowered by BASEPRI,
+        PRIMASK and FAULTMASK; 256 in thread mode with nothing masked."""
+        nvic = self.nvic
+        prio = min((nvic.group_priority(n) for n in self.active), default=256)
+        uc = self.uc
+        basepri = uc.reg_read(arm.UC_ARM_REG_BASEPRI) & 0xFF
+        if basepri:
+            prio = min(prio, nvic.group_priority_of(basepri))
+        if uc.reg_read(arm.UC_ARM_REG_PRIMASK) & 1:
+            prio = min(prio, 0)
+        if uc.reg_read(arm.UC_ARM_REG_FAULTMASK) & 1:
+            prio = min(prio, -1)
+        return int(prio)
+
+    def takeable(self) -> int | None:
+        """The pending exception that would preempt what runs now, if any."""
+        nvic = self.nvic
+        if nvic is None:
+            return None
+        number = nvic.pending_exception()
+        if number is None or nvic.group_priority(number) >= self.execution_priority():
+            return None
+        return int(number)
+
     def deliver(self, pending: int | None = None) -> None:
-        """Enter the exception the NVIC offers, if the core takes it now."""
+        """Enter the exception the NVIC offers, if its priority preempts the core's."""
         nvic = self.nvic
         if nvic is None:
             return
-        number = nvic.pending_exception()
-        if number is None:
-            return
-        self.waiting = False
-        uc = self.uc
-        if uc.reg_read(arm.UC_ARM_REG_PRIMASK) & 1 or uc.reg_read(arm.UC_ARM_REG_IPSR) != 0:
-            return  # masked, or already in a handler (no nesting yet)
-        nvic.acknowledge(number)
+        if nvic.pending_exception() is not None:
+            self.waiting = False  # wfi wakes on a pending exception, even a masked one
+        number = self.takeable()
+        if number is not None:
+            self._enter(number, self.pc)
+
+    def _enter(self, number: int, return_pc: int) -> None:
+        """Exception entry as v7-M does it: the 8-word frame on the stack in use (PSP in
+        thread mode with CONTROL.SPSEL), then handler mode on the main stack with LR =
+        EXC_RETURN (0xFFFFFFF1 from a handler, 0xFFFFFFF9 / 0xFFFFFFFD from thread mode
+        on MSP / PSP). The FPU's context is not stacked (no lazy FP stacking)."""
+        uc, nvic = self.uc, self.nvic
+        in_handler = uc.reg_read(arm.UC_ARM_REG_IPSR) != 0
+        control = uc.reg_read(arm.UC_ARM_REG_CONTROL)
+        on_psp = not in_handler and bool(control & 2)
         sp = uc.reg_read(arm.UC_ARM_REG_SP)
         xpsr = uc.reg_read(arm.UC_ARM_REG_XPSR)
         align = sp & 4
         sp = (sp - 32) & ~7
-        frame = [uc.reg_read(r) for r in FRAME_REGS] + [self.pc, xpsr | (align << 7)]
+        frame = [uc.reg_read(r) for r in FRAME_REGS] + [return_pc, xpsr | (align << 7)]
         uc.mem_write(sp, struct.pack("<8I", *frame))
         uc.reg_write(arm.UC_ARM_REG_SP, sp)
-        uc.reg_write(arm.UC_ARM_REG_LR, EXC_RETURN)
+        if on_psp:  # onto the main stack (in thread mode, so the engine swaps them)
+            uc.reg_write(arm.UC_ARM_REG_CONTROL, control & ~2)
+        uc.reg_write(arm.UC_ARM_REG_LR, EXC_RETURN_HANDLER if in_handler else
+                     EXC_RETURN_PSP if on_psp else EXC_RETURN)  # fmt: skip
         uc.reg_write(arm.UC_ARM_REG_XPSR, (1 << 24) | number)
+        nvic.acknowledge(number)
+        self.active.append(number)
         vtor = nvic.vtor if nvic.vtor is not None else self.vtor
         (vector,) = struct.unpack("<I", bytes(uc.mem_read(vtor + 4 * number, 4)))
         self.pc = vector & ~1
+        uc.reg_write(arm.UC_ARM_REG_PC, self.pc | 1)
+        self.waiting = False
+
+    def _return(self, uc: Uc, exc_return: int) -> None:
+        """Exception return: unstack from the stack EXC_RETURN names, back to the mode it
+        names; a pending exception that now preempts is taken at once (tail-chaining)."""
+        if self.active:
+            self.nvic.deactivate(self.active.pop())
+        to_thread, from_psp = bool(exc_return & 8), bool(exc_return & 4)
+        sp = uc.reg_read(arm.UC_ARM_REG_PSP if from_psp else arm.UC_ARM_REG_MSP)
+        *regs, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))
+        for reg, value in zip(FRAME_REGS, regs, strict=True):
+            uc.reg_write(reg, value)
+        uc.reg_write(arm.UC_ARM_REG_XPSR, xpsr & ~(1 << 9))  # the mode it was in
+        if to_thread and from_psp:  # back onto the process stack
+            control = uc.reg_read(arm.UC_ARM_REG_CONTROL)
+            uc.reg_write(arm.UC_ARM_REG_CONTROL, control | 2)
+        uc.reg_write(arm.UC_ARM_REG_SP, sp + 32 + (4 if xpsr >> 9 & 1 else 0))
+        self.pc = pc & ~1
+        uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
+        number = self.takeable()
+        if number is not None:  # tail-chain
+            self._enter(number, self.pc)
 
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         try:
             if intno == EXCEPTION_EXIT:
-                sp = uc.reg_read(arm.UC_ARM_REG_SP)
-                *regs, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))
-                for reg, value in zip(FRAME_REGS, regs, strict=True):
-                    uc.reg_write(reg, value)
-                uc.reg_write(arm.UC_ARM_REG_SP, sp + 32 + (4 if xpsr >> 9 & 1 else 0))
-                uc.reg_write(arm.UC_ARM_REG_XPSR, xpsr & ~(1 << 9))
-                uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
+                self._return(uc, uc.reg_read(arm.UC_ARM_REG_PC) | 1)
                 return
             pc = uc.reg_read(arm.UC_ARM_REG_PC)
+            if intno == SWI and self.nvic is not None:  # svc: pc is past it already
+                if self.nvic.group_priority(11) >= self.execution_priority():
+                    self.fault = self.fault_report(
+                        "svc with SVCall masked or not above the running priority (a "
+                        "HardFault on hardware)", pc - 2)  # fmt: skip
+                    uc.emu_stop()
+                    return
+                self._enter(11, pc)
+                return
             insn = int.from_bytes(uc.mem_read(pc, 2), "little")
             if intno == BKPT and insn == 0xBEAB:
                 self._semihost(uc)

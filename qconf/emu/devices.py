@@ -306,6 +306,9 @@ class Nvic(_Device):
         self.refclk: int | None = obj.get("systick_refclk")
         self.csr = self.rvr = 0
         self.systick_pending = False
+        self.pendsv_pending = False
+        self.prigroup = 0  # AIRCR.PRIGROUP: bits below 1 << (prigroup + 1) are subpriority
+        self.core: Any = None  # the Cortex-M core this NVIC serves (set by the emulator)
         self._epoch = 0  # when the counter last held _start
         self._start = 0
         self._wrap: Any = None
@@ -341,12 +344,36 @@ class Nvic(_Device):
 
     # --- what the core asks -----------------------------------------------------------
 
+    def priority(self, number: int) -> int:
+        """An exception's priority: fixed for reset, NMI and HardFault (-3, -2, -1), else
+        its SHPR or IPR byte (lower is more urgent)."""
+        if number < 4:
+            return number - 4
+        if number < 16:
+            return self.shpr[number - 4]
+        return self.prio[number - 16] if number - 16 < self.num_irq else 256
+
+    def group_priority_of(self, value: int) -> int:
+        """The part of a priority value that decides preemption (AIRCR.PRIGROUP)."""
+        if value < 0:
+            return value
+        return value & ~((2 << self.prigroup) - 1) & 0xFF
+
+    def group_priority(self, number: int) -> int:
+        return self.group_priority_of(self.priority(number))
+
     def pending_exception(self) -> int | None:
+        """The most urgent pending and enabled exception (lowest priority value, then
+        lowest number), whether or not the core can take it now."""
         best: tuple[int, int] | None = None
+        if self.pendsv_pending:
+            best = (self.shpr[10], 14)
         if self.systick_pending:
-            best = (self.shpr[11], 15)
+            cand = (self.shpr[11], 15)
+            best = cand if best is None or cand < best else best
+        active = set(self.core.active) if self.core is not None else set()
         for n in range(self.num_irq):
-            if not self.enabled[n >> 5] >> (n & 31) & 1:
+            if not self.enabled[n >> 5] >> (n & 31) & 1 or 16 + n in active:
                 continue
             if self.pend[n >> 5] >> (n & 31) & 1 or self.emu.irqs.input_level(self.obj, "in", n):
                 cand = (self.prio[n], 16 + n)
@@ -355,11 +382,21 @@ class Nvic(_Device):
         return None if best is None else best[1]
 
     def acknowledge(self, number: int) -> None:
+        """The core entered exception ``number``: it is no longer pending."""
         if number == 15:
             self.systick_pending = False
+        elif number == 14:
+            self.pendsv_pending = False
         elif number >= 16:
             n = number - 16
             self.pend[n >> 5] &= ~(1 << (n & 31))
+
+    def deactivate(self, number: int) -> None:
+        """The core returned from exception ``number``."""
+
+    def _changed(self) -> None:
+        """A write may have made an exception takeable: let the scheduler look now."""
+        self.emu.cut_slice()
 
     # --- registers --------------------------------------------------------------------
 
@@ -387,12 +424,23 @@ class Nvic(_Device):
             return int.from_bytes(self.prio[n : n + size].ljust(size, b"\0"), "little")
         if offset == 0xD00:
             return self.CPUID.get(self.cpu_model, 0x412FC231)
-        if offset == 0xD04:
-            return (1 << 26) if self.systick_pending else 0
+        if offset == 0xD04:  # ICSR
+            active = self.core.active[-1] if self.core is not None and self.core.active else 0
+            pending = self.pending_exception() or 0
+            flags = int(pending >= 16) << 22 | int(self.systick_pending) << 26
+            return active | pending << 12 | flags | int(self.pendsv_pending) << 28
         if offset == 0xD08:
             return self.vtor or 0
         if offset == 0xD0C:
-            return 0xFA050000
+            return 0xFA050000 | self.prigroup << 8
+        if offset == 0xD24:  # SHCSR: which system handlers are active
+            active = set(self.core.active) if self.core is not None else set()
+            bits = {11: 7, 12: 8, 14: 10, 15: 11}
+            return sum(1 << bit for number, bit in bits.items() if number in active)
+        if 0x300 <= offset < 0x340:  # IABR: active interrupts
+            i = (offset - 0x300) >> 2
+            active = set(self.core.active) if self.core is not None else set()
+            return sum(1 << b for b in range(32) if 16 + i * 32 + b in active)
         if 0xD18 <= offset < 0xD24:
             n = offset - 0xD18
             return int.from_bytes(self.shpr[n : n + size].ljust(size, b"\0"), "little")
@@ -415,6 +463,7 @@ class Nvic(_Device):
             i = (offset - 0x100) >> 2
             if i < len(self.enabled):
                 self.enabled[i] |= value
+            self._changed()
         elif 0x180 <= offset < 0x1C0:
             i = (offset - 0x180) >> 2
             if i < len(self.enabled):
@@ -423,6 +472,7 @@ class Nvic(_Device):
             i = (offset - 0x200) >> 2
             if i < len(self.pend):
                 self.pend[i] |= value
+            self._changed()
         elif 0x280 <= offset < 0x2C0:
             i = (offset - 0x280) >> 2
             if i < len(self.pend):
@@ -430,18 +480,33 @@ class Nvic(_Device):
         elif 0x400 <= offset < 0x400 + self.num_irq:
             n = offset - 0x400
             self.prio[n : n + size] = value.to_bytes(size, "little")[: self.num_irq - n]
-        elif offset == 0xD04:
+            self._changed()
+        elif offset == 0xF00:  # STIR: pend an interrupt by number
+            n = value & 0x1FF
+            if n < self.num_irq:
+                self.pend[n >> 5] |= 1 << (n & 31)
+            self._changed()
+        elif offset == 0xD04:  # ICSR
             if value & (1 << 26):
                 self.systick_pending = True
             if value & (1 << 25):
                 self.systick_pending = False
+            if value & (1 << 28):
+                self.pendsv_pending = True
+            if value & (1 << 27):
+                self.pendsv_pending = False
+            self._changed()
         elif offset == 0xD08:
             self.vtor = value & ~0x7F
-        elif offset == 0xD0C and value >> 16 == 0x05FA and value & 0x4:
-            self.emu.request_stop(0, f"{self.obj.key}: guest requested a system reset")
+        elif offset == 0xD0C and value >> 16 == 0x05FA:  # AIRCR, with its key
+            if value & 0x4:
+                self.emu.request_stop(0, f"{self.obj.key}: guest requested a system reset")
+            self.prigroup = value >> 8 & 7
+            self._changed()
         elif 0xD18 <= offset < 0xD24:
             n = offset - 0xD18
             self.shpr[n : n + size] = value.to_bytes(size, "little")[: 12 - n]
+            self._changed()
 
 
 class Plic(_Device):

@@ -242,6 +242,8 @@ class Emulator:
                 cpu.clint = clints[0] if clints else None
             if isinstance(cpu, CortexM):
                 cpu.nvic = self._nvic_for(cpu)
+                if cpu.nvic is not None:
+                    cpu.nvic.core = cpu
             elif isinstance(cpu, Aarch64Core):
                 chain = list(self.machine.space_of(cpu.obj).chain())
                 for obj, gic in self.models.items():
