@@ -197,6 +197,14 @@ def test_qom_and_device_add_before_the_build(tmp_path):
     } in props
     types = {t["name"] for t in qmp.cmd_raw("qom-list-types", {"implements": "uart"})["return"]}
     assert types == {"ns16550a", "pl011", "cmsdk-apb-uart"}
+    # QOM's hierarchy: categories are abstract types under device (hardware) or object
+    devices = qmp.cmd_raw("qom-list-types", {"implements": "device"})["return"]
+    by_name = {t["name"]: t for t in devices}
+    assert by_name["pl011"] == {"name": "pl011", "parent": "uart"}
+    assert {"riscv64", "ram", "plic", "timer", "riscv-virt-soc"} <= set(by_name)
+    assert not {"chardev", "clock", "machine", "device", "uart"} & set(by_name)
+    abstract = qmp.cmd_raw("qom-list-types", {"implements": "device", "abstract": True})
+    assert {"name": "uart", "parent": "device", "abstract": True} in abstract["return"]
     missing = qmp.cmd_raw("qom-list", {"path": "/machine/nothere"})
     assert missing["error"]["class"] == "DeviceNotFound"
     assert qmp.cmd_raw("device_del", {"id": "soc.uart1"}) == {"return": {}}

@@ -351,13 +351,53 @@ def qom_set(control: Control, args: dict[str, Any], who: str) -> Any:
     return {}
 
 
+HARDWARE = frozenset({"cpu", "intc", "mailbox", "memory", "power", "soc", "timer", "uart"})
+"""Categories whose types are devices (QEMU's ``device``); the others are plain objects."""
+
+
+def type_parents(registry: Any) -> dict[str, tuple[str, bool]]:
+    """QOM's view of qconf's types: name -> (parent, abstract). Each category is an
+    abstract type (``cpu``, ``uart``...) under ``device`` (hardware) or ``object``, and
+    each type sits under its category (or right under ``device`` or ``object`` where a
+    type has its category's name, as ``timer`` and ``machine``)."""
+    out: dict[str, tuple[str, bool]] = {"device": ("object", True)}
+    names = {info.name for info in registry}
+    for info in registry:
+        category = info.category
+        if category in names:
+            out[info.name] = ("device" if category in HARDWARE else "object", False)
+            continue
+        out.setdefault(category, ("device" if category in HARDWARE else "object", True))
+        out[info.name] = (category, False)
+    return out
+
+
 def qom_list_types(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Types as QEMU lists them: ``implements`` keeps the types that are or descend from
+    it (``device``, ``cpu``, ``uart``, a type name); abstract ones only with ``abstract``."""
     from qconf.resolve import registry_for
 
-    wanted = args.get("implements")
-    registry = registry_for(SearchPath.default(control.include_dirs))
-    return [{"name": info.name, "parent": info.category} for info in registry
-            if wanted in (None, info.category, info.name)]  # fmt: skip
+    parents = type_parents(registry_for(SearchPath.default(control.include_dirs)))
+    wanted, abstract = args.get("implements"), bool(args.get("abstract", False))
+
+    def descends(name: str) -> bool:
+        while name in parents or name == "object":
+            if name == wanted:
+                return True
+            if name == "object":
+                return False
+            name = parents[name][0]
+        return False
+
+    out = []
+    for name, (parent, is_abstract) in parents.items():
+        if (is_abstract and not abstract) or (wanted is not None and not descends(name)):
+            continue
+        row: dict[str, Any] = {"name": name, "parent": parent}
+        if is_abstract:
+            row["abstract"] = True
+        out.append(row)
+    return out
 
 
 def device_list_properties(control: Control, args: dict[str, Any], who: str) -> Any:
