@@ -321,6 +321,8 @@ def test_memory_hotplug_into_a_running_machine(tmp_path):
     assert add(id="ram2", base=0x9000_0000, size="1MiB") == {"return": {}}
     assert qmp.cmd_raw("qom-get", {"path": "/machine/ram2", "property": "size"}) == {
         "return": 1 << 20}  # fmt: skip
+    assert qmp.cmd_raw("query-memory-size-summary")["return"] == {
+        "base-memory": 128 << 20, "plugged-memory": 1 << 20}  # fmt: skip
     # checked as the whole configuration is: an overlap names both regions
     overlap = add(id="ram3", base=0x9008_0000, size="1MiB")["error"]["desc"]
     assert "regions overlap" in overlap and "ram3" in overlap and "ram2" in overlap

@@ -40,6 +40,7 @@ class Control:
     console_clients: set[int] = field(default_factory=set)  # sessions that want output
     console_buffer: list[dict[str, Any]] = field(default_factory=list)
     reset_requested: bool = False
+    plugged: set[str] = field(default_factory=set)  # paths of objects hotplugged since build
     prepare: Callable[[Any], Any] | None = None  # machine -> its prepared emulator
     prepared: Any = None  # ... made at the build, so that a missing image is a build error
 
@@ -496,6 +497,7 @@ def _hotplug(control: Control, tweak: str, who: str, add: str = "", remove: Any 
             if emulator is not None:
                 emulator.unplug_memory(remove)
             unplug(control.machine, remove)
+            control.plugged.discard(gone["path"])
             control.events.append({"event": "DEVICE_DELETED", "data": gone})
         else:
             obj = plug(control.machine, checked, add)
@@ -505,6 +507,7 @@ def _hotplug(control: Control, tweak: str, who: str, add: str = "", remove: Any 
                 except BaseException:
                     unplug(control.machine, obj)
                     raise
+            control.plugged.add(obj.path)
     except QconfError as exc:
         control.sets.pop()
         raise _problems(exc) from None
@@ -693,7 +696,19 @@ def query_target(control: Control, args: dict[str, Any], who: str) -> Any:
     return {"arch": cpus[0]["target"] if cpus else "none"}
 
 
+def query_memory_size_summary(control: Control, args: dict[str, Any], who: str) -> Any:
+    """RAM in bytes: ``base-memory`` built with the machine, ``plugged-memory`` added to
+    it since (memory hotplug), as QEMU counts them."""
+    if control.machine is None:
+        return {"base-memory": 0, "plugged-memory": 0}
+    total = sum(o.get("size") for o in control.machine.objects() if o.info.name == "ram")
+    plugged = sum(o.get("size") for o in control.machine.objects()
+                  if o.info.name == "ram" and o.path in control.plugged)  # fmt: skip
+    return {"base-memory": total - plugged, "plugged-memory": plugged}
+
+
 COMMANDS.update({
+    "query-memory-size-summary": query_memory_size_summary,
     "human-monitor-command": human_monitor_command,
     "query-cpus-fast": query_cpus_fast,
     "query-target": query_target,
