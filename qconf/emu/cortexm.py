@@ -69,28 +69,31 @@ class CortexM(Core):
 
     # --- exceptions -----------------------------------------------------------------
 
-    def execution_priority(self) -> int:
+    def execution_priority(self, primask: bool = True) -> int:
         """The priority the core runs at: its active exceptions', lowered by BASEPRI,
-        PRIMASK and FAULTMASK; 256 in thread mode with nothing masked."""
+        PRIMASK (unless ``primask`` is false) and FAULTMASK; 256 in thread mode with
+        nothing masked."""
         nvic = self.nvic
         prio = min((nvic.group_priority(n) for n in self.active), default=256)
         uc = self.uc
         basepri = uc.reg_read(arm.UC_ARM_REG_BASEPRI) & 0xFF
         if basepri:
             prio = min(prio, nvic.group_priority_of(basepri))
-        if uc.reg_read(arm.UC_ARM_REG_PRIMASK) & 1:
+        if primask and uc.reg_read(arm.UC_ARM_REG_PRIMASK) & 1:
             prio = min(prio, 0)
         if uc.reg_read(arm.UC_ARM_REG_FAULTMASK) & 1:
             prio = min(prio, -1)
         return int(prio)
 
-    def takeable(self) -> int | None:
-        """The pending exception that would preempt what runs now, if any."""
+    def takeable(self, number: int | None = None, primask: bool = True) -> int | None:
+        """The pending exception (``number``, else the NVIC's most urgent) if it would
+        preempt what runs now."""
         nvic = self.nvic
         if nvic is None:
             return None
-        number = nvic.pending_exception()
-        if number is None or nvic.group_priority(number) >= self.execution_priority():
+        if number is None:
+            number = nvic.pending_exception()
+        if number is None or nvic.group_priority(number) >= self.execution_priority(primask):
             return None
         return int(number)
 
@@ -99,10 +102,12 @@ class CortexM(Core):
         nvic = self.nvic
         if nvic is None:
             return
-        if nvic.pending_exception() is not None:
-            self.waiting = False  # wfi wakes on a pending exception, even a masked one
-        number = self.takeable()
-        if number is not None:
+        number = nvic.pending_exception()
+        if number is None:
+            return
+        if self.waiting and self.takeable(number, primask=False) is not None:
+            self.waiting = False  # wfi wakes for what could preempt, PRIMASK aside
+        if self.takeable(number) is not None:
             self._enter(number, self.pc)
 
     def _enter(self, number: int, return_pc: int) -> None:
