@@ -3,9 +3,10 @@
 The guest is an endless xorshift loop counting its rounds in ``t0``
 (``machines/guests/riscv/forever.S``), on ``riscv-virt`` in qconf and on
 ``qemu-system-riscv64 -M virt -bios none`` in QEMU. ``--clients`` clients connect at once
-(qconf: all on one socket, it serves several; QEMU serves one client per ``-qmp`` socket,
-so it gets one socket each), negotiate, then each sends ``--commands`` commands one after
-the other, waiting for each reply: a mix of ``query-status``, ``query-version`` and
+over loopback TCP (``--transport unix`` for unix sockets; qconf: all on one address, it
+serves several; QEMU serves one client per ``-qmp`` socket, so it gets one each),
+negotiate, then each sends ``--commands`` commands one after the other, waiting for each
+reply: a mix of ``query-status``, ``query-version`` and
 ``qom-get`` of ``/machine``'s ``type``, with ids checked. A reply that is missing, an
 error, or carries another id is counted as lost.
 
@@ -29,6 +30,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -47,9 +49,41 @@ MIX = [
 ]
 
 
+async def connect(address: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """``unix:PATH`` or ``tcp:HOST:PORT``."""
+    if address.startswith("unix:"):
+        return await asyncio.open_unix_connection(address[5:], limit=1 << 20)
+    host, port = address[4:].rsplit(":", 1)
+    return await asyncio.open_connection(host, int(port), limit=1 << 20)
+
+
+def ready(address: str) -> bool:
+    if address.startswith("unix:"):
+        return os.path.exists(address[5:])
+    host, port = address[4:].rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=0.5).close()
+    except OSError:
+        return False
+    return True
+
+
+def addresses(transport: str, directory: Path, name: str, count: int) -> list[str]:
+    """``count`` fresh addresses: unix sockets in ``directory``, or free loopback ports."""
+    if transport == "unix":
+        return [f"unix:{directory / f'{name}{i}.sock'}" for i in range(count)]
+    held = [socket.socket() for _ in range(count)]
+    for s in held:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in held]
+    for s in held:
+        s.close()
+    return [f"tcp:127.0.0.1:{port}" for port in ports]
+
+
 async def client(path: str, commands: int, latencies: list[float]) -> int:
     """One client: negotiate, then ``commands`` commands in turn; the replies lost."""
-    reader, writer = await asyncio.open_unix_connection(path, limit=1 << 20)
+    reader, writer = await connect(path)
     json.loads(await reader.readline())  # greeting
     writer.write(b'{"execute": "qmp_capabilities"}')
     await writer.drain()
@@ -92,7 +126,7 @@ async def load(paths: list[str], commands: int) -> dict[str, Any]:
 
 def wait_for(paths: list[str], proc: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
-    while not all(os.path.exists(p) for p in paths):
+    while not all(ready(p) for p in paths):
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(
                 f"the server did not start: {proc.stderr.read() if proc.stderr else ''}"
@@ -102,7 +136,7 @@ def wait_for(paths: list[str], proc: subprocess.Popen[bytes]) -> None:
 
 def one_command(path: str, msg: dict[str, Any]) -> Any:
     async def go() -> Any:
-        reader, writer = await asyncio.open_unix_connection(path)
+        reader, writer = await connect(path)
         await reader.readline()
         writer.write(b'{"execute": "qmp_capabilities"}')
         await reader.readline()
@@ -115,11 +149,12 @@ def one_command(path: str, msg: dict[str, Any]) -> Any:
     return asyncio.run(go())
 
 
-def bench_qconf(elf: Path, directory: Path, clients: int, commands: int) -> dict[str, Any]:
-    sock = str(directory / "qconf.sock")
+def bench_qconf(elf: Path, directory: Path, clients: int, commands: int, transport: str
+                ) -> dict[str, Any]:  # fmt: skip
+    (sock,) = addresses(transport, directory, "qconf", 1)
     cmd = [sys.executable, "-m", "qconf.cli", "run", "-c",
            str(REPO / "machines" / "riscv-hello" / "board.yaml"),
-           "--set", f"cpu0.firmware={elf}", "--qmp", f"unix:{sock}"]  # fmt: skip
+           "--set", f"cpu0.firmware={elf}", "--qmp", sock]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for([sock], proc)
@@ -151,13 +186,13 @@ def qemu_t0(sock: str) -> int:
     raise RuntimeError(f"no t0 in QEMU's registers: {text[:300]}")
 
 
-def bench_qemu(qemu: str, elf: Path, directory: Path, clients: int, commands: int
-               ) -> dict[str, Any]:  # fmt: skip
-    socks = [str(directory / f"qemu{i}.sock") for i in range(clients)]
+def bench_qemu(qemu: str, elf: Path, directory: Path, clients: int, commands: int,
+               transport: str) -> dict[str, Any]:  # fmt: skip
+    socks = addresses(transport, directory, "qemu", clients)
     cmd = [qemu, "-M", "virt", "-bios", "none", "-kernel", str(elf), "-display", "none",
            "-monitor", "none", "-serial", "none"]  # fmt: skip
     for s in socks:
-        cmd += ["-qmp", f"unix:{s},server=on,wait=off"]
+        cmd += ["-qmp", f"{s},server=on,wait=off"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         wait_for(socks, proc)
@@ -175,15 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=100)
     parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--transport", choices=("tcp", "unix"), default="tcp",
+                        help="loopback TCP (default) or unix sockets")  # fmt: skip
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     qemu = shutil.which("qemu-system-riscv64")
-    result: dict[str, Any] = {"clients": args.clients, "commands_each": args.commands}
+    result: dict[str, Any] = {"clients": args.clients, "commands_each": args.commands,
+                              "transport": args.transport}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         elf = GUEST
-        result["qconf"] = bench_qconf(elf, Path(tmp), args.clients, args.commands)
+        result["qconf"] = bench_qconf(elf, Path(tmp), args.clients, args.commands,
+                                      args.transport)  # fmt: skip
         if qemu is not None:
-            result["qemu"] = bench_qemu(qemu, elf, Path(tmp), args.clients, args.commands)
+            result["qemu"] = bench_qemu(qemu, elf, Path(tmp), args.clients, args.commands,
+                                        args.transport)  # fmt: skip
             result["throughput_ratio"] = round(
                 result["qconf"]["commands_per_s"] / result["qemu"]["commands_per_s"], 2
             )
