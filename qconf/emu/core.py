@@ -133,6 +133,9 @@ class Core:
             if not self.emu.skip(step):
                 self._poll_streak = 0
 
+    SYSTEM_REGISTERS: tuple[str, ...] = ()
+    """Names in :meth:`registers` that are system registers (shown after the others)."""
+
     def registers(self, pc: int) -> dict[str, int]:
         raise NotImplementedError
 
@@ -145,7 +148,7 @@ class Core:
             code = b""
         return GuestFault(self.obj.path, self.obj.info.name, pc, cause,
                           disassemble(self.arch, code, pc), self.registers(pc),
-                          self.emu.time.now)  # fmt: skip
+                          self.emu.time.now, self.SYSTEM_REGISTERS)  # fmt: skip
 
     def deliver(self, pending: int) -> None:
         raise NotImplementedError

@@ -19,14 +19,19 @@ class GuestFault(Exception):
     instruction: str = ""
     registers: dict[str, int] = field(default_factory=dict)
     time_ns: int = 0
+    system: tuple[str, ...] = ()  # which registers are system registers (shown apart)
 
     def lines(self) -> list[str]:
         out = [f"qconf: guest fault on {self.cpu} ({self.arch}) at pc {self.pc:#x}: {self.cause}"]
         if self.instruction:
             out.append(f"  {self.pc:#x}: {self.instruction}")
         regs = list(self.registers.items())
-        for i in range(0, len(regs), 4):
-            out.append("  " + "  ".join(f"{n:>4}={v:#018x}" for n, v in regs[i : i + 4]))
+        general = [(n, v) for n, v in regs if n not in self.system]
+        system = [(n, v) for n, v in regs if n in self.system]
+        for group, width, per_line in ((general, 4, 4), (system, 7, 3)):
+            for i in range(0, len(group), per_line):
+                out.append("  " + "  ".join(f"{n:>{width}}={v:#018x}"
+                                            for n, v in group[i : i + per_line]))  # fmt: skip
         out.append(f"  virtual time {self.time_ns / 1e6:.6f} ms")
         return out
 

@@ -34,11 +34,18 @@ CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           8: "ecall from U-mode", 9: "ecall from S-mode", 11: "ecall from M-mode",
           12: "instruction page fault", 13: "load page fault", 15: "store page fault"}  # fmt: skip
 REG_NAMES = ["pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
-             "a3", "a4", "a5"]  # fmt: skip
+             "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9",
+             "s10", "s11", "t3", "t4", "t5", "t6"]  # fmt: skip
+"""pc, then x1-x31 by their ABI names."""
+CSR_NAMES = ["mstatus", "mepc", "mcause", "mtval", "mtvec", "mie", "mip", "sepc", "scause",
+             "stval", "satp"]  # fmt: skip
+"""The CSRs a fault report and ``info registers`` show."""
 
 
 class RiscvHart(Core):
     """One hart: reset state, trap and interrupt entry."""
+
+    SYSTEM_REGISTERS = tuple(CSR_NAMES)
 
     arch = "riscv64"
     PC = rv.UC_RISCV_REG_PC
@@ -194,5 +201,8 @@ class RiscvHart(Core):
                 return
 
     def registers(self, pc: int) -> dict[str, int]:
-        return {name: pc if i == 0 else int(self.uc.reg_read(rv.UC_RISCV_REG_X0 + i))
+        regs = {name: pc if i == 0 else int(self.uc.reg_read(rv.UC_RISCV_REG_X0 + i))
                 for i, name in enumerate(REG_NAMES)}  # fmt: skip
+        for name in CSR_NAMES:
+            regs[name] = int(self.uc.reg_read(getattr(rv, f"UC_RISCV_REG_{name.upper()}")))
+        return regs
