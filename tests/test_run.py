@@ -98,6 +98,16 @@ def test_cortex_m_svc_while_masked_is_a_fault_report(tmp_path):
     assert lines[1] == "  0xa: svc #0"
 
 
+def test_aarch64_page_tables_and_tlb_invalidation():
+    r = run("-c", str(MACHINES / "arm64-mmu" / "board.yaml"))
+    assert (r.exit_code, r.stdout) == (0, (
+        "mmu check\n"
+        "wrote through 0x100090000, read back at 0x40090000: ok\n"
+        # the walk's remembered translations are dropped by tlbi
+        "remapped, after tlbi: 0x100090000 reaches 0x40290000: ok\n"
+    ))  # fmt: skip
+
+
 def test_uart_interrupt_through_the_plic():
     r = run("-c", str(MACHINES / "riscv-plic" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, "uart interrupt demo\nclaimed PLIC source 10\ndone\n")

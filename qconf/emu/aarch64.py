@@ -38,6 +38,7 @@ PSCI_VERSION, SYSTEM_OFF, SYSTEM_RESET = 0x84000000, 0x84000008, 0x84000009
 PSCI_NOT_SUPPORTED = (1 << 64) - 1
 SCR_EL3 = (1, 1, 3, 6, 0)  # CRn, CRm, op0, op1, op2 (Unicorn's CP_REG order)
 HCR_EL2 = (1, 1, 3, 4, 0)
+TRANSLATION_REGS = {(3, 0, 1), (3, 0, 2)}  # (op0, op1, CRn) of SCTLR_EL1, TTBR0/1_EL1, TCR_EL1
 SPSR_EL1 = (4, 0, 3, 0, 0)
 HCR_RW, HCR_IMO, HCR_VI = 1 << 31, 1 << 4, 1 << 7
 VIRTUAL_TIMER, PHYSICAL_TIMER = 27, 30  # their GIC INTIDs (PPIs)
@@ -60,6 +61,7 @@ class Aarch64Core(Core):
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
         self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
+        self.uc.hook_add(UC_HOOK_INSN, self._on_sys, None, 1, 0, a64.UC_ARM64_INS_SYS)
         self.cntfrq: int = obj.get("cntfrq")
         # timers[kind] = [ctl, cval] for kind 2 (physical EL1) and 3 (virtual)
         self.timers = {2: [0, 0], 3: [0, 0]}
@@ -113,7 +115,15 @@ class Aarch64Core(Core):
         uc.reg_write(reg, value)
         return 1
 
+    def _on_sys(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
+        if cp.crn == 8:  # tlbi: the page-table walk's memory goes too
+            self.mmu.invalidate()
+        return 0  # Unicorn carries it out
+
     def _on_msr(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
+        if (cp.op0, cp.op1, cp.crn) in TRANSLATION_REGS and cp.crm == 0:
+            self.mmu.invalidate()  # SCTLR_EL1, TTBR0/1_EL1, TCR_EL1: a new translation
+            return 0
         if cp.op0 != 3 or cp.op1 != 3 or cp.crn != 14 or cp.crm not in self.timers:
             return 0
         timer = self.timers[cp.crm]

@@ -6,11 +6,13 @@ for the EL1&0 regime: with the MMU off (``SCTLR_EL1.M`` = 0) addresses are physi
 on, the walk starts at ``TTBR0_EL1`` or ``TTBR1_EL1`` by the address's top bits, with the
 granule (4, 16 or 64 KiB) and the number of levels from ``TCR_EL1``, follows table
 descriptors, and takes the output address and permissions (``AP``, ``PXN``) from the block
-or page descriptor. A missing descriptor refuses the fill; Unicorn then stops with an
-error instead of raising the fault in the guest, so the core raises it itself: a data or
-instruction abort with the translation-fault status of the level where the walk stopped
-(one exception: the last page of the address space, which Unicorn probes by itself, is
-answered as identity).
+or page descriptor. Translations are remembered by page until the guest runs ``tlbi``
+or writes SCTLR, TCR or a TTBR (as hardware may cache them until then; refusals are never
+remembered, so a new mapping needs no invalidation). A missing descriptor refuses the
+fill; Unicorn then stops with an error instead of raising the fault in the guest, so the
+core raises it itself: a data or instruction abort with the translation-fault status of
+the level where the walk stopped (one exception: the last page of the address space,
+which Unicorn probes by itself, is answered as identity).
 """
 
 from __future__ import annotations
@@ -36,13 +38,25 @@ class Translator:
     def __init__(self, core: Any) -> None:
         self.core = core
         self.walks = 0
+        self.hits = 0
+        self.cache: dict[int, tuple[int, int]] = {}  # vaddr >> 12 -> (page's paddr, perms)
         self.level = 0  # where the last walk stopped
         self.abort: tuple[int, int, int] | None = None  # (address, level, access) refused
 
     def _sysreg(self, uc: Any, reg: tuple[int, int, int, int, int]) -> int:
         return int(uc.reg_read(a64.UC_ARM64_REG_CP_REG, (*reg, 0)))
 
+    def invalidate(self) -> None:
+        """Forget every translation: the guest invalidated its TLB (``tlbi``) or changed
+        a register the walk reads (SCTLR, TCR, TTBR0/1)."""
+        self.cache.clear()
+
     def fill(self, uc: Any, vaddr: int, access: int, entry: Any, user_data: object) -> bool:
+        cached = self.cache.get(vaddr >> 12)
+        if cached is not None:  # Unicorn's own TLB is small: the same pages come back
+            self.hits += 1
+            entry.paddr, entry.perms = cached[0] | (vaddr & 0xFFF), cached[1]
+            return True
         try:
             found = self.translate(uc, vaddr)
         except Exception as exc:  # never into C; the run stops with a report
@@ -60,6 +74,8 @@ class Translator:
                 self.abort = (vaddr, self.level, access)
                 return False
         entry.paddr, entry.perms = found
+        if vaddr < LAST_PAGE:  # only what the guest's tables say (never a refusal)
+            self.cache[vaddr >> 12] = (found[0] & ~0xFFF, found[1])
         return True
 
     def translate(self, uc: Any, vaddr: int) -> tuple[int, int] | None:

@@ -1,6 +1,7 @@
 // Page tables on arm64-virt: map RAM a second time at virtual 0x1_0000_0000 (besides
 // the identity map), turn the MMU on, write through the high alias and read the value
-// back through the identity map. Checks the page-table walk, not just identity.
+// back through the identity map; then remap the alias elsewhere, run tlbi, and check it
+// follows. Checks the page-table walk (not just identity) and TLB invalidation.
         .equ UART, 0x09000000
 
         .section .text.start
@@ -41,6 +42,28 @@ _start:
         b.ne    bad
         ldr     x0, =ok
         bl      puts
+
+        // remap: the first 2 MiB at 4 GiB now show RAM 2 MiB further on (an L2 table
+        // instead of the 1 GiB block), then invalidate the TLB: the alias must follow
+        ldr     x1, =l1
+        ldr     x2, =l2b
+        ldr     x3, =0x40200000 | (1 << 10) | (3 << 8) | 1
+        str     x3, [x2]                // L2 block: 0x1_0000_0000 -> 0x4020_0000
+        orr     x3, x2, #3
+        str     x3, [x1, #32]           // L1[4]: now that table
+        dsb     ishst
+        tlbi    vmalle1
+        dsb     ish
+        isb
+        ldr     x4, =0x100090000
+        ldr     x5, =0x40290000         // where the alias points now
+        ldr     x6, =0xfeedface
+        str     x6, [x5]
+        ldr     x7, [x4]
+        cmp     x6, x7
+        b.ne    bad
+        ldr     x0, =remapped
+        bl      puts
         bl      poweroff
 bad:    ldr     x0, =wrong
         bl      puts
@@ -49,9 +72,11 @@ bad:    ldr     x0, =wrong
         .section .rodata
 hello:  .asciz "mmu check\n"
 ok:     .asciz "wrote through 0x100090000, read back at 0x40090000: ok\n"
+remapped: .asciz "remapped, after tlbi: 0x100090000 reaches 0x40290000: ok\n"
 wrong:  .asciz "the alias does not reach the same memory\n"
 
         .data
         .balign 4096
 l1:     .skip 4096
 l2:     .skip 4096
+l2b:    .skip 4096
