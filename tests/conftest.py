@@ -17,4 +17,7 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
     for proc in started:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
+            proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()

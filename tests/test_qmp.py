@@ -365,6 +365,41 @@ def test_memory_hotplug_into_a_running_machine(tmp_path):
     assert proc.returncode == 0
 
 
+def test_console_input_over_qmp_wakes_the_guest(tmp_path):
+    board = str(MACHINES / "riscv-rxirq" / "board.yaml")
+    proc, sock = start(tmp_path, "-S", "-c", board)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    assert qmp.cmd_raw("qconf-console-events", {"enable": True}) == {"return": {}}
+    assert qmp.cmd_raw("cont") == {"return": {}}
+
+    def output_until(text: str) -> str:
+        seen = ""
+        while text not in seen:
+            ev = qmp.pull_event(wait=10)
+            assert ev is not None
+            if ev["event"] == "QCONF_CONSOLE":
+                seen += ev["data"]["data"]
+        return seen
+
+    assert output_until("q quits\n") == "irq echo: type, q quits\n"
+    # the hart sleeps in wfi: what a client types raises the receive interrupt
+    uart = "/machine/soc/uart0"
+    write = {"device": uart, "data": "hey"}
+    assert qmp.cmd_raw("qconf-console-write", write) == {"return": {}}
+    assert output_until("hey") == "hey"
+    b64 = {"device": "soc.uart0", "data": "IQ==", "format": "base64"}  # "!"
+    assert qmp.cmd_raw("qconf-console-write", b64) == {"return": {}}
+    assert output_until("!") == "!"
+    bad = qmp.cmd_raw("qconf-console-write", {"device": "/machine/cpu0", "data": "x"})
+    assert bad["error"]["class"] == "DeviceNotFound"
+    assert qmp.cmd_raw("qconf-console-write", {"device": uart, "data": "q"}) == {"return": {}}
+    assert output_until("bye") == "\nbye\n"
+    qmp.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
 def test_a_guest_fault_is_an_event(tmp_path):
     proc, sock = start(tmp_path, "-S", "-c", "riscv-virt")  # no program: faults at once
     qmp = QEMUMonitorProtocol(sock)

@@ -108,6 +108,41 @@ def test_aarch64_page_tables_and_tlb_invalidation():
     ))  # fmt: skip
 
 
+def test_receive_interrupts_wake_a_sleeping_hart(tmp_path, processes):
+    import sys
+
+    board = str(MACHINES / "riscv-rxirq" / "board.yaml")
+    command = [sys.executable, "-m", "qconf.cli", "run", "-c", board]
+    piped = subprocess.run(command, input=b"hello q", capture_output=True, timeout=60,
+                           check=False)  # fmt: skip
+    assert (piped.returncode, piped.stdout) == (0, b"irq echo: type, q quits\nhello \nbye\n")
+    # typed later: qconf waits (virtual time stands still) until the keys come
+    proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    processes.append(proc)
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = b""
+    while b"q quits\n" not in seen:
+        chunk = proc.stdout.read1(100)
+        assert chunk, seen
+        seen += chunk
+    proc.stdin.write(b"ab")
+    proc.stdin.flush()
+    while not seen.endswith(b"ab"):
+        chunk = proc.stdout.read1(100)
+        assert chunk, seen
+        seen += chunk
+    proc.stdin.write(b"q")
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert seen + out == b"irq echo: type, q quits\nab\nbye\n"
+    # input that ends without the 'q': nothing can wake the hart any more
+    ended = subprocess.run(command, input=b"hi", capture_output=True, timeout=60, check=False)
+    assert ended.returncode == 3
+    assert ended.stdout == b"irq echo: type, q quits\nhi"
+    assert b"every CPU waits for an interrupt and no timer is armed" in ended.stderr
+
+
 def test_uart_interrupt_through_the_plic():
     r = run("-c", str(MACHINES / "riscv-plic" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, "uart interrupt demo\nclaimed PLIC source 10\ndone\n")

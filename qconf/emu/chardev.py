@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
@@ -98,7 +99,8 @@ class StdioChardev:
 
     def read(self) -> int | None:
         if self._stream is not None:
-            self._pending += self._stream.read() or b""
+            with contextlib.suppress(OSError, ValueError):  # unreadable stdin: no input
+                self._pending += self._stream.read() or b""
             self._stream = None
         if not self._pending and self._fd is not None:
             ready, _, _ = select.select([self._fd], [], [], 0)
@@ -115,6 +117,10 @@ class StdioChardev:
                 return self._escape()
             return byte
         return None
+
+    def wait_fd(self) -> int | None:
+        """Readable when a key or piped input arrives (None once input has ended)."""
+        return None if self._pending else self._fd
 
     def _escape(self) -> int | None:
         """Ctrl-A X quits; Ctrl-A Ctrl-A types one Ctrl-A; anything else is dropped."""
@@ -167,6 +173,10 @@ class SocketChardev:
     @property
     def address(self) -> Any:
         return self._server.getsockname()
+
+    def wait_fd(self) -> int | None:
+        """Readable when the client sends (or, before one connects, when one does)."""
+        return (self._client or self._server).fileno()
 
     def _accept(self) -> None:
         if self._client is None:
@@ -274,6 +284,10 @@ class Scripted:
         if self.typed:
             return self.typed.popleft()
         return self.inner.read()
+
+    def wait_fd(self) -> int | None:
+        wait = getattr(self.inner, "wait_fd", None)
+        return wait() if wait is not None else None
 
     def close(self) -> None:
         self.inner.close()

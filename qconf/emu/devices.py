@@ -49,7 +49,15 @@ class _Tapped:
             listener(self.obj, data)
 
     def read(self) -> int | None:
+        typed = self.emu.console_input.get(self.obj)
+        if typed:  # written over QMP (qconf-console-write) comes first
+            return typed.popleft()
         return self.inner.read()
+
+    def wait_fd(self) -> int | None:
+        """A file descriptor that becomes readable when input may come, if any."""
+        wait = getattr(self.inner, "wait_fd", None)
+        return wait() if wait is not None else None
 
     def close(self) -> None:
         self.inner.close()
@@ -72,6 +80,11 @@ class Ns16550a(_Device):
     def _update(self) -> None:
         self._poll()
         self.raise_irq("irq", bool((self.ier & 0x2) or (self.ier & 0x1 and self.rx is not None)))
+
+    def poll_input(self) -> None:
+        """Between slices: input that arrived raises the receive interrupt (if enabled)."""
+        if self.ier & 0x1:
+            self._update()
 
     def read(self, offset: int, size: int) -> int:
         reg = offset >> self.shift
@@ -142,6 +155,11 @@ class Pl011(_Device):
 
     def _update(self) -> None:
         self.raise_irq("irq", bool(self._ris() & self.regs[0x38]))
+
+    def poll_input(self) -> None:
+        """Between slices: input that arrived raises the receive interrupt (if enabled)."""
+        if self.regs[0x38] & 0x10:
+            self._update()
 
     def read(self, offset: int, size: int) -> int:
         if offset == 0x00:

@@ -9,8 +9,10 @@ deadline. Nothing depends on the host clock, so two runs give the same output an
 
 from __future__ import annotations
 
+import select
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,6 +117,7 @@ class Emulation:
     console: Chardev | None = None
     cpus: list[Any] = field(default_factory=list)  # the running CPU models, by the emulator
     listeners: list[Callable[[Object, bytes], None]] = field(default_factory=list)
+    console_input: dict[Object, deque[int]] = field(default_factory=dict)  # typed over QMP
     host: Any = None  # the Emulator running this (hotplug maps memory through it)
 
     def __post_init__(self) -> None:
@@ -494,21 +497,33 @@ class Emulator:
             emu.cut_slice()
 
         previous = _install_sigint(interrupted)
+        inputs: list[Any] = [m for m in self.models.values() if hasattr(m, "poll_input")]
         try:
             while not emu.stopping:
                 if tick is not None:  # a controller (QMP) between slices; it may block
                     tick(emu)
                     if emu.stopping:
                         break
+                for model in inputs:  # input that arrived raises receive interrupts
+                    model.poll_input()
                 for cpu in self.cpus:
                     cpu.deliver(self.pending(cpu))
                 runnable = [cpu for cpu in self.cpus if not cpu.waiting]
                 deadline = clock.next_deadline()
                 if not runnable:
                     if deadline is None:
-                        emu.request_stop(EXIT_FAULT, "every CPU waits for an interrupt and no "
-                                         "timer is armed: the guest hung")  # fmt: skip
-                        break
+                        fds = [fd for m in inputs if (fd := m.out.wait_fd()) is not None]
+                        if not fds and tick is None:
+                            emu.request_stop(EXIT_FAULT, "every CPU waits for an interrupt "
+                                             "and no timer is armed: the guest hung")  # fmt: skip
+                            break
+                        # waiting for input (a console) or for a controller (QMP): virtual
+                        # time stands still meanwhile, as nothing can happen in it
+                        select.select(fds, [], [], 0.01 if tick is not None else 0.1)
+                        if timeout is not None and time.monotonic() - start > timeout:
+                            emu.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s "
+                                             "(--timeout)")  # fmt: skip
+                        continue
                     clock.advance(deadline)
                     continue
                 # a lone CPU that can be cut short runs long slices; every slice ends at the

@@ -616,7 +616,36 @@ def console_events(control: Control, args: dict[str, Any], who: str) -> Any:
     return {}
 
 
+def console_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Type ``data`` into the UART at ``device`` (its path), as if on its console, before
+    what its own backend brings; ``format`` is ``utf8`` (default) or ``base64``, as
+    QEMU's ``ringbuf-write``."""
+    import base64
+    import binascii
+    from collections import deque
+
+    _need(control, "qconf-console-write", "running")
+    path, text = _string(args, "device"), _string(args, "data")
+    obj = control.machine.find(path)
+    if obj is None or "chardev" not in obj.info.prop_names:
+        raise QmpError(f"Device '{path}' not found (a UART's path, e.g. /machine/soc/uart0)",
+                       "DeviceNotFound")  # fmt: skip
+    fmt = args.get("format", "utf8")
+    if fmt == "base64":
+        try:
+            data = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise QmpError("Parameter 'data' is not valid base64") from None
+    elif fmt == "utf8":
+        data = text.encode()
+    else:
+        raise QmpError(f"Parameter 'format' does not accept value '{fmt}'")
+    control.emulation.console_input.setdefault(obj, deque()).extend(data)
+    return {}
+
+
 COMMANDS.update({
+    "qconf-console-write": console_write,
     "qconf-memory-read": memory_read,
     "qconf-memory-write": memory_write,
     "qconf-register-read": register_read,

@@ -35,6 +35,8 @@ COMMAND_ARGS: dict[str, list[tuple[str, str, bool]]] = {
     "qconf-register-write": [("cpu", "str", False), ("register", "str", False),
                              ("value", "int", False)],
     "qconf-console-events": [("enable", "bool", True)],
+    "qconf-console-write": [("device", "str", False), ("data", "str", False),
+                            ("format", "str", True)],
     "human-monitor-command": [("command-line", "str", False), ("cpu-index", "int", True)],
 }  # fmt: skip
 
