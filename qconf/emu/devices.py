@@ -81,9 +81,13 @@ class Ns16550a(_Device):
         self._poll()
         self.raise_irq("irq", bool((self.ier & 0x2) or (self.ier & 0x1 and self.rx is not None)))
 
+    def input_wakes(self) -> bool:
+        """Whether input would raise an interrupt (the receive interrupt is enabled)."""
+        return bool(self.ier & 0x1)
+
     def poll_input(self) -> None:
         """Between slices: input that arrived raises the receive interrupt (if enabled)."""
-        if self.ier & 0x1:
+        if self.input_wakes():
             self._update()
 
     def read(self, offset: int, size: int) -> int:
@@ -156,9 +160,13 @@ class Pl011(_Device):
     def _update(self) -> None:
         self.raise_irq("irq", bool(self._ris() & self.regs[0x38]))
 
+    def input_wakes(self) -> bool:
+        """Whether input would raise an interrupt (RXIM is set)."""
+        return bool(self.regs[0x38] & 0x10)
+
     def poll_input(self) -> None:
         """Between slices: input that arrived raises the receive interrupt (if enabled)."""
-        if self.regs[0x38] & 0x10:
+        if self.input_wakes():
             self._update()
 
     def read(self, offset: int, size: int) -> int:

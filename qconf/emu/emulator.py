@@ -512,7 +512,11 @@ class Emulator:
                 deadline = clock.next_deadline()
                 if not runnable:
                     if deadline is None:
-                        fds = [fd for m in inputs if (fd := m.out.wait_fd()) is not None]
+                        fds = [
+                            fd
+                            for m in inputs  # input that could wake a CPU
+                            if m.input_wakes() and (fd := m.out.wait_fd()) is not None
+                        ]
                         if not fds and tick is None:
                             emu.request_stop(EXIT_FAULT, "every CPU waits for an interrupt "
                                              "and no timer is armed: the guest hung")  # fmt: skip
