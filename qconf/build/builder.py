@@ -30,7 +30,6 @@ from qconf.config.origin import Origin
 from qconf.devices.backends import parse_chardev_spec
 from qconf.errors import BuildError, Problems, QconfError
 from qconf.model.document import Document, is_object
-from qconf.model.lifecycle import State, transition
 from qconf.model.objects import Object
 
 __all__ = ("STEPS", "build")
@@ -354,12 +353,7 @@ class _Builder:
         m = self.machine
         for obj in _realize_order(list(self.objects()), self.deps):
             self.current = obj
-            if obj.info.behaviour is not None:
-                obj.behaviour = obj.info.behaviour(obj, m)
-            m.order.append(obj)  # before realizing: a partial realize is undone too
-            if obj.behaviour is not None:
-                obj.behaviour.realize()
-            transition(obj, State.REALIZED)
+            m.realize(obj)
 
 
 def _beside(file: str, origin: Origin) -> str:

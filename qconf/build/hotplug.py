@@ -38,15 +38,6 @@ def _copy(model: Object, parent: Object) -> Object:
     return obj
 
 
-def _realize(machine: Machine, obj: Object) -> None:
-    if obj.info.behaviour is not None:
-        obj.behaviour = obj.info.behaviour(obj, machine)
-    machine.order.append(obj)
-    if obj.behaviour is not None:
-        obj.behaviour.realize()
-    transition(obj, State.REALIZED)
-
-
 def plug(machine: Machine, checked: Machine, key: str) -> Object:
     """Add the object at dotted ``key`` of ``checked`` (a machine built from the new
     configuration) to ``machine``, realized, with its memory backend.
@@ -78,17 +69,17 @@ def plug(machine: Machine, checked: Machine, key: str) -> Object:
                     assert template is not None
                     found = _copy(template, container)
                     made.append(found)
-                    _realize(machine, found)
+                    machine.realize(found)
                 container = found
             backend = _copy(model_backend, container)
             made.append(backend)
             machine.backends[(obj, "memory")] = backend
-            _realize(machine, backend)
+            machine.realize(backend)
         space = machine.space_of(obj)
         for region in obj.info.regions(obj.props):
             space.mappings.append(Mapping(obj, region, obj.origins.get("base")))
         machine.reset_parent[obj] = parent
-        _realize(machine, obj)
+        machine.realize(obj)
     except BaseException:
         for done in reversed(made):
             _remove(machine, done)

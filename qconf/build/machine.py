@@ -171,6 +171,17 @@ class Machine:
 
     # --- operations -----------------------------------------------------------------
 
+    def realize(self, obj: Object) -> None:
+        """Realize one configured object: its type's behaviour takes its resources. It
+        joins the realize order first, so that a realize failing half-way is undone too
+        (see :func:`teardown`)."""
+        if obj.info.behaviour is not None:
+            obj.behaviour = obj.info.behaviour(obj, self)
+        self.order.append(obj)
+        if obj.behaviour is not None:
+            obj.behaviour.realize()
+        transition(obj, State.REALIZED)
+
     @property
     def state(self) -> State:
         return self.root.state

@@ -31,10 +31,22 @@ class Chardev(Protocol):
         """One received byte, or None when nothing is waiting."""
         ...
 
+    def wait_fd(self) -> int | None:
+        """A file descriptor that becomes readable when input may come; None when none
+        can (the run may then be stopped as hung, see the emulator)."""
+        ...
+
     def close(self) -> None: ...
 
 
-class NullChardev:
+class _NoInput:
+    """For backends whose input never comes from a file descriptor."""
+
+    def wait_fd(self) -> int | None:
+        return None
+
+
+class NullChardev(_NoInput):
     def write(self, data: bytes) -> None:
         pass
 
@@ -45,7 +57,7 @@ class NullChardev:
         pass
 
 
-class MemoryChardev:
+class MemoryChardev(_NoInput):
     """Keeps output in memory and serves input from a queue (tests, scripts)."""
 
     def __init__(self) -> None:
@@ -219,7 +231,7 @@ class SocketChardev:
             os.unlink(self._path)
 
 
-class FileChardev:
+class FileChardev(_NoInput):
     def __init__(self, path: str) -> None:
         self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed by close()
 
@@ -286,8 +298,7 @@ class Scripted:
         return self.inner.read()
 
     def wait_fd(self) -> int | None:
-        wait = getattr(self.inner, "wait_fd", None)
-        return wait() if wait is not None else None
+        return self.inner.wait_fd()
 
     def close(self) -> None:
         self.inner.close()

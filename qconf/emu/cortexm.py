@@ -143,7 +143,7 @@ class CortexM(Core):
         """Exception return: unstack from the stack EXC_RETURN names, back to the mode it
         names; a pending exception that now preempts is taken at once (tail-chaining)."""
         if self.active:
-            self.nvic.deactivate(self.active.pop())
+            self.active.pop()
         to_thread, from_psp = bool(exc_return & 8), bool(exc_return & 4)
         sp = uc.reg_read(arm.UC_ARM_REG_PSP if from_psp else arm.UC_ARM_REG_MSP)
         *regs, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))

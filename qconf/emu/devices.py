@@ -55,9 +55,7 @@ class _Tapped:
         return self.inner.read()
 
     def wait_fd(self) -> int | None:
-        """A file descriptor that becomes readable when input may come, if any."""
-        wait = getattr(self.inner, "wait_fd", None)
-        return wait() if wait is not None else None
+        return self.inner.wait_fd()
 
     def close(self) -> None:
         self.inner.close()
@@ -397,7 +395,7 @@ class Nvic(_Device):
         if self.systick_pending:
             cand = (self.shpr[11], 15)
             best = cand if best is None or cand < best else best
-        active = set(self.core.active) if self.core is not None else set()
+        active = set(self._active())
         for n in range(self.num_irq):
             if not self.enabled[n >> 5] >> (n & 31) & 1 or 16 + n in active:
                 continue
@@ -417,8 +415,9 @@ class Nvic(_Device):
             n = number - 16
             self.pend[n >> 5] &= ~(1 << (n & 31))
 
-    def deactivate(self, number: int) -> None:
-        """The core returned from exception ``number``."""
+    def _active(self) -> list[int]:
+        """The exceptions the core is handling, the innermost last."""
+        return self.core.active if self.core is not None else []
 
     def _changed(self) -> None:
         """A write may have made an exception takeable: let the scheduler look now."""
@@ -451,21 +450,22 @@ class Nvic(_Device):
         if offset == 0xD00:
             return self.CPUID.get(self.cpu_model, 0x412FC231)
         if offset == 0xD04:  # ICSR
-            active = self.core.active[-1] if self.core is not None and self.core.active else 0
+            stack = self._active()
+            current = stack[-1] if stack else 0
             pending = self.pending_exception() or 0
             flags = int(pending >= 16) << 22 | int(self.systick_pending) << 26
-            return active | pending << 12 | flags | int(self.pendsv_pending) << 28
+            return current | pending << 12 | flags | int(self.pendsv_pending) << 28
         if offset == 0xD08:
             return self.vtor or 0
         if offset == 0xD0C:
             return 0xFA050000 | self.prigroup << 8
         if offset == 0xD24:  # SHCSR: which system handlers are active
-            active = set(self.core.active) if self.core is not None else set()
+            active = set(self._active())
             bits = {11: 7, 12: 8, 14: 10, 15: 11}
             return sum(1 << bit for number, bit in bits.items() if number in active)
         if 0x300 <= offset < 0x340:  # IABR: active interrupts
             i = (offset - 0x300) >> 2
-            active = set(self.core.active) if self.core is not None else set()
+            active = set(self._active())
             return sum(1 << b for b in range(32) if 16 + i * 32 + b in active)
         if 0xD18 <= offset < 0xD24:
             n = offset - 0xD18

@@ -77,6 +77,11 @@ class Control:
 
     # --- the machine ----------------------------------------------------------------
 
+    def emulator(self) -> Any:
+        """The emulator of the built machine: the running one, else the one prepared at
+        the build (None before it)."""
+        return self.emulation.host if self.emulation is not None else self.prepared
+
     def build(self) -> None:
         """Resolve, build, and prepare the run (map memory, load images); stay in
         preconfig (raising every problem) if any of that fails."""
@@ -382,13 +387,11 @@ def qom_list_types(control: Control, args: dict[str, Any], who: str) -> Any:
     wanted, abstract = args.get("implements"), bool(args.get("abstract", False))
 
     def descends(name: str) -> bool:
-        while name in parents or name == "object":
-            if name == wanted:
-                return True
-            if name == "object":
+        while name != wanted:
+            if name not in parents:  # past the top ("object")
                 return False
             name = parents[name][0]
-        return False
+        return True
 
     out = []
     for name, (parent, is_abstract) in parents.items():
@@ -468,7 +471,7 @@ def device_del(control: Control, args: dict[str, Any], who: str) -> Any:
     if not hotpluggable(obj.info):
         raise QmpError(f"Device '{ident}' does not support hotplugging: a {obj.info.name} "
                        "stays until the machine is gone (hotpluggable: ram)")  # fmt: skip
-    emulator = control.emulation.host if control.emulation is not None else control.prepared
+    emulator = control.emulator()
     base, end = obj.get("base"), obj.get("base") + obj.get("size")
     for cpu in emulator.cpus if emulator is not None else ():
         if base <= cpu.pc < end:
@@ -490,7 +493,7 @@ def _hotplug(control: Control, tweak: str, who: str, add: str = "", remove: Any 
     except QconfError as exc:
         control.sets.pop()
         raise _problems(exc) from None
-    emulator = control.emulation.host if control.emulation is not None else control.prepared
+    emulator = control.emulator()
     try:
         if remove is not None:
             gone = {"device": remove.key, "path": remove.path}

@@ -85,7 +85,7 @@ def _version(control: Any, index: int, rest: list[str]) -> list[str]:
 
 
 def _cpus_of(control: Any) -> list[Any]:
-    emulator = control.emulation.host if control.emulation is not None else control.prepared
+    emulator = control.emulator()
     if emulator is None:
         raise QmpError("no CPU runs yet: the machine is built at x-exit-preconfig")
     return list(emulator.cpus)
@@ -114,13 +114,18 @@ def _registers(control: Any, index: int, rest: list[str]) -> list[str]:
     return out
 
 
-def _view(lines_of: Callable[[Any], list[str]]) -> Callable[[Any, int, list[str]], list[str]]:
+def _view(name: str) -> Callable[[Any, int, list[str]], list[str]]:
+    """An ``info`` command showing one of ``qconf.views.text``'s views of the machine
+    (before the build, of the machine as configured so far)."""
+
     def show(control: Any, index: int, rest: list[str]) -> list[str]:
         from qconf.qmp.control import machine_for_qom
+        from qconf.views import text
 
         machine, temporary = machine_for_qom(control)
         try:
-            return lines_of(machine)
+            lines: list[str] = getattr(text, name)(machine)
+            return lines
         finally:
             if temporary:
                 machine.destroy()
@@ -128,39 +133,15 @@ def _view(lines_of: Callable[[Any], list[str]]) -> Callable[[Any, int, list[str]
     return show
 
 
-def _mtree(machine: Any) -> list[str]:
-    from qconf.views.text import mtree_lines
-
-    return mtree_lines(machine)
-
-
-def _qtree(machine: Any) -> list[str]:
-    from qconf.views.text import tree_lines
-
-    return tree_lines(machine)
-
-
-def _irqs(machine: Any) -> list[str]:
-    from qconf.views.text import irq_lines
-
-    return irq_lines(machine)
-
-
-def _clocks(machine: Any) -> list[str]:
-    from qconf.views.text import clock_lines
-
-    return clock_lines(machine)
-
-
 INFO: dict[str, Callable[[Any, int, list[str]], list[str]]] = {
     "status": _status,
     "version": _version,
     "cpus": _cpus,
     "registers": _registers,
-    "mtree": _view(_mtree),
-    "qtree": _view(_qtree),
-    "irqs": _view(_irqs),
-    "clocks": _view(_clocks),
+    "mtree": _view("mtree_lines"),
+    "qtree": _view("tree_lines"),
+    "irqs": _view("irq_lines"),
+    "clocks": _view("clock_lines"),
 }
 
 

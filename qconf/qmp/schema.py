@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from qconf.qmp.protocol import QmpError
+
 __all__ = ("COMMAND_ARGS", "EVENTS", "check_arguments", "qmp_schema")
 
 # name -> [(argument, QAPI type, optional)]; "any" for values of any JSON type
@@ -52,8 +54,6 @@ def check_arguments(command: str, args: dict[str, Any]) -> None:
 
     :raises QmpError: on the first problem.
     """
-    from qconf.qmp.protocol import QmpError
-
     declared = COMMAND_ARGS.get(command, [])
     for name, declared_type, optional in declared:
         if name not in args:
