@@ -35,11 +35,11 @@ __all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulation", "Outcome
 
 EXIT_FAULT, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 124, 130
 LONE_CPU_QUANTA = 100
+"""How many quanta a slice may last when only one CPU runs (it still ends at the next
+timer deadline, or as soon as a device raises an interrupt line)."""
 CONTROLLER_PERIOD_S = 0.005
 """With a controller (QMP), a lone CPU's slice that polls devices ends after this much
 host time, so commands are answered within a few milliseconds."""
-"""How many quanta a slice may last when only one CPU runs (it still ends at the next
-timer deadline, or as soon as a device raises an interrupt line)."""
 CPU_TYPES: dict[str, Callable[[Object, Emulation], Any]] = {
     "riscv64": RiscvHart,
     "riscv32": RiscvHart,
@@ -500,6 +500,9 @@ class Emulator:
         inputs: list[Any] = [m for m in self.models.values() if hasattr(m, "poll_input")]
         try:
             while not emu.stopping:
+                if timeout is not None and time.monotonic() - start > timeout:
+                    emu.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
+                    break
                 if tick is not None:  # a controller (QMP) between slices; it may block
                     tick(emu)
                     if emu.stopping:
@@ -524,9 +527,6 @@ class Emulator:
                         # waiting for input (a console) or for a controller (QMP): virtual
                         # time stands still meanwhile, as nothing can happen in it
                         select.select(fds, [], [], 0.01 if tick is not None else 0.1)
-                        if timeout is not None and time.monotonic() - start > timeout:
-                            emu.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s "
-                                             "(--timeout)")  # fmt: skip
                         continue
                     clock.advance(deadline)
                     continue
@@ -565,8 +565,6 @@ class Emulator:
                     emu.request_stop(EXIT_LIMIT, f"stopped after {total} instructions "
                                      "(--max-insns)")  # fmt: skip
                 now = time.monotonic()
-                if timeout is not None and now - start > timeout:
-                    emu.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
                 if status is not None and now >= next_status:
                     next_status = now + 0.5
                     status(f"virtual {clock.now / 1e6:.3f} ms, {total / 1e6:.1f} M instructions, "
