@@ -370,10 +370,11 @@ def type_parents(registry: Any) -> dict[str, tuple[str, bool]]:
     names = {info.name for info in registry}
     for info in registry:
         category = info.category
+        top = "device" if category in HARDWARE else "object"
         if category in names:
-            out[info.name] = ("device" if category in HARDWARE else "object", False)
+            out[info.name] = (top, False)
             continue
-        out.setdefault(category, ("device" if category in HARDWARE else "object", True))
+        out.setdefault(category, (top, True))
         out[info.name] = (category, False)
     return out
 

@@ -37,13 +37,9 @@ HELP = [
 
 def human_monitor_command(control: Any, args: dict[str, Any], who: str) -> str:
     """Run one human monitor command line; its output."""
-    line = args.get("command-line")
-    if not isinstance(line, str):
-        raise QmpError("Parameter 'command-line' is missing" if line is None else
-                       "Invalid parameter type for 'command-line', expected: string")  # fmt: skip
-    index = args.get("cpu-index", 0)
-    if not isinstance(index, int) or isinstance(index, bool):
-        raise QmpError("Invalid parameter type for 'cpu-index', expected: integer")
+    # the session has checked both against the command's declaration (qconf.qmp.schema)
+    line: str = args["command-line"]
+    index: int = args.get("cpu-index", 0)
     words = line.split()
     if not words:
         return ""
