@@ -56,6 +56,22 @@ def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
     return proc, sock
 
 
+def connected(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], QEMUMonitorProtocol]:
+    """qconf started with ``args`` and a legacy qemu.qmp client past negotiation."""
+    proc, sock = start(tmp_path, *args)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    return proc, qmp
+
+
+def quit_cleanly(proc: subprocess.Popen[bytes], qmp: QEMUMonitorProtocol) -> None:
+    """``quit``; qconf ends with status 0."""
+    qmp.cmd_raw("quit")
+    qmp.close()
+    proc.communicate(timeout=20)
+    assert proc.returncode == 0
+
+
 def test_preconfig_session_builds_what_files_and_set_build(tmp_path):
     proc, sock = start(tmp_path, "--preconfig", "-S")
     assert oct(os.stat(sock).st_mode & 0o777) == "0o600"  # owner only
@@ -92,9 +108,7 @@ def test_preconfig_session_builds_what_files_and_set_build(tmp_path):
 
 
 def test_a_bad_configuration_answers_every_problem_and_stays(tmp_path):
-    proc, sock = start(tmp_path, "--preconfig")
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "--preconfig")
     assert qmp.cmd_raw("qconf-add-file", {"path": HELLO}) == {"return": {}}
     bad = qmp.cmd_raw("qconf-set", {"set": "cpu0.frq=1GHz"})
     assert bad["error"]["class"] == "GenericError"
@@ -168,9 +182,7 @@ def test_preconfig_and_paused_need_qmp(args):
 
 
 def test_qom_and_device_add_before_the_build(tmp_path):
-    proc, sock = start(tmp_path, "--preconfig", "-S", "-c", HELLO)
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "--preconfig", "-S", "-c", HELLO)
     listed = qmp.cmd_raw("qom-list", {"path": "/machine/soc"})["return"]
     assert {"name": "uart0", "type": "child<ns16550a>"} in listed
     assert {"name": "harts", "type": "int"} in listed
@@ -259,9 +271,7 @@ def test_human_monitor_through_qmp_shell(tmp_path):
 
 def test_cpu_and_target_queries_as_qemu(tmp_path):
     hetero = str(MACHINES / "hetero-demo" / "board.toml")
-    proc, sock = start(tmp_path, "-S", "-c", hetero)
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "-S", "-c", hetero)
     cpus = qmp.cmd_raw("query-cpus-fast")["return"]
     assert [(c["cpu-index"], c["qom-path"], c["target"]) for c in cpus] == [
         (0, "/machine/app/cpu0", "riscv64"), (1, "/machine/mcu/cpu0", "arm")]  # fmt: skip
@@ -279,9 +289,7 @@ def test_cpu_and_target_queries_as_qemu(tmp_path):
 
 def test_guest_memory_registers_and_console_events(tmp_path):
     echo = str(MACHINES / "riscv-echo" / "board.yaml")
-    proc, sock = start(tmp_path, "-S", "-c", echo)
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "-S", "-c", echo)
     assert qmp.cmd_raw("qconf-console-events", {"enable": True}) == {"return": {}}
     assert qmp.cmd_raw("cont") == {"return": {}}
     chunks = ""
@@ -303,17 +311,12 @@ def test_guest_memory_registers_and_console_events(tmp_path):
     assert 0x8000_0000 < sp < 0x8010_0000
     bad = qmp.cmd_raw("qconf-register-read", {"cpu": "cpu0", "register": "nope"})
     assert bad["error"]["desc"] == "cpu0 has no register 'nope'"
-    qmp.cmd_raw("quit")
-    qmp.close()
-    proc.communicate(timeout=20)
-    assert proc.returncode == 0
+    quit_cleanly(proc, qmp)
 
 
 def test_memory_hotplug_into_a_running_machine(tmp_path):
     echo = str(MACHINES / "riscv-echo" / "board.yaml")
-    proc, sock = start(tmp_path, "-S", "-c", echo)
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "-S", "-c", echo)
 
     def add(**props: object) -> dict[str, Any]:
         return qmp.cmd_raw("device_add", {"driver": "ram", **props})
@@ -359,17 +362,12 @@ def test_memory_hotplug_into_a_running_machine(tmp_path):
     assert add(id="ram2", base=0x9000_0000, size="1MiB") == {"return": {}}  # fresh memory
     again = qmp.cmd_raw("qconf-memory-read", {"cpu": "cpu0", "address": 0x9000_0000, "size": 4})
     assert again == {"return": {"data": "00000000"}}
-    qmp.cmd_raw("quit")
-    qmp.close()
-    proc.communicate(timeout=20)
-    assert proc.returncode == 0
+    quit_cleanly(proc, qmp)
 
 
 def test_console_input_over_qmp_wakes_the_guest(tmp_path):
     board = str(MACHINES / "riscv-rxirq" / "board.yaml")
-    proc, sock = start(tmp_path, "-S", "-c", board)
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "-S", "-c", board)
     assert qmp.cmd_raw("qconf-console-events", {"enable": True}) == {"return": {}}
     assert qmp.cmd_raw("cont") == {"return": {}}
 
@@ -401,9 +399,7 @@ def test_console_input_over_qmp_wakes_the_guest(tmp_path):
 
 
 def test_a_guest_fault_is_an_event(tmp_path):
-    proc, sock = start(tmp_path, "-S", "-c", "riscv-virt")  # no program: faults at once
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "-S", "-c", "riscv-virt")  # no program: faults at once
     qmp.cmd_raw("cont")
     names = []
     while "SHUTDOWN" not in names:
@@ -421,9 +417,7 @@ def test_a_guest_fault_is_an_event(tmp_path):
 
 
 def test_query_qmp_schema_describes_commands_events_and_types(tmp_path):
-    proc, sock = start(tmp_path, "--preconfig")
-    qmp = QEMUMonitorProtocol(sock)
-    qmp.connect(negotiate=True)
+    proc, qmp = connected(tmp_path, "--preconfig")
     schema = qmp.cmd_raw("query-qmp-schema")["return"]
     assert schema == qmp.cmd_raw("query-qmp-schema")["return"]  # stable: clients cache it
     by_name = {entry["name"]: entry for entry in schema}
