@@ -259,12 +259,15 @@ def _unescape(text: str) -> bytes:
               "x-exit-preconfig (or cont).")  # fmt: skip
 @click.option("-S", "start_paused", is_flag=True,
               help="With --qmp: build, but start paused until a client sends cont.")  # fmt: skip
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="Start from the machine's snapshot when its files are unchanged "
+              "(qconf cache shows where they are).")  # fmt: skip
 @reports_errors()
 def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, timeout: float | None, stats: bool,
     expects: tuple[str, ...], sends: tuple[str, ...], qmps: tuple[str, ...],
-    qmp_allow_remote: bool, preconfig: bool, start_paused: bool,
+    qmp_allow_remote: bool, preconfig: bool, start_paused: bool, use_cache: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
@@ -279,6 +282,7 @@ def run(
     if (preconfig or start_paused) and not qmps:
         raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
     server = None
+    cached = "not used (QMP builds the machine)"
     if qmps:
         from qconf.qmp.control import Control
         from qconf.qmp.server import QmpServer
@@ -318,7 +322,10 @@ def run(
             sys.exit(0)
         machine = control.machine
     else:
-        machine = _machine(files, sets, include_dirs)
+        from qconf.build.snapshot import MachineCache, cached_machine
+
+        cache = MachineCache() if use_cache else None
+        machine, cached = cached_machine(files, sets, include_dirs, cache)
     live = sys.stderr.isatty()
     shown = False
 
@@ -384,6 +391,8 @@ def run(
         click.echo(f"qconf: {outcome.reason}", err=True)
     if stats or outcome.exit_code == EXIT_INTERRUPTED:
         click.echo("\n".join(outcome.stats_lines()[1:]), err=True)
+    if stats:
+        click.echo(f"  machine cache: {cached}", err=True)
     sys.exit(outcome.exit_code)
 
 

@@ -202,16 +202,21 @@ def test_cpu_frequency_changes_virtual_time(tmp_path, monkeypatch):
 
 
 def test_two_runs_are_identical():
-    first = run("-c", TIMER, "--stats")
-    second = run("-c", TIMER, "--stats")
-    assert first.stdout == second.stdout
-    strip = [
-        line.split(", wall")[0].split(" instructions")[0] for line in first.stderr.splitlines()
-    ]
-    again = [
-        line.split(", wall")[0].split(" instructions")[0] for line in second.stderr.splitlines()
-    ]
-    assert strip == again
+    """Resolved and built, or restored from the machine's snapshot: the same run."""
+    runs = [run("-c", TIMER, "--stats", "--no-cache"), run("-c", TIMER, "--stats"),
+            run("-c", TIMER, "--stats")]  # fmt: skip
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+    *stats, cached = runs[0].stderr.splitlines()
+    assert cached == "  machine cache: off"
+    assert runs[2].stderr.splitlines()[-1] == "  machine cache: hit"
+    for other in runs[1:]:
+        assert [_no_wall(line) for line in other.stderr.splitlines()[:-1]] == [
+            _no_wall(line) for line in stats
+        ]
+
+
+def _no_wall(line: str) -> str:
+    return line.split(", wall")[0].split(" instructions")[0]
 
 
 def test_a_guest_without_a_program_gets_a_fault_report():
@@ -335,8 +340,8 @@ def test_heterogeneous_demo_two_architectures_talk():
     assert first.stderr.splitlines()[0] == "qconf: app.test: guest powered off (pass)"
     second = run("-c", str(MACHINES / "hetero-demo" / "board.toml"), "--stats")
     assert second.stdout == first.stdout
-    counts = [line.split(",")[0] for line in first.stderr.splitlines()[2:]]
-    assert counts == [line.split(",")[0] for line in second.stderr.splitlines()[2:]]
+    counts = [line.split(",")[0] for line in first.stderr.splitlines()[2:-1]]
+    assert counts == [line.split(",")[0] for line in second.stderr.splitlines()[2:-1]]
     assert counts[0].startswith("  /machine/app/cpu0: ")
     assert counts[1].startswith("  /machine/mcu/cpu0: ")
 

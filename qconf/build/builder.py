@@ -27,7 +27,6 @@ from qconf.build.links import resolve_irq, resolve_object
 from qconf.build.machine import AddressSpace, Machine, Mapping, Wire, teardown
 from qconf.config.node import Node, gc_paused, to_plain
 from qconf.config.origin import Origin
-from qconf.devices.backends import parse_chardev_spec
 from qconf.errors import BuildError, Problems, QconfError
 from qconf.model.document import Document, is_object
 from qconf.model.objects import Object
@@ -122,6 +121,8 @@ class _Builder:
         UART with a short chardev spec (or none), ``/machine/backends/memory/NAME`` for each
         RAM and ROM, ``/machine/backends/image/NAME`` for each ROM with a file. NAME is the
         device's dotted path with ``-`` for ``.``."""
+        from qconf.devices.backends import parse_chardev_spec
+
         root = self.root
         assert root is not None
         registry = self.doc.registry

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from qconf.config.node import Node
@@ -10,10 +13,35 @@ from qconf.config.origin import Origin, Source
 from qconf.config.yaml_source import load_yaml
 from qconf.errors import SourceError
 
-__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "read_file", "read_text")
+__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "note_read", "read_file", "read_text", "recording_reads")
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 MAX_FILE_BYTES = 8 * 2**20
+
+
+Reads = dict[Path, tuple[int, int]]
+"""Files read, by resolved path, with the size and modification time (ns) they had."""
+
+_reads: ContextVar[Reads | None] = ContextVar("qconf_reads", default=None)
+
+
+@contextmanager
+def recording_reads() -> Iterator[Reads]:
+    """Note every configuration file read inside the block, with its size and modification
+    time when it was read: the inputs a snapshot of the result depends on."""
+    reads: Reads = {}
+    token = _reads.set(reads)
+    try:
+        yield reads
+    finally:
+        _reads.reset(token)
+
+
+def note_read(path: Path, stat: os.stat_result) -> None:
+    """Tell the recording (if any) that ``path`` was read when it had ``stat``."""
+    reads = _reads.get()
+    if reads is not None:
+        reads[path.resolve()] = (stat.st_size, stat.st_mtime_ns)
 
 
 def max_file_bytes() -> int:
@@ -35,7 +63,8 @@ def load_text(path: Path, source: Source) -> str:
     """The text of ``path``, checked for size and encoding."""
     origin = Origin(source)
     try:
-        size = path.stat().st_size
+        stat = path.stat()
+        size = stat.st_size
         limit = max_file_bytes()
         if size > limit:
             raise SourceError(
@@ -45,6 +74,7 @@ def load_text(path: Path, source: Source) -> str:
                 hint="split it with include:, or raise the limit with QCONF_MAX_FILE_BYTES",
             )
         data = path.read_bytes()
+        note_read(path, stat)
     except SourceError:
         raise
     except IsADirectoryError:

@@ -32,7 +32,7 @@ from pydantic import Field
 from qconf.config.node import Node, to_plain
 from qconf.config.origin import LayerKind, Origin, Source, display_path
 from qconf.config.search import SearchPath
-from qconf.config.sources import read_file
+from qconf.config.sources import note_read, read_file
 from qconf.errors import LayerError
 from qconf.model.props import Address, Duration, Frequency, Integer, Props, Size
 from qconf.model.registry import TypeInfo
@@ -190,6 +190,7 @@ def load_component_file(path: Path) -> CompositeDef:
     """The component a file declares; its name is the file's stem (read once per
     version of the file)."""
     stat = path.stat()
+    note_read(path, stat)  # read once per version, but an input of every resolve
     # the working directory is part of the key: messages show paths relative to it
     return _load_component_file(path.resolve(), stat.st_mtime_ns, stat.st_size, os.getcwd())
 

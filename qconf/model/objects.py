@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-import pydantic
-
 from qconf.config.origin import Origin
 from qconf.errors import StateError, ValidationError
 from qconf.model.lifecycle import State, require, transition
@@ -163,6 +161,8 @@ class Object:
                 path=self.path,
             )
         require(self, State.CREATED, State.CONFIGURED, State.REALIZED, action="set a property of")
+        import pydantic
+
         data = {k: getattr(self.props, k) for k in self.props.model_fields_set}
         data[prop] = value
         try:

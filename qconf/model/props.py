@@ -2,21 +2,19 @@
 value types with units (``Frequency``, ``Size``, ``Address``, ``Duration``, ``Integer``).
 
 A unit type converts text (``"1GHz"``) or numbers to a canonical ``int`` and carries a
-:class:`Unit` that says how to print the value back (``1000000000`` -> ``1GHz``) and what
-to show in ``qconf types`` and the JSON Schema.
+:class:`~qconf.model.annotations.Unit` that says how to print the value back
+(``1000000000`` -> ``1GHz``) and what to show in ``qconf types`` and the JSON Schema.
 """
 
 from __future__ import annotations
 
 import re
-import typing
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from qconf.config import units
+from qconf.model.annotations import ADDRESS, BYTES, HZ, NS, Unit, Wiring, unit_of, wiring_of
 
 __all__ = (
     "Address",
@@ -38,29 +36,6 @@ __all__ = (
     "unit_of",
     "wiring_of",
 )
-
-
-@dataclass(frozen=True)
-class Unit:
-    """How a unit-typed value is named, printed and described."""
-
-    name: str
-    format: Callable[[int], str]
-    example: str
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """Marks a property whose value names another object, and what it connects.
-
-    :param kind: ``irq`` (an output wired to an input line), ``clock`` (a frequency or a
-        clock object), ``link`` (any object reference).
-    :param target: the category the referenced object must have (``cpu``, ``memory``,
-        ``clock``), or None for any.
-    """
-
-    kind: str
-    target: str | None = None
 
 
 class Props(BaseModel):
@@ -94,10 +69,6 @@ def _int_or_text(pattern: str, unit: str, example: str, minimum: int | None = No
 _NUM = r"^\s*[+-]?([0-9][0-9_]*(\.[0-9_]+)?|0[xX][0-9a-fA-F_]+)\s*"
 _INT_PATTERN = r"^[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)$"
 
-HZ = Unit("Hz", units.format_frequency, "1GHz")
-BYTES = Unit("bytes", units.format_size, "64KiB")
-ADDRESS = Unit("address", lambda v: f"0x{v:x}", "0x8000_0000")
-NS = Unit("ns", units.format_duration, "10ms")
 
 Integer = Annotated[int, BeforeValidator(units.parse_int),
                     _int_or_text(_INT_PATTERN, "1", "0x10")]  # fmt: skip
@@ -176,29 +147,3 @@ ClockIn = Annotated[int | str, BeforeValidator(_clock_in), Wiring("clock", "cloc
                         "x-unit": "Hz", "examples": ["24MHz", "clocks.apb"]})]  # fmt: skip
 """A clock input: a fixed frequency (``24MHz``) or the path of a ``clock`` object whose
 derived frequency it takes (``clocks.apb``)."""
-
-
-_T = typing.TypeVar("_T")
-
-
-def _marker(metadata: list[Any], annotation: Any, cls: type[_T]) -> _T | None:
-    for item in metadata:
-        if isinstance(item, cls):
-            return item
-    if annotation is not None:
-        for arg in typing.get_args(annotation):
-            found = _marker(list(getattr(arg, "__metadata__", ())), arg, cls)
-            if found is not None:
-                return found
-    return None
-
-
-def unit_of(metadata: list[Any], annotation: Any = None) -> Unit | None:
-    """The :class:`Unit` among a field's metadata, or inside its annotation (for
-    ``Frequency | None``), if any."""
-    return _marker(metadata, annotation, Unit)
-
-
-def wiring_of(metadata: list[Any], annotation: Any = None) -> Wiring | None:
-    """The :class:`Wiring` of a field (``IrqRef | None``, ``list[IrqRef]``...), if any."""
-    return _marker(metadata, annotation, Wiring)

@@ -19,12 +19,14 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qconf.config.origin import Origin
-from qconf.config.overrides import Open
 from qconf.errors import BuildError, ValidationError
-from qconf.model.props import Props, Unit, Wiring, unit_of, wiring_of
+from qconf.model.annotations import Unit, Wiring, unit_of, wiring_of
+
+if TYPE_CHECKING:  # the property models need pydantic; a snapshot's machine runs without
+    from qconf.model.props import Props
 
 __all__ = (
     "ModuleFailure",
@@ -271,6 +273,8 @@ class TypeRegistry:
         """The property names of type ``name`` (for ``--set`` checks), None if unknown;
         for a component, an :class:`~qconf.config.overrides.Open` set: its instances
         also hold the children it expands to."""
+        from qconf.config.overrides import Open
+
         info = self.find(name)
         if info is None:
             return None

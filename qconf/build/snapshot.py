@@ -1,0 +1,404 @@
+"""Machine snapshots: a built machine as plain data, and the cache that lets ``qconf run``
+start from one instead of resolving and building again.
+
+Resolving needs the YAML reader and pydantic, whose imports alone take longer than many
+guests run; running a built machine needs neither. So after ``qconf run`` builds a machine
+it writes a snapshot (:func:`dump`): every object with its type's name, category and
+property names, its validated property values and their origins, and the address
+spaces, IRQ wires, clock and reset links and backends, by object path. The next run with
+the same key, whose recorded inputs are all unchanged, restores the machine
+(:func:`restore`) through the same life cycle (create, configure, realize) without
+resolving, validating or importing a property model.
+
+The key (:meth:`MachineCache.key`) covers the command line (files, ``--set``, ``-I``), the
+working directory (messages show paths relative to it), ``$QCONF_PATH`` and
+``$QCONF_MAX_FILE_BYTES``, and qconf's own code (each module's size and modification
+time). The inputs are every configuration file the resolve read (size and modification
+time) and every directory it searched (modification time: a file added where a profile or
+component is looked up changes it). Machines with types from plugins, or types with
+behaviours, are not snapshotted: their code is not qconf's to fingerprint.
+
+Snapshots are JSON (nothing in one is executed), written atomically to
+``$QCONF_CACHE_DIR`` (default ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``), the
+newest :data:`MAX_ENTRIES` kept. An entry that cannot be read or restored is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from qconf.build.machine import AddressSpace, Machine, Mapping, Wire
+from qconf.config.origin import LayerKind, Origin, Source
+from qconf.errors import StateError
+from qconf.model.annotations import UNITS, Wiring
+from qconf.model.objects import Object
+from qconf.model.registry import Region, TypeInfo
+
+if TYPE_CHECKING:
+    from qconf.model.props import Props
+
+__all__ = ("FORMAT", "MAX_ENTRIES", "MachineCache", "cache_dir", "dump", "restore")
+
+FORMAT = 1
+"""The snapshot layout's version: part of every key."""
+
+MAX_ENTRIES = 32
+"""Snapshots kept in the cache; older ones are removed when a new one is written."""
+
+ENVIRONMENT = ("QCONF_PATH", "QCONF_MAX_FILE_BYTES")
+"""Environment variables that change what a configuration resolves to."""
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+class NotSnapshottable(Exception):
+    """A machine that cannot be saved as plain data (the reason is the message)."""
+
+
+# --- machine -> data --------------------------------------------------------------------
+
+
+def dump(machine: Machine) -> dict[str, Any]:
+    """``machine`` as JSON-ready data.
+
+    :raises NotSnapshottable: a type comes from a plugin or has a behaviour, or a value
+        is not plain data.
+    """
+    sources: dict[Source, int] = {}
+
+    def at(origin: Origin | None) -> list[int] | None:
+        if origin is None:
+            return None
+        index = sources.setdefault(origin.source, len(sources))
+        return [index, origin.line, origin.col]
+
+    types: dict[str, Any] = {}
+    objects = []
+    for obj in machine.objects():
+        info = obj.info
+        if info.name not in types:
+            types[info.name] = _dump_type(info)
+        values = {name: _plain(getattr(obj.props, name, None), obj, name)
+                  for name in sorted(info.prop_names)}  # fmt: skip
+        origins = {name: at(origin) for name, origin in obj.origins.items()}
+        objects.append([obj.path, info.name, at(obj.origin), values, origins])
+    spaces = []
+    for space in machine.spaces.values():
+        mappings = [[m.obj.path, [m.region.name, m.region.base, m.region.size, m.region.kind,
+                                  m.region.priority],
+                     at(m.origin), m.target.path if m.target else None, m.offset]
+                    for m in space.mappings]  # fmt: skip
+        spaces.append([space.name, space.owner.path,
+                       space.parent.owner.path if space.parent else None,
+                       mappings, [cpu.path for cpu in space.cpus]])  # fmt: skip
+    return {
+        "types": types,
+        "objects": objects,
+        "spaces": spaces,
+        "wires": [
+            [w.source.path, w.output, w.sink.path, w.line, w.index, at(w.origin)]
+            for w in machine.wires
+        ],
+        "clock_links": [[o.path, prop, c.path] for (o, prop), c in machine.clock_links.items()],
+        "reset_parent": [[o.path, p.path] for o, p in machine.reset_parent.items()],
+        "backends": [[o.path, kind, b.path] for (o, kind), b in machine.backends.items()],
+        "order": [o.path for o in machine.order],
+        "sources": [
+            [s.name, s.layer, s.kind.value, str(s.path) if s.path else None] for s in sources
+        ],
+    }
+
+
+def _dump_type(info: TypeInfo) -> dict[str, Any]:
+    if info.behaviour is not None:
+        raise NotSnapshottable(f"type {info.name!r} has a behaviour")
+    if not (info.module == "builtin" or info.module.startswith(("qconf.", "component "))):
+        raise NotSnapshottable(f"type {info.name!r} comes from plugin {info.module!r}")
+    props = []
+    for name in sorted(info.prop_names):
+        unit, wiring = info.units.get(name), info.wires.get(name)
+        props.append([name, unit.name if unit else None,
+                      [wiring.kind, wiring.target] if wiring else None])  # fmt: skip
+    return {"category": info.category, "module": info.module, "description": info.description,
+            "props": props, "runtime": sorted(info.runtime)}  # fmt: skip
+
+
+def _plain(value: Any, obj: Object, name: str) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
+    if type(value) is list:
+        return [_plain(v, obj, name) for v in value]
+    if type(value) is dict and all(isinstance(k, str) for k in value):
+        return {k: _plain(v, obj, name) for k, v in value.items()}
+    raise NotSnapshottable(f"{obj.key}.{name} is a {type(value).__name__}, not plain data")
+
+
+# --- data -> machine --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Field:
+    """What the type registry reads of a property model's field: its markers."""
+
+    metadata: tuple[Any, ...]
+    annotation: None = None
+
+
+class RestoredProps:
+    """The property values of an object restored from a snapshot, read by attribute as on
+    a property model. They were validated when the snapshot was made; changing one needs
+    the type's model, which a restored machine does not load."""
+
+    model_fields: ClassVar[dict[str, _Field]] = {}
+
+    @classmethod
+    def model_construct(cls, **values: Any) -> RestoredProps:
+        out = cls()
+        out.__dict__.update(values)
+        return out
+
+    @classmethod
+    def model_validate(cls, data: Any) -> RestoredProps:
+        raise StateError(
+            "this machine was restored from a snapshot, whose property models are not "
+            "loaded: run without the machine cache (--no-cache) to change properties",
+            state="realized",
+            required="a machine built from its configuration",
+        )
+
+
+def restore(data: dict[str, Any]) -> Machine:
+    """The realized machine a :func:`dump` describes.
+
+    :raises KeyError, TypeError, ValueError, IndexError: ``data`` is not such a dump.
+    """
+    sources = [Source(name, layer, LayerKind(kind), Path(path) if path else None)
+               for name, layer, kind, path in data["sources"]]  # fmt: skip
+
+    def at(ref: list[int] | None) -> Origin | None:
+        return None if ref is None else Origin(sources[ref[0]], ref[1], ref[2])
+
+    types = {name: _restore_type(name, spec) for name, spec in data["types"].items()}
+    by_path: dict[str, Object] = {}
+    machine: Machine | None = None
+    configured = []
+    for path, type_name, origin, values, origins in data["objects"]:
+        info = types[type_name]
+        here = at(origin)
+        assert here is not None
+        if machine is None:
+            obj = Object._root(info, here)
+            machine = Machine(root=obj)
+        else:
+            parent, _, name = path.rpartition("/")
+            obj = by_path[parent].add_child(name, info, here)
+        by_path[path] = obj
+        configured.append((obj, values, {k: o for k, v in origins.items() if (o := at(v))}))
+    if machine is None:
+        raise ValueError("a snapshot without objects")
+    for obj, values, origins in configured:
+        obj.configure(values, origins)
+    spaces: dict[str, AddressSpace] = {}
+    for name, owner, parent, mappings, cpus in data["spaces"]:
+        space = AddressSpace(name, by_path[owner], spaces[parent] if parent else None)
+        for obj, region, origin, target, offset in mappings:
+            space.mappings.append(Mapping(by_path[obj], Region(*region), at(origin),
+                                          by_path[target] if target else None, offset))  # fmt: skip
+        space.cpus.extend(by_path[cpu] for cpu in cpus)
+        spaces[owner] = machine.spaces[owner] = space
+    machine.wires.extend(Wire(by_path[src], out, by_path[sink], line, index, at(origin))
+                         for src, out, sink, line, index, origin in data["wires"])  # fmt: skip
+    for obj, prop, clock in data["clock_links"]:
+        machine.clock_links[(by_path[obj], prop)] = by_path[clock]
+    for obj, parent in data["reset_parent"]:
+        machine.reset_parent[by_path[obj]] = by_path[parent]
+    for obj, kind, backend in data["backends"]:
+        machine.backends[(by_path[obj], kind)] = by_path[backend]
+    for path in data["order"]:
+        machine.realize(by_path[path])
+    return machine
+
+
+def _restore_type(name: str, spec: dict[str, Any]) -> TypeInfo:
+    fields = {}
+    for prop, unit, wiring in spec["props"]:
+        markers = ((UNITS[unit],) if unit else ()) + ((Wiring(*wiring),) if wiring else ())
+        fields[prop] = _Field(markers)
+    model = type(f"RestoredProps[{name}]", (RestoredProps,), {"model_fields": fields})
+    # a stand-in for the type's pydantic model: attribute access and model_fields are all a
+    # built machine reads of it (Object.set says why it cannot validate)
+    return TypeInfo(name, cast("type[Props]", model), spec["description"], spec["category"],
+                    spec["module"], regions=lambda props: (),
+                    runtime=frozenset(spec["runtime"]))  # fmt: skip
+
+
+# --- the cache --------------------------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    """``$QCONF_CACHE_DIR``, else ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``."""
+    env = os.environ.get("QCONF_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "qconf"
+
+
+@cache
+def _code_fingerprint() -> list[Any]:
+    package = Path(__file__).resolve().parent.parent
+    out: list[Any] = []
+    stack = [package]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_dir() and entry.name != "__pycache__":
+                    stack.append(Path(entry.path))
+                elif entry.name.endswith(".py"):
+                    st = entry.stat()
+                    out.append([entry.path, st.st_size, st.st_mtime_ns])
+    return out
+
+
+class MachineCache:
+    """Snapshots of built machines in a directory, by key (see the module's notes)."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = (directory or cache_dir()) / "machines"
+
+    @staticmethod
+    def key(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> str:
+        """The key of a ``qconf run`` command line in the present environment."""
+        parts = {
+            "format": FORMAT,
+            "python": list(sys.version_info[:2]),
+            "code": _code_fingerprint(),
+            "cwd": os.getcwd(),
+            "files": list(files),
+            "sets": list(sets),
+            "include": list(include_dirs),
+            "env": {name: os.environ.get(name) for name in ENVIRONMENT},
+        }
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
+
+    def load(self, key: str) -> Machine | None:
+        """The machine saved under ``key``, if its inputs are unchanged (else None)."""
+        entry = self.directory / f"{key}.json"
+        try:
+            with open(entry, "rb") as f:
+                data = json.load(f)
+            if data.get("format") != FORMAT or not _unchanged(data["inputs"]):
+                return None
+            return restore(data["machine"])
+        except FileNotFoundError:
+            return None
+        except Exception:  # a damaged entry is a miss; the next run rewrites it
+            entry.unlink(missing_ok=True)
+            return None
+
+    def store(
+        self, key: str, machine: Machine, reads: dict[Path, tuple[int, int]],
+        searched: Iterable[Path],
+    ) -> str:  # fmt: skip
+        """Save ``machine`` under ``key`` with its inputs: the files read (as
+        :func:`~qconf.config.sources.recording_reads` notes them) and the directories
+        searched (with each read file's directory). Returns what happened, for ``--stats``:
+        ``stored``, or why not."""
+        try:
+            snapshot = dump(machine)
+        except NotSnapshottable as exc:
+            return f"not stored: {exc}"
+        dirs = {p.resolve() for p in searched} | {p.parent for p in reads}
+        inputs = {
+            "files": [[str(p), size, mtime] for p, (size, mtime) in sorted(reads.items())],
+            "dirs": [[str(d), _mtime(d)] for d in sorted(dirs)],
+        }
+        text = json.dumps({"format": FORMAT, "inputs": inputs, "machine": snapshot},
+                          separators=(",", ":"))  # fmt: skip
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, self.directory / f"{key}.json")
+            self._prune()
+        except OSError as exc:
+            return f"not stored: {self.directory}: {exc.strerror or exc}"
+        return "stored"
+
+    def _prune(self) -> None:
+        entries = sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        for old in entries[:-MAX_ENTRIES]:
+            old.unlink(missing_ok=True)
+
+    def entries(self) -> list[Path]:
+        """The snapshots in the cache, oldest first."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+
+    def clear(self) -> int:
+        """Remove every snapshot; returns how many there were."""
+        entries = self.entries()
+        for entry in entries:
+            entry.unlink(missing_ok=True)
+        return len(entries)
+
+
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _unchanged(inputs: dict[str, Any]) -> bool:
+    for path, size, mtime in inputs["files"]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            return False
+    return all(_mtime(Path(path)) == mtime for path, mtime in inputs["dirs"])
+
+
+def cached_machine(
+    files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str],
+    cache: MachineCache | None,
+) -> tuple[Machine, str]:  # fmt: skip
+    """The built machine of a command line, and how the cache served it (``hit``,
+    ``stored``, ``not stored: WHY``, or ``off`` when ``cache`` is None): restored from
+    its snapshot when the inputs are unchanged, else resolved, built and stored.
+
+    :raises QconfError: as :func:`~qconf.resolve.resolve` and
+        :func:`~qconf.build.builder.build`.
+    """
+    if cache is not None:
+        key = cache.key(files, sets, include_dirs)
+        machine = cache.load(key)
+        if machine is not None:
+            return machine, "hit"
+    from qconf.build.builder import build
+    from qconf.config.search import SearchPath
+    from qconf.config.sources import recording_reads
+    from qconf.resolve import resolve
+
+    with recording_reads() as reads:
+        machine = build(resolve(files, sets, include_dirs=include_dirs))
+    if cache is None:
+        return machine, "off"
+    search = SearchPath.default(include_dirs)
+    searched = [*search.dirs, *(d / "components" for d in search.dirs),
+                *(Path(f).parent for f in files)]  # fmt: skip
+    return machine, cache.store(key, machine, reads, searched)
