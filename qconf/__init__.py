@@ -5,12 +5,10 @@ validated :class:`Document` whose every value knows where it was set; :func:`bui
 it into a :class:`Machine`, a tree of typed objects with its address spaces, interrupt
 wires, clocks and resets.
 
-The names that need the configuration pipeline (pydantic, the YAML reader) import when
-first used: running a machine from its snapshot (:mod:`qconf.build.snapshot`) never loads
-them.
+Importing qconf is light: the resolve pipeline imports its stages (the YAML reader,
+pydantic) when it first runs, so a run from a machine snapshot
+(:mod:`qconf.build.snapshot`) never loads them.
 """
-
-from typing import TYPE_CHECKING, Any
 
 from qconf.build.builder import build
 from qconf.build.machine import Machine
@@ -25,34 +23,12 @@ from qconf.errors import (
     StateError,
     ValidationError,
 )
+from qconf.model.document import Document
 from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.model.document import Document
-    from qconf.model.registry import TypeInfo, TypeRegistry, builtin_registry
-    from qconf.resolve import resolve
+from qconf.model.registry import TypeInfo, TypeRegistry, builtin_registry
+from qconf.resolve import resolve
 
 __version__ = "0.1.0"
-
-_LAZY = {
-    "Document": "qconf.model.document",
-    "TypeInfo": "qconf.model.registry",
-    "TypeRegistry": "qconf.model.registry",
-    "builtin_registry": "qconf.model.registry",
-    "resolve": "qconf.resolve",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'qconf' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
 
 # classes, most to least important; exceptions, most generic to most explicit
 __all__ = (

@@ -704,5 +704,25 @@ def profiles(include_dirs: tuple[str, ...]) -> None:
         click.echo(f"{name:<16} {display_path(found) if found else ''}")
 
 
+@main.command()
+@click.option("--clear", is_flag=True, help="Remove every machine snapshot.")
+def cache(clear: bool) -> None:
+    """Show the machine snapshots qconf run starts from (one per command line, used while
+    the files it read are unchanged), or remove them. $QCONF_CACHE_DIR moves them."""
+    from qconf.build.snapshot import MAX_ENTRIES, MachineCache, describe_entry
+
+    store = MachineCache()
+    if clear:
+        removed = store.clear()
+        click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]}")
+        return
+    entries = store.entries()
+    size = sum(entry.stat().st_size for entry in entries)
+    click.echo(f"{store.directory}: {len(entries)} snapshot{'s'[: len(entries) != 1]}, "
+               f"{size / 1024:.0f} KiB (the newest {MAX_ENTRIES} are kept)")  # fmt: skip
+    for entry in reversed(entries):
+        click.echo(f"  {describe_entry(entry)}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

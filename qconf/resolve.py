@@ -2,23 +2,25 @@
 
 load layers -> collect component types -> merge (the one layering loop) -> expand
 component instances -> validate.
+
+The stages import when a resolve starts (they bring the YAML reader and pydantic): a run
+that starts from a machine snapshot imports this package without them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from qconf.config.layers import FileLayer, Layer, load_layers, merge_layers
-from qconf.config.merge import merge
 from qconf.config.node import Node, gc_paused
 from qconf.config.search import SearchPath
 from qconf.errors import Problems
-from qconf.model.composite import component_files, components_of, load_component_file
 from qconf.model.document import Document
-from qconf.model.elaborate import elaborate
 from qconf.model.registry import TypeRegistry, builtin_registry
-from qconf.model.validate import validate
+
+if TYPE_CHECKING:
+    from qconf.config.layers import Layer
 
 __all__ = ("COMPONENTS_KEY", "registry_for", "resolve", "resolve_layers")
 
@@ -37,6 +39,8 @@ def resolve(
     :raises QconfError: any source, layering, override or validation error (validation
         errors come together as :class:`~qconf.errors.Problems`).
     """
+    from qconf.config.layers import load_layers
+
     with gc_paused():
         search = SearchPath.default(include_dirs)
         layers = load_layers(files, sets, search)
@@ -50,6 +54,10 @@ def registry_for(
 ) -> TypeRegistry:
     """``registry`` (default: the built-in types and plugins) plus the component types in
     the search path's ``components/`` directories and in the layers' ``components:``."""
+    from qconf.config.layers import FileLayer
+    from qconf.config.merge import merge
+    from qconf.model.composite import component_files, components_of, load_component_file
+
     registry = registry or builtin_registry()
     defs = {}
     for path in component_files(search or SearchPath.default()):
@@ -73,6 +81,10 @@ def resolve_layers(
     search: SearchPath | None = None,
 ) -> Document:
     """Merge already loaded ``layers``, expand components, and validate the result."""
+    from qconf.config.layers import merge_layers
+    from qconf.model.elaborate import elaborate
+    from qconf.model.validate import validate
+
     with gc_paused():
         registry = registry_for(search, layers, registry)
         merged = merge_layers(layers, registry.declared)

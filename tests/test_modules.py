@@ -96,6 +96,19 @@ def test_a_plugin_type_builds_and_wires(plugins, tmp_path, monkeypatch):
     assert [w.input_name for w in m.wires if w.source is led] == ["soc.plic.in[5]"]
 
 
+def test_a_machine_with_plugin_types_is_not_snapshotted(plugins, tmp_path, monkeypatch):
+    """A plugin's code is not qconf's to fingerprint: its machines resolve on every run."""
+    from qconf.build.snapshot import MachineCache, cached_machine
+
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "board.yaml", BOARD)
+    for _ in range(2):
+        machine, how = cached_machine(["board.yaml"], (), (), MachineCache(tmp_path / "cache"))
+        machine.destroy()
+        assert how == "not stored: type 'blinker' comes from plugin 'qconf_demo'"
+    assert MachineCache(tmp_path / "cache").entries() == []
+
+
 def test_plugins_load_only_when_needed(plugins):
     qconf.resolve(["riscv-virt"])
     assert not any(name in sys.modules for name in PLUGIN_MODULES)

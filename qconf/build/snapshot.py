@@ -5,18 +5,19 @@ Resolving needs the YAML reader and pydantic, whose imports alone take longer th
 guests run; running a built machine needs neither. So after ``qconf run`` builds a machine
 it writes a snapshot (:func:`dump`): every object with its type's name, category and
 property names, its validated property values and their origins, and the address
-spaces, IRQ wires, clock and reset links and backends, by object path. The next run with
-the same key, whose recorded inputs are all unchanged, restores the machine
+spaces, IRQ wires, clock and reset links and backends, by object path. The next run of
+the same command line whose recorded inputs are all unchanged restores the machine
 (:func:`restore`) through the same life cycle (create, configure, realize) without
 resolving, validating or importing a property model.
 
-The key (:meth:`MachineCache.key`) covers the command line (files, ``--set``, ``-I``), the
-working directory (messages show paths relative to it), ``$QCONF_PATH`` and
-``$QCONF_MAX_FILE_BYTES``, and qconf's own code (each module's size and modification
-time). The inputs are every configuration file the resolve read (size and modification
-time) and every directory it searched (modification time: a file added where a profile or
-component is looked up changes it). Machines with types from plugins, or types with
-behaviours, are not snapshotted: their code is not qconf's to fingerprint.
+A snapshot is kept for a command line (:meth:`MachineCache.command_line`): the files,
+``--set`` and ``-I`` arguments, the working directory (messages show paths relative to
+it), ``$QCONF_PATH`` and ``$QCONF_MAX_FILE_BYTES``, and qconf's own code (each module's
+size and modification time). Its inputs are every configuration file the resolve read
+(size and modification time) and every directory it searched (modification time: a file
+added where a profile or component is looked up changes it). Machines with types from
+plugins, or types with behaviours, are not snapshotted: their code is not qconf's to
+fingerprint.
 
 Snapshots are JSON (nothing in one is executed), written atomically to
 ``$QCONF_CACHE_DIR`` (default ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``), the
@@ -25,11 +26,11 @@ newest :data:`MAX_ENTRIES` kept. An entry that cannot be read or restored is a m
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import json
 import os
 import sys
-import tempfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -46,7 +47,17 @@ from qconf.model.registry import Region, TypeInfo
 if TYPE_CHECKING:
     from qconf.model.props import Props
 
-__all__ = ("FORMAT", "MAX_ENTRIES", "MachineCache", "cache_dir", "dump", "restore")
+__all__ = (
+    "FORMAT",
+    "MAX_ENTRIES",
+    "MachineCache",
+    "NotSnapshottable",
+    "cache_dir",
+    "cached_machine",
+    "describe_entry",
+    "dump",
+    "restore",
+)
 
 FORMAT = 1
 """The snapshot layout's version: part of every key."""
@@ -271,15 +282,19 @@ def _code_fingerprint() -> list[Any]:
 
 
 class MachineCache:
-    """Snapshots of built machines in a directory, by key (see the module's notes)."""
+    """Snapshots of built machines in a directory, by command line (see the module's
+    notes)."""
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = (directory or cache_dir()) / "machines"
 
     @staticmethod
-    def key(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> str:
-        """The key of a ``qconf run`` command line in the present environment."""
-        parts = {
+    def command_line(
+        files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]
+    ) -> dict[str, Any]:
+        """What a snapshot is kept for: a ``qconf run`` command line in the present
+        environment, with qconf's code."""
+        return {
             "format": FORMAT,
             "python": list(sys.version_info[:2]),
             "code": _code_fingerprint(),
@@ -289,28 +304,33 @@ class MachineCache:
             "include": list(include_dirs),
             "env": {name: os.environ.get(name) for name in ENVIRONMENT},
         }
-        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
-    def load(self, key: str) -> Machine | None:
-        """The machine saved under ``key``, if its inputs are unchanged (else None)."""
-        entry = self.directory / f"{key}.json"
+    def _entry(self, line: dict[str, Any]) -> Path:
+        # the entry holds the whole command line: a checksum is enough to name it
+        text = json.dumps(line).encode()
+        return self.directory / f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
+
+    def load(self, line: dict[str, Any]) -> Machine | None:
+        """The machine saved for ``line``, if its inputs are unchanged (else None)."""
+        entry = self._entry(line)
         try:
             with open(entry, "rb") as f:
                 data = json.load(f)
-            if data.get("format") != FORMAT or not _unchanged(data["inputs"]):
+            if data.get("line") != line or not _unchanged(data["inputs"]):
                 return None
             return restore(data["machine"])
-        except FileNotFoundError:
+        except OSError:  # none yet, or no cache to read
             return None
         except Exception:  # a damaged entry is a miss; the next run rewrites it
-            entry.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                entry.unlink()
             return None
 
     def store(
-        self, key: str, machine: Machine, reads: dict[Path, tuple[int, int]],
+        self, line: dict[str, Any], machine: Machine, reads: dict[Path, tuple[int, int]],
         searched: Iterable[Path],
     ) -> str:  # fmt: skip
-        """Save ``machine`` under ``key`` with its inputs: the files read (as
+        """Save ``machine`` for ``line`` with its inputs: the files read (as
         :func:`~qconf.config.sources.recording_reads` notes them) and the directories
         searched (with each read file's directory). Returns what happened, for ``--stats``:
         ``stored``, or why not."""
@@ -323,14 +343,16 @@ class MachineCache:
             "files": [[str(p), size, mtime] for p, (size, mtime) in sorted(reads.items())],
             "dirs": [[str(d), _mtime(d)] for d in sorted(dirs)],
         }
-        text = json.dumps({"format": FORMAT, "inputs": inputs, "machine": snapshot},
+        text = json.dumps({"line": line, "inputs": inputs, "machine": snapshot},
                           separators=(",", ":"))  # fmt: skip
         try:
+            import tempfile
+
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "w") as f:
                 f.write(text)
-            os.replace(tmp, self.directory / f"{key}.json")
+            os.replace(tmp, self._entry(line))
             self._prune()
         except OSError as exc:
             return f"not stored: {self.directory}: {exc.strerror or exc}"
@@ -353,6 +375,23 @@ class MachineCache:
         for entry in entries:
             entry.unlink(missing_ok=True)
         return len(entries)
+
+
+def describe_entry(entry: Path) -> str:
+    """One line about a cache entry: when it was written, and for which command line."""
+    import shlex
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.stat().st_mtime))
+    try:
+        with open(entry, "rb") as f:
+            line = json.load(f)["line"]
+        words = [*(w for f in line["files"] for w in ("-c", f)),
+                 *(w for d in line["include"] for w in ("-I", d)),
+                 *(w for s in line["sets"] for w in ("--set", s))]  # fmt: skip
+        return f"{when}  qconf run {shlex.join(words)}  (in {line['cwd']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{when}  {entry.name}: damaged (the next run that needs it rewrites it)"
 
 
 def _mtime(path: Path) -> int | None:
@@ -385,8 +424,8 @@ def cached_machine(
         :func:`~qconf.build.builder.build`.
     """
     if cache is not None:
-        key = cache.key(files, sets, include_dirs)
-        machine = cache.load(key)
+        line = cache.command_line(files, sets, include_dirs)
+        machine = cache.load(line)
         if machine is not None:
             return machine, "hit"
     from qconf.build.builder import build
@@ -401,4 +440,4 @@ def cached_machine(
     search = SearchPath.default(include_dirs)
     searched = [*search.dirs, *(d / "components" for d in search.dirs),
                 *(Path(f).parent for f in files)]  # fmt: skip
-    return machine, cache.store(key, machine, reads, searched)
+    return machine, cache.store(line, machine, reads, searched)

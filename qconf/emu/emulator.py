@@ -394,7 +394,8 @@ class Emulator:
             if obj.info.name != "image":
                 continue
             target = self.machine.find(obj.get("target") or "")
-            chunks, entry = read_image(obj.get("file"), obj.get("address"))
+            chunks, entry = read_image(obj.get("file"), obj.get("address"),
+                                       obj.origins.get("file"))  # fmt: skip
             cpu = by_cpu.get(target) if target is not None else None
             space = self.machine.space_of(cpu.obj if cpu else target or self.machine.root)
             for address, data in chunks:

@@ -4,8 +4,12 @@ binaries at an address."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qconf.emu.memory import RunError
+
+if TYPE_CHECKING:
+    from qconf.config.origin import Origin
 
 __all__ = ("Chunk", "read_image")
 
@@ -19,9 +23,11 @@ PACKAGES = (
 missing."""
 
 
-def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]:
+def read_image(
+    path: str, address: int | None, origin: Origin | None = None
+) -> tuple[list[Chunk], int | None]:
     """The chunks (address, bytes) of an image and its entry point (ELF), or the file's
-    bytes at ``address`` (raw).
+    bytes at ``address`` (raw); ``origin`` is where the path was set, for errors.
 
     :raises RunError: the file is missing or is a broken ELF.
     """
@@ -39,11 +45,12 @@ def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]
                     "in a file starts at that file; from --set or QMP, at the working "
                     "directory)")  # fmt: skip
         raise RunError(f"cannot read image {path}: {exc.strerror or exc}", code="E903",
-                       hint=hint) from None  # fmt: skip
+                       origin=origin, hint=hint) from None  # fmt: skip
     if data[:4] != b"\x7fELF":
         if address is None:
             raise RunError(f"{path} is not an ELF file and no load address is given",
-                           code="E904", hint="set the image's address")  # fmt: skip
+                           code="E904", origin=origin,
+                           hint="set the image's address")  # fmt: skip
         return [(address, data)], None
     # imported here: a run with raw images only (firmware) does without it
     from elftools.common.exceptions import ELFError
@@ -60,4 +67,4 @@ def read_image(path: str, address: int | None) -> tuple[list[Chunk], int | None]
                 chunks.append((seg["p_paddr"], body))
             return chunks, int(elf["e_entry"])
     except ELFError as exc:
-        raise RunError(f"{path}: broken ELF file: {exc}", code="E904") from None
+        raise RunError(f"{path}: broken ELF file: {exc}", code="E904", origin=origin) from None

@@ -1,0 +1,232 @@
+"""Machine snapshots and the cache ``qconf run`` starts from: a restored machine is the
+built one; any change to what the configuration was read from is a miss; a run from the
+cache imports neither the YAML reader nor pydantic, and reports errors as a built one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import qconf
+from qconf.build.snapshot import MachineCache, NotSnapshottable, cached_machine, dump, restore
+from qconf.cli import main
+from qconf.emu.chardev import MemoryChardev
+from qconf.emu.emulator import run as emulate
+from qconf.errors import StateError
+from qconf.model.lifecycle import State
+from tests.helpers import MACHINES, REPO, write
+
+BOARDS = sorted(p for p in MACHINES.glob("*/board.*") if p.suffix in (".yaml", ".toml"))
+
+
+@pytest.mark.parametrize("board", BOARDS, ids=lambda p: p.parent.name)
+def test_a_restored_machine_is_the_built_one(board: Path) -> None:
+    built = qconf.build(qconf.resolve([board]))
+    data = dump(built)
+    restored = restore(json.loads(json.dumps(data)))  # through JSON, as the cache keeps it
+    assert dump(restored) == data
+    assert [(o.path, o.info.name, o.state) for o in restored.objects()] == [
+        (o.path, o.info.name, State.REALIZED) for o in built.objects()
+    ]
+    for mine, theirs in zip(restored.objects(), built.objects(), strict=True):
+        for prop in theirs.info.prop_names:
+            assert mine.get(prop) == theirs.get(prop), f"{theirs.key}.{prop}"
+        assert mine.origins == theirs.origins and mine.origin == theirs.origin
+        assert mine.info.units == theirs.info.units and mine.info.wires == theirs.info.wires
+    assert [m.obj.path for m in restored.spaces["/machine"].mappings] == [
+        m.obj.path for m in built.spaces["/machine"].mappings
+    ]
+    restored.destroy()
+    built.destroy()
+
+
+def test_a_restored_machine_runs_as_the_built_one() -> None:
+    board = MACHINES / "riscv-timer" / "board.yaml"
+    outputs = []
+    for machine in (qconf.build(qconf.resolve([board])),
+                    restore(dump(qconf.build(qconf.resolve([board]))))):  # fmt: skip
+        uart = MemoryChardev()
+        outcome = emulate(machine, chardevs={"/machine/backends/chardev/soc-uart0": uart})
+        outputs.append((outcome.exit_code, bytes(uart.output), outcome.time_ns,
+                        outcome.instructions))  # fmt: skip
+        machine.destroy()
+    assert outputs[0] == outputs[1]
+    assert outputs[0][1].endswith(b"done\n")
+
+
+def test_a_restored_machine_has_no_validators() -> None:
+    """Its objects are realized, and no built-in property is runtime-writable; should a
+    type's model be asked to validate all the same, it says why it cannot."""
+    machine = restore(dump(qconf.build(qconf.resolve([MACHINES / "riscv-hello" / "board.yaml"]))))
+    with pytest.raises(StateError, match=r"restored from a snapshot.*--no-cache"):
+        machine.object("cpu0").info.props.model_validate({"freq": 5})
+    machine.destroy()
+
+
+BOARD = "extends: riscv-virt\ncpu0:\n  firmware: ../guests/riscv/hello.elf\n"
+
+
+@pytest.fixture
+def board(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A board beside the example guests, run from its directory, with its own cache."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    monkeypatch.setenv("QCONF_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("QCONF_PATH", raising=False)
+    text = BOARD.replace("../guests", str(MACHINES / "guests"))
+    return write(work, "board.yaml", text)
+
+
+def served(files: list[str], sets: tuple[str, ...] = (), include: tuple[str, ...] = ()):
+    machine, how = cached_machine(files, sets, include, MachineCache())
+    freq = machine.object("cpu0").get("freq")
+    machine.destroy()
+    return how, freq
+
+
+def test_the_second_run_is_served_from_the_snapshot(board: Path) -> None:
+    assert served(["board.yaml"]) == ("stored", 1_000_000_000)
+    assert served(["board.yaml"]) == ("hit", 1_000_000_000)
+    assert served(["board.yaml"], ("cpu0.freq=2GHz",)) == ("stored", 2_000_000_000)
+    assert served(["board.yaml"], ("cpu0.freq=2GHz",)) == ("hit", 2_000_000_000)
+    assert served(["board.yaml"]) == ("hit", 1_000_000_000)
+    assert len(MachineCache().entries()) == 2
+
+
+def test_an_edited_file_is_read_again(board: Path) -> None:
+    served(["board.yaml"])
+    board.write_text(BOARD.replace("../guests", str(MACHINES / "guests"))
+                     + "  freq: 3GHz\n")  # fmt: skip
+    assert served(["board.yaml"]) == ("stored", 3_000_000_000)
+
+
+def test_an_edited_included_file_is_read_again(board: Path) -> None:
+    write(board.parent, "speed.yaml", "cpu0:\n  freq: 100MHz\n")
+    board.write_text(board.read_text() + "include: speed.yaml\n")
+    assert served(["board.yaml"]) == ("stored", 100_000_000)
+    assert served(["board.yaml"]) == ("hit", 100_000_000)
+    write(board.parent, "speed.yaml", "cpu0:\n  freq: 200MHz\n")
+    assert served(["board.yaml"]) == ("stored", 200_000_000)
+
+
+def test_a_profile_that_now_comes_first_on_the_search_path_is_a_miss(board: Path) -> None:
+    profiles = board.parent / "profiles"
+    profiles.mkdir()
+    assert served(["board.yaml"], include=("profiles",)) == ("stored", 1_000_000_000)
+    # a riscv-virt in an earlier directory now shadows the canned one
+    canned = (REPO / "qconf" / "profiles" / "riscv-virt.yaml").read_text()
+    write(profiles, "riscv-virt.yaml", canned.replace("freq: 1GHz", "freq: 50MHz", 1))
+    assert "freq: 50MHz" in (profiles / "riscv-virt.yaml").read_text()
+    assert served(["board.yaml"], include=("profiles",)) == ("stored", 50_000_000)
+
+
+def test_a_new_component_file_is_a_miss(board: Path) -> None:
+    (board.parent / "profiles" / "components").mkdir(parents=True)
+    assert served(["board.yaml"], include=("profiles",))[0] == "stored"
+    write(board.parent / "profiles" / "components", "blob.yaml",
+          "description: nothing\nparams: {}\nchildren: {}\n")  # fmt: skip
+    assert served(["board.yaml"], include=("profiles",))[0] == "stored"
+
+
+def test_the_environment_and_the_working_directory_are_part_of_the_key(
+    board: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served(["board.yaml"])
+    monkeypatch.setenv("QCONF_PATH", str(board.parent))
+    assert served(["board.yaml"])[0] == "stored"
+    monkeypatch.delenv("QCONF_PATH")
+    assert served(["board.yaml"])[0] == "hit"
+    other = board.parent.parent / "elsewhere"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    assert served([str(board)])[0] == "stored"
+
+
+def test_a_damaged_entry_is_a_miss_and_is_rewritten(board: Path) -> None:
+    served(["board.yaml"])
+    (entry,) = MachineCache().entries()
+    data = json.loads(entry.read_text())
+    data["machine"]["objects"][1][1] = "no-such-type"
+    entry.write_text(json.dumps(data))
+    assert served(["board.yaml"]) == ("stored", 1_000_000_000)
+    entry.write_text("{not json")
+    assert served(["board.yaml"]) == ("stored", 1_000_000_000)
+    assert served(["board.yaml"]) == ("hit", 1_000_000_000)
+
+
+def test_a_cache_that_cannot_be_written_says_so(board: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    how, _ = served_in(MachineCache(blocker), ["board.yaml"])
+    assert how.startswith(f"not stored: {blocker}/machines: ")
+
+
+def served_in(cache: MachineCache, files: list[str]) -> tuple[str, object]:
+    machine, how = cached_machine(files, (), (), cache)
+    machine.destroy()
+    return how, None
+
+
+def test_values_that_are_not_plain_data_are_not_snapshotted() -> None:
+    machine = qconf.build(qconf.resolve([MACHINES / "riscv-hello" / "board.yaml"]))
+    cpu = machine.object("cpu0")
+    cpu.props = cpu.info.props.model_construct(**{**dict(cpu.props), "freq": (1, 2)})
+    with pytest.raises(NotSnapshottable, match=r"cpu0.freq is a tuple, not plain data"):
+        dump(machine)
+    machine.destroy()
+
+
+def _run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = ("import atexit, sys\n"
+            "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'pydantic', 'yaml', 'ruamel', 'tomllib'}), file=sys.stderr))\n"
+            "from qconf.cli import main\nmain()\n")  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, check=False,
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+
+
+def test_a_run_from_the_cache_imports_no_configuration_reader(board: Path) -> None:
+    env = {**os.environ, "QCONF_CACHE_DIR": os.environ["QCONF_CACHE_DIR"]}
+    first = _run_cli("run", "-c", "board.yaml", "--stats", cwd=board.parent, env=env)
+    second = _run_cli("run", "-c", "board.yaml", "--stats", cwd=board.parent, env=env)
+    assert first.stdout == second.stdout == "Hello from riscv-virt (rv64, ns16550a)\n"
+    assert first.stderr.splitlines()[-2:] == ["  machine cache: stored", "['pydantic', 'yaml']"]
+    assert second.stderr.splitlines()[-2:] == ["  machine cache: hit", "[]"]
+
+
+def test_errors_from_a_restored_machine_are_located_as_from_a_built_one(board: Path) -> None:
+    board.write_text("extends: riscv-virt\ncpu0:\n  firmware: nothere.elf\n")
+    runs = [CliRunner().invoke(main, ["run", "-c", "board.yaml", "--stats"]) for _ in range(2)]
+    assert [r.exit_code for r in runs] == [1, 1]
+    assert runs[0].stderr == runs[1].stderr
+    assert runs[0].stderr == (
+        f"qconf: error: board.yaml:3:13: cannot read image {board.parent}/nothere.elf: No "
+        "such file or directory [E903]\n  layer: file board.yaml\n  hint: check the path\n"
+    )
+    assert served(["board.yaml"])[0] == "hit"  # the machine was stored; its image is missing
+
+
+def test_no_cache_neither_reads_nor_writes_it(board: Path) -> None:
+    r = CliRunner().invoke(main, ["run", "-c", "board.yaml", "--stats", "--no-cache"])
+    assert r.exit_code == 0 and r.stderr.splitlines()[-1] == "  machine cache: off"
+    assert MachineCache().entries() == []
+
+
+def test_the_cache_command_lists_and_clears(board: Path) -> None:
+    served(["board.yaml"], ("cpu0.freq=2GHz",))
+    cache = MachineCache().directory
+    r = CliRunner().invoke(main, ["cache"])
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(f"{cache}: 1 snapshot, ")
+    assert lines[0].endswith(" KiB (the newest 32 are kept)")
+    assert lines[1].endswith(f"  qconf run -c board.yaml --set cpu0.freq=2GHz  (in {board.parent})")
+    r = CliRunner().invoke(main, ["cache", "--clear"])
+    assert r.stdout == f"{cache}: removed 1 snapshot\n"
+    assert MachineCache().entries() == []
