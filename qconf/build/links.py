@@ -9,7 +9,6 @@ nearest match wins. An IRQ reference adds the input line and its index:
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from qconf.config.origin import Origin
@@ -49,6 +48,8 @@ def find(root: Object, scope: Object, ref: str) -> Object | None:
 
 
 def _closest(root: Object, ref: str) -> str:
+    import difflib
+
     keys = [o.key for o in root.walk() if o.key]
     close = difflib.get_close_matches(ref.lstrip("/").replace("/", "."), keys, n=3, cutoff=0.6)
     if not close:

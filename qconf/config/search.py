@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,4 +50,6 @@ class SearchPath:
         return sorted(seen)
 
     def suggest(self, name: str) -> list[str]:
+        import difflib
+
         return difflib.get_close_matches(name, self.names(), n=3)

@@ -18,7 +18,6 @@ A bare number is taken in the canonical unit. Every parser raises :class:`UnitEr
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 __all__ = (
     "UnitError",
@@ -93,6 +92,8 @@ def _quantity(value: object, units: dict[str, int], what: str, canonical: str) -
     scale = units[unit] if unit else 1
     if number.lower().startswith(("0x", "-0x", "+0x")):
         return parse_int(number) * scale
+    from decimal import Decimal, InvalidOperation  # for parsing, not printing
+
     try:
         exact = Decimal(number.replace("_", "")) * scale
     except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers

@@ -13,9 +13,7 @@ can coexist.
 
 from __future__ import annotations
 
-import difflib
 import importlib
-import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -216,6 +214,8 @@ class TypeRegistry:
             added = tuple(sorted(set(self._types) - before))
             for name in added:
                 del self._types[name]
+            import traceback
+
             where = traceback.extract_tb(exc.__traceback__)[-1:]
             at = f" ({where[0].filename}:{where[0].lineno})" if where else ""
             failure = ModuleFailure(module, f"{type(exc).__name__}: {exc}{at}", added)
@@ -292,6 +292,8 @@ class TypeRegistry:
 
     def suggest(self, name: str) -> str:
         self.load_pending()
+        import difflib
+
         close = difflib.get_close_matches(name, list(self._types), n=3, cutoff=0.5)
         failed = ""
         if self.failures:
