@@ -4,11 +4,13 @@ QEMU 7.2.
 Each run starts the emulator as a user would (a new process: qconf's start-up is
 included), sends a key at "Hit any key", and stops the clock when the prompt appears;
 then it sends ``poweroff``. One untimed run of each comes first (it fills the page cache,
-and Python's bytecode cache); then qconf and QEMU runs alternate, and the medians and their
-ratio are reported. qconf runs with ``PYTHONDONTWRITEBYTECODE`` unset, as an installed
-package has its bytecode compiled: with it set and no ``__pycache__``, every run would
-compile qconf's modules again (about 50 ms). Needs ``apt-get install opensbi u-boot-qemu
-qemu-system-misc``.
+Python's bytecode cache and qconf's machine cache); then qconf, qconf ``--no-cache``
+(resolving and validating the configuration again, as the first run after an edit does)
+and QEMU runs alternate, and the medians and their ratios to QEMU are reported. The
+machine cache is a temporary directory of the bench's own. qconf runs with
+``PYTHONDONTWRITEBYTECODE`` unset, as an installed package has its bytecode compiled:
+with it set and no ``__pycache__``, every run would compile qconf's modules again (about
+50 ms). Needs ``apt-get install opensbi u-boot-qemu qemu-system-misc``.
 
 Run::
 
@@ -26,8 +28,10 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
@@ -84,20 +88,24 @@ def main(argv: list[str] | None = None) -> int:
              str(REPO / "machines" / "uboot-riscv" / "board.yaml")]  # fmt: skip
     qemu_cmd = [qemu, "-M", "virt", "-bios", OPENSBI, "-kernel", UBOOT, "-display", "none",
                 "-monitor", "none", "-serial", "stdio"]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    to_prompt(qconf, env)  # warm-up, untimed
-    to_prompt(qemu_cmd)
-    times: dict[str, list[float]] = {"qconf": [], "qemu": []}
-    for _ in range(args.runs):
-        times["qconf"].append(to_prompt(qconf, env))
-        times["qemu"].append(to_prompt(qemu_cmd))
-    result = {
-        "qconf_median_s": round(statistics.median(times["qconf"]), 3),
-        "qemu_median_s": round(statistics.median(times["qemu"]), 3),
-        "qconf_runs_s": [round(t, 3) for t in times["qconf"]],
-        "qemu_runs_s": [round(t, 3) for t in times["qemu"]],
-    }
+    with tempfile.TemporaryDirectory(prefix="qconf-bench-cache-") as cache:
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["QCONF_CACHE_DIR"] = cache
+        commands = {"qconf": (qconf, env), "qconf_no_cache": ([*qconf, "--no-cache"], env),
+                    "qemu": (qemu_cmd, None)}  # fmt: skip
+        for command, environment in commands.values():  # warm-up, untimed
+            to_prompt(command, environment)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.runs):
+            for name, (command, environment) in commands.items():
+                times[name].append(to_prompt(command, environment))
+    result: dict[str, Any] = {}
+    for name in commands:
+        result[f"{name}_median_s"] = round(statistics.median(times[name]), 3)
+    for name in commands:
+        result[f"{name}_runs_s"] = [round(t, 3) for t in times[name]]
     result["ratio"] = round(result["qconf_median_s"] / result["qemu_median_s"], 2)
+    result["ratio_no_cache"] = round(result["qconf_no_cache_median_s"] / result["qemu_median_s"], 2)
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()
