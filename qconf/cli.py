@@ -682,7 +682,7 @@ def types(type_name: str | None, fmt: str, include_dirs: tuple[str, ...]) -> Non
                     "category": info.category,
                     "description": info.description,
                     "module": info.module,
-                    "hotpluggable": bool(getattr(info.props, "hotpluggable", False)),
+                    "hotpluggable": info.hotpluggable,
                     "properties": property_rows(info),
                 },
                 indent=2,

@@ -11,23 +11,16 @@ newest first. The emulator maps and unmaps the memory in the CPUs that see it
 
 from __future__ import annotations
 
-from typing import Any
-
 from qconf.build.machine import Machine, Mapping
 from qconf.errors import QconfError
 from qconf.model.lifecycle import State, transition
 from qconf.model.objects import Object
 
-__all__ = ("HotplugError", "hotpluggable", "plug", "unplug")
+__all__ = ("HotplugError", "plug", "unplug")
 
 
 class HotplugError(QconfError):
     code = "E620"
-
-
-def hotpluggable(info: Any) -> bool:
-    """Whether objects of this type may be added to or removed from a built machine."""
-    return bool(getattr(info.props, "hotpluggable", False))
 
 
 def _copy(model: Object, parent: Object) -> Object:
@@ -49,7 +42,7 @@ def plug(machine: Machine, checked: Machine, key: str) -> Object:
     parent = machine.find(parent_key) if parent_key else machine.root
     if model is None or parent is None:
         raise HotplugError(f"nothing to add at {key!r}", path=key)
-    if not hotpluggable(model.info):
+    if not model.info.hotpluggable:
         raise HotplugError(f"{key} cannot be added to a built machine: a {model.info.name} is "
                            "not hotpluggable", path=key,
                            hint="add it before the build (in preconfig), or add RAM")  # fmt: skip
@@ -92,7 +85,7 @@ def unplug(machine: Machine, obj: Object) -> None:
 
     :raises HotplugError: its type is not hotpluggable.
     """
-    if not hotpluggable(obj.info):
+    if not obj.info.hotpluggable:
         raise HotplugError(f"{obj.key} cannot be removed from a built machine: a "
                            f"{obj.info.name} is not hotpluggable", path=obj.key)  # fmt: skip
     backend = machine.backends.pop((obj, "memory"), None)

@@ -98,7 +98,7 @@ def describe_type(info: TypeInfo) -> list[str]:
         f"  category: {info.category}, module: {info.module}"
         + (
             ", hotpluggable (QMP device_add/device_del on a built machine)"
-            if getattr(info.props, "hotpluggable", False)
+            if info.hotpluggable
             else ""
         ),
         "",

@@ -96,7 +96,7 @@ class Object:
         :raises ValueError: the name is taken or not a valid name.
         """
         hotplug = ("container", "memory-backend")  # what a hotplugged RAM comes with
-        if getattr(info.props, "hotpluggable", False) or info.name in hotplug:
+        if info.hotpluggable or info.name in hotplug:
             require(self, State.CREATED, State.CONFIGURED, State.REALIZED,
                     action="add a child to")  # fmt: skip
         else:

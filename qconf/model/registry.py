@@ -108,6 +108,12 @@ class TypeInfo:
                 out[name] = w
         return out
 
+    @property
+    def hotpluggable(self) -> bool:
+        """Whether objects of this type may join or leave a built machine (RAM): its
+        model says so with a ``hotpluggable`` class attribute."""
+        return bool(getattr(self.props, "hotpluggable", False))
+
     @cached_property
     def prop_names(self) -> frozenset[str]:
         return frozenset(self.props.model_fields)

@@ -446,11 +446,10 @@ def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
     if control.machine is None:
         return qconf_set(control, {"set": tweak}, who)
     _need(control, "device_add", "built")
-    from qconf.build.hotplug import hotpluggable
     from qconf.resolve import registry_for
 
     info = registry_for(SearchPath.default(control.include_dirs)).find(kind)
-    if info is not None and not hotpluggable(info):
+    if info is not None and not info.hotpluggable:
         raise QmpError(f"Bus '{bus or '/machine'}' does not support hotplugging: a {kind} can "
                        "only be added before the machine is built (hotpluggable: ram)")  # fmt: skip
     return _hotplug(control, tweak, who, add=key)
@@ -464,12 +463,11 @@ def device_del(control: Control, args: dict[str, Any], who: str) -> Any:
     if control.machine is None:
         return qconf_set(control, {"set": f"~{ident}"}, who)
     _need(control, "device_del", "built")
-    from qconf.build.hotplug import hotpluggable
 
     obj = control.machine.find(ident)
     if obj is None or obj is control.machine.root:
         raise QmpError(f"Device '{ident}' not found", "DeviceNotFound")
-    if not hotpluggable(obj.info):
+    if not obj.info.hotpluggable:
         raise QmpError(f"Device '{ident}' does not support hotplugging: a {obj.info.name} "
                        "stays until the machine is gone (hotpluggable: ram)")  # fmt: skip
     emulator = control.emulator()
