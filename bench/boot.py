@@ -84,8 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     if qemu is None or not Path(OPENSBI).exists() or not Path(UBOOT).exists():
         print("needs: apt-get install opensbi u-boot-qemu qemu-system-misc", file=sys.stderr)
         return 2
-    qconf = [sys.executable, "-m", "qconf.cli", "run", "-c",
-             str(REPO / "machines" / "uboot-riscv" / "board.yaml")]  # fmt: skip
+    # the qconf command, as users run it (its start-up differs from python -m qconf.cli)
+    script = Path(sys.executable).parent / "qconf"
+    start = [str(script)] if script.exists() else [sys.executable, "-m", "qconf"]
+    qconf = [*start, "run", "-c", str(REPO / "machines" / "uboot-riscv" / "board.yaml")]
     qemu_cmd = [qemu, "-M", "virt", "-bios", OPENSBI, "-kernel", UBOOT, "-display", "none",
                 "-monitor", "none", "-serial", "stdio"]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="qconf-bench-cache-") as cache:
