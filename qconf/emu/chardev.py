@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import socket
 import sys
 from collections import deque
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import socket
 
 CTRL_A = 0x01
 
@@ -164,6 +166,8 @@ class SocketChardev:
     then on, and what it sends is input; output before a client connects is dropped."""
 
     def __init__(self, family: str, path: str | None, host: str, port: int | None) -> None:
+        import socket  # only for socket backends
+
         if family == "unix":
             assert path is not None
             if os.path.exists(path):

@@ -10,12 +10,17 @@ from dataclasses import dataclass, field
 __all__ = ("Event", "VirtualTime")
 
 
-@dataclass(order=True)
+@dataclass(eq=False)
 class Event:
+    """A timer event; events run by time, then in the order they were set."""
+
     when: int
     seq: int
-    action: Callable[[], None] = field(compare=False)
-    cancelled: bool = field(default=False, compare=False)
+    action: Callable[[], None]
+    cancelled: bool = False
+
+    def __lt__(self, other: Event) -> bool:  # all the event queue compares
+        return (self.when, self.seq) < (other.when, other.seq)
 
 
 @dataclass
