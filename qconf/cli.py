@@ -19,20 +19,14 @@ import click
 from qconf.config.dump import FORMATS, dump
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
-from qconf.errors import OverrideError, QconfError, flatten
+from qconf.errors import OverrideError, QconfError, report
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _print_error(exc: QconfError) -> None:
-    errors = flatten(exc)
-    for err in errors:
-        lines = err.lines()
-        click.echo(f"qconf: error: {lines[0]}", err=True)
-        for line in lines[1:]:
-            click.echo(line, err=True)
-    if len(errors) > 1:
-        click.echo(f"qconf: {len(errors)} errors", err=True)
+    for line in report(exc):
+        click.echo(line, err=True)
 
 
 def reports_errors(error_code: int = 1) -> Callable[[F], F]:
@@ -212,10 +206,6 @@ def clocks(machine: Any) -> list[str]:
     return clock_lines(machine)
 
 
-def _unescape(text: str) -> bytes:
-    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t").encode()
-
-
 @main.command()
 @layer_options
 @click.option(
@@ -271,129 +261,21 @@ def run(
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
-    from qconf.emu.emulator import EXIT_INTERRUPTED
-    from qconf.emu.emulator import run as emulate
+    from qconf.runner import RunOptions, execute, remember
 
     if len(expects) != len(sends):
         raise click.UsageError(
             f"give one --send for each --expect ({len(expects)} --expect, {len(sends)} --send)"
         )
-    script = [(_unescape(e), _unescape(t)) for e, t in zip(expects, sends, strict=True)]
     if (preconfig or start_paused) and not qmps:
         raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
-    server = None
-    cached = "not used (QMP builds the machine)"
-    if qmps:
-        from qconf.qmp.control import Control
-        from qconf.qmp.server import QmpServer
-
-        control = Control(list(files), [(t, None) for t in sets], list(include_dirs),
-                          start_paused=start_paused)  # fmt: skip
-        server = QmpServer(control, list(qmps), qmp_allow_remote)
-
-        def prepare(machine: Any) -> Any:  # at x-exit-preconfig: a bad image is its error
-            from qconf.emu.emulator import Emulator
-
-            emulator = Emulator(machine, None, script)
-            try:
-                emulator.prepare()
-            except BaseException:
-                emulator.close()
-                raise
-            return emulator
-
-        control.prepare = prepare
-        try:
-            if not preconfig:
-                control.machine = _machine(files, sets, include_dirs)
-                control.status = "paused" if start_paused else "running"
-            while control.status == "prelaunch" and not control.quit_requested:
-                server.poll(0.2)
-        except BaseException:
-            server.close()
-            raise
-        if control.quit_requested:
-            server.poll(0.1)
-            server.close()
-            if control.prepared is not None:
-                control.prepared.close()
-            if control.machine is not None:
-                control.machine.destroy()
-            sys.exit(0)
-        machine = control.machine
-    else:
-        from qconf.build.snapshot import MachineCache, cached_machine
-
-        cache = MachineCache() if use_cache else None
-        machine, cached = cached_machine(files, sets, include_dirs, cache)
-    live = sys.stderr.isatty()
-    shown = False
-
-    def status(line: str) -> None:  # a live line on a terminal, rewritten in place
-        nonlocal shown
-        shown = True
-        sys.stderr.write(f"\r\x1b[K[qconf] {line}")
-        sys.stderr.flush()
-
-    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit, output
-        assert server is not None
-        control = server.control
-        if control.emulation is None:
-            control.emulation = emu
-            emu.listeners.append(lambda obj, data: control.console_output(obj.path, data))
-        for chunk in control.take_console():
-            server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-        server.poll(0)
-        while server.control.status == "paused" and not server.control.quit_requested:
-            server.poll(0.2)
-        if server.control.quit_requested:
-            emu.request_stop(0, "quit (QMP)")
-        elif server.control.reset_requested:
-            emu.request_stop(0, "reset (QMP)")
-
-    outcome = None
-    try:
-        while True:
-            prepared = server.control.prepared if server is not None else None
-            if server is not None:
-                server.control.prepared = None  # this run closes it
-            outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
-                              status=status if live else None, script=script,
-                              tick=tick if server is not None else None,
-                              prepared=prepared)  # fmt: skip
-            if server is None or not server.control.reset_requested:
-                break
-            # system_reset: power on again, with fresh memory and programs
-            server.control.reset_requested = False
-            server.control.emulation = None
-            server.broadcast("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
-    finally:
-        machine.destroy()
-        if server is not None:
-            control = server.control
-            for chunk in control.take_console():
-                server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-            fault = outcome.fault if outcome is not None else None
-            if fault is not None:
-                report = {"cpu": fault.cpu, "pc": fault.pc, "cause": fault.cause}
-                server.broadcast("QCONF_GUEST_FAULT", report)
-            if not control.quit_requested:
-                server.broadcast("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
-            server.control.status = "shutdown"
-            server.poll(0.1)  # let clients read it and hang up
-            server.close()
-    assert outcome is not None
-    if shown:
-        sys.stderr.write("\r\x1b[K")
-    if outcome.fault is not None:
-        click.echo("\n".join(outcome.fault.lines()), err=True)
-    elif stats or outcome.exit_code != 0:
-        click.echo(f"qconf: {outcome.reason}", err=True)
-    if stats or outcome.exit_code == EXIT_INTERRUPTED:
-        click.echo("\n".join(outcome.stats_lines()[1:]), err=True)
-    if stats:
-        click.echo(f"  machine cache: {cached}", err=True)
-    sys.exit(outcome.exit_code)
+    options = RunOptions(files, sets, include_dirs, max_insns, timeout, stats,
+                         tuple(zip(expects, sends, strict=True)), qmps, qmp_allow_remote,
+                         preconfig, start_paused, use_cache)  # fmt: skip
+    argv = (click.get_current_context().obj or {}).get("argv")
+    if use_cache and argv is not None:  # started as the qconf command: next time, no click
+        remember(argv, options)
+    sys.exit(execute(options))
 
 
 @main.command()
@@ -708,13 +590,17 @@ def profiles(include_dirs: tuple[str, ...]) -> None:
 @click.option("--clear", is_flag=True, help="Remove every machine snapshot.")
 def cache(clear: bool) -> None:
     """Show the machine snapshots qconf run starts from (one per command line, used while
-    the files it read are unchanged), or remove them. $QCONF_CACHE_DIR moves them."""
+    the files it read are unchanged), or remove them with the remembered parses of qconf
+    run's words. $QCONF_CACHE_DIR moves them."""
     from qconf.build.snapshot import MAX_ENTRIES, MachineCache, describe_entry
 
     store = MachineCache()
     if clear:
-        removed = store.clear()
-        click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]}")
+        from qconf.runner import forget
+
+        removed, parses = store.clear(), forget()
+        click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]} "
+                   f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip
         return
     entries = store.entries()
     size = sum(entry.stat().st_size for entry in entries)

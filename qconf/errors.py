@@ -43,6 +43,8 @@ __all__ = (
     "StateError",
     "ToolError",
     "ValidationError",
+    "flatten",
+    "report",
 )
 
 
@@ -175,3 +177,17 @@ def flatten(error: QconfError) -> list[QconfError]:
     if isinstance(error, Problems):
         return [e for sub in error.errors for e in flatten(sub)]
     return [error]
+
+
+def report(error: QconfError) -> list[str]:
+    """The lines the command line prints for ``error``: ``qconf: error: ...`` for each
+    error inside it, with its location and hint, and a count when there are several."""
+    errors = flatten(error)
+    out = []
+    for err in errors:
+        lines = err.lines()
+        out.append(f"qconf: error: {lines[0]}")
+        out.extend(lines[1:])
+    if len(errors) > 1:
+        out.append(f"qconf: {len(errors)} errors")
+    return out

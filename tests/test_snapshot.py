@@ -5,7 +5,6 @@ cache imports neither the YAML reader nor pydantic, and reports errors as a buil
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -183,22 +182,55 @@ def test_values_that_are_not_plain_data_are_not_snapshotted() -> None:
     machine.destroy()
 
 
-def _run_cli(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``qconf ARGS`` as the installed command runs it, printing at exit which of the
+    configuration pipeline's and the command line's libraries it imported."""
     code = ("import atexit, sys\n"
             "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'pydantic', 'yaml', 'ruamel', 'tomllib'}), file=sys.stderr))\n"
-            "from qconf.cli import main\nmain()\n")  # fmt: skip
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, env=env, check=False,
+            "{'pydantic', 'yaml', 'ruamel', 'tomllib', 'click'}), file=sys.stderr))\n"
+            "from qconf.__main__ import main\nmain()\n")  # fmt: skip
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=cwd, check=False,
                           capture_output=True, text=True, timeout=60)  # fmt: skip
 
 
-def test_a_run_from_the_cache_imports_no_configuration_reader(board: Path) -> None:
-    env = {**os.environ, "QCONF_CACHE_DIR": os.environ["QCONF_CACHE_DIR"]}
-    first = _run_cli("run", "-c", "board.yaml", "--stats", cwd=board.parent, env=env)
-    second = _run_cli("run", "-c", "board.yaml", "--stats", cwd=board.parent, env=env)
+def test_a_repeated_run_imports_neither_the_configuration_reader_nor_click(board: Path) -> None:
+    """The first run parses its words with click and resolves the machine; the second,
+    with the same words, starts from both results."""
+    first, second = (_run_cli("run", "-c", "board.yaml", "--stats", cwd=board.parent)
+                     for _ in range(2))  # fmt: skip
     assert first.stdout == second.stdout == "Hello from riscv-virt (rv64, ns16550a)\n"
-    assert first.stderr.splitlines()[-2:] == ["  machine cache: stored", "['pydantic', 'yaml']"]
+    assert first.returncode == second.returncode == 0
+    assert first.stderr.splitlines()[-2:] == [
+        "  machine cache: stored",
+        "['click', 'pydantic', 'yaml']",
+    ]
     assert second.stderr.splitlines()[-2:] == ["  machine cache: hit", "[]"]
+    assert [_no_wall(x) for x in first.stderr.splitlines()[:-2]] == [
+        _no_wall(x) for x in second.stderr.splitlines()[:-2]
+    ]
+    other = _run_cli("run", "-c", "board.yaml", cwd=board.parent)  # other words: click again
+    assert other.stderr == "['click']\n" and other.stdout == first.stdout
+
+
+def _no_wall(line: str) -> str:
+    return line.split(", wall", maxsplit=1)[0].split(" instructions", maxsplit=1)[0]
+
+
+def test_a_remembered_run_reports_errors_as_the_command_line(board: Path) -> None:
+    board.write_text("extends: riscv-virt\ncpu0:\n  firmware: nothere.elf\n")
+    runs = [_run_cli("run", "-c", "board.yaml", cwd=board.parent) for _ in range(2)]
+    assert [r.returncode for r in runs] == [1, 1]
+    assert runs[0].stderr.replace("['click', 'pydantic', 'yaml']", "[]") == runs[1].stderr
+    assert runs[1].stderr.startswith("qconf: error: board.yaml:3:13: cannot read image ")
+
+
+def test_usage_errors_and_no_cache_runs_are_not_remembered(board: Path) -> None:
+    for _ in range(2):
+        usage = _run_cli("run", "-c", "board.yaml", "--expect", "x", cwd=board.parent)
+        assert usage.returncode == 2 and "give one --send for each --expect" in usage.stderr
+        bypass = _run_cli("run", "-c", "board.yaml", "--no-cache", cwd=board.parent)
+        assert bypass.returncode == 0 and bypass.stderr == "['click', 'pydantic', 'yaml']\n"
+    assert not (board.parent.parent / "cache" / "runs").exists()
 
 
 def test_errors_from_a_restored_machine_are_located_as_from_a_built_one(board: Path) -> None:
@@ -228,5 +260,9 @@ def test_the_cache_command_lists_and_clears(board: Path) -> None:
     assert lines[0].endswith(" KiB (the newest 32 are kept)")
     assert lines[1].endswith(f"  qconf run -c board.yaml --set cpu0.freq=2GHz  (in {board.parent})")
     r = CliRunner().invoke(main, ["cache", "--clear"])
-    assert r.stdout == f"{cache}: removed 1 snapshot\n"
+    assert r.stdout == f"{cache}: removed 1 snapshot and 0 remembered command lines\n"
     assert MachineCache().entries() == []
+    _run_cli("run", "-c", "board.yaml", cwd=board.parent)
+    r = CliRunner().invoke(main, ["cache", "--clear"])
+    assert r.stdout == f"{cache}: removed 1 snapshot and 1 remembered command line\n"
+    assert not list((cache.parent / "runs").glob("*.json"))

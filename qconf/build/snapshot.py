@@ -54,6 +54,7 @@ __all__ = (
     "NotSnapshottable",
     "cache_dir",
     "cached_machine",
+    "code_fingerprint",
     "describe_entry",
     "dump",
     "restore",
@@ -265,7 +266,8 @@ def cache_dir() -> Path:
 
 
 @cache
-def _code_fingerprint() -> list[Any]:
+def code_fingerprint() -> list[Any]:
+    """qconf's own code, as each module's path, size and modification time."""
     package = Path(__file__).resolve().parent.parent
     out: list[Any] = []
     stack = [package]
@@ -297,7 +299,7 @@ class MachineCache:
         return {
             "format": FORMAT,
             "python": list(sys.version_info[:2]),
-            "code": _code_fingerprint(),
+            "code": code_fingerprint(),
             "cwd": os.getcwd(),
             "files": list(files),
             "sets": list(sets),

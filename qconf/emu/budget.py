@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import mmap
-import platform
+import os
 import sys
 from functools import cache
 from typing import Any
@@ -43,7 +43,7 @@ class _Budget(ctypes.Structure):
 
 @cache
 def _hook_address() -> int | None:
-    if platform.machine() not in ("x86_64", "AMD64") or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
         return None
     try:
         page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)

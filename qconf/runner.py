@@ -1,0 +1,256 @@
+"""``qconf run`` behind its command line: from a run's options to the guest's exit status.
+
+:mod:`qconf.cli` parses the words with click, checks how they combine, and calls
+:func:`execute` with :class:`RunOptions`. A run also remembers how its words were parsed
+(:func:`remember`, next to the machine snapshots), so that the next ``qconf run`` with the
+same words and the same qconf starts without loading click at all (:func:`remembered`,
+asked by :mod:`qconf.__main__`): the parse is click's, made once, like the machine's
+snapshot is the resolver's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from qconf.build.snapshot import (
+    MAX_ENTRIES,
+    MachineCache,
+    cache_dir,
+    cached_machine,
+    code_fingerprint,
+)
+from qconf.emu.emulator import EXIT_INTERRUPTED
+from qconf.emu.emulator import run as emulate
+from qconf.errors import QconfError, report
+
+__all__ = ("RunOptions", "execute", "forget", "remember", "remembered", "run_remembered")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What ``qconf run`` was asked to do (see ``qconf run --help``)."""
+
+    files: tuple[str, ...]
+    sets: tuple[str, ...] = ()
+    include_dirs: tuple[str, ...] = ()
+    max_insns: int | None = None
+    timeout: float | None = None
+    stats: bool = False
+    script: tuple[tuple[str, str], ...] = ()
+    """``--expect``/``--send`` pairs as typed (``\\n`` not yet a newline)."""
+    qmps: tuple[str, ...] = ()
+    qmp_allow_remote: bool = False
+    preconfig: bool = False
+    start_paused: bool = False
+    use_cache: bool = True
+
+
+def _say(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _unescape(text: str) -> bytes:
+    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t").encode()
+
+
+def execute(options: RunOptions) -> int:
+    """Run the machine the options describe; returns the exit status (the guest's, 3 for a
+    fault, 124 for a limit, 130 for Ctrl-C), after printing the summary ``--stats`` asks
+    for.
+
+    :raises QconfError: the machine cannot be resolved, built or prepared.
+    """
+    files, sets, include_dirs = options.files, options.sets, options.include_dirs
+    max_insns, timeout, stats = options.max_insns, options.timeout, options.stats
+    qmps, qmp_allow_remote = options.qmps, options.qmp_allow_remote
+    preconfig, start_paused = options.preconfig, options.start_paused
+    script = [(_unescape(e), _unescape(t)) for e, t in options.script]
+
+    server = None
+    cached = "not used (QMP builds the machine)"
+    if qmps:
+        from qconf.qmp.control import Control
+        from qconf.qmp.server import QmpServer
+
+        control = Control(list(files), [(t, None) for t in sets], list(include_dirs),
+                          start_paused=start_paused)  # fmt: skip
+        server = QmpServer(control, list(qmps), qmp_allow_remote)
+
+        def prepare(machine: Any) -> Any:  # at x-exit-preconfig: a bad image is its error
+            from qconf.emu.emulator import Emulator
+
+            emulator = Emulator(machine, None, script)
+            try:
+                emulator.prepare()
+            except BaseException:
+                emulator.close()
+                raise
+            return emulator
+
+        control.prepare = prepare
+        try:
+            if not preconfig:
+                control.machine = cached_machine(files, sets, include_dirs, None)[0]
+                control.status = "paused" if start_paused else "running"
+            while control.status == "prelaunch" and not control.quit_requested:
+                server.poll(0.2)
+        except BaseException:
+            server.close()
+            raise
+        if control.quit_requested:
+            server.poll(0.1)
+            server.close()
+            if control.prepared is not None:
+                control.prepared.close()
+            if control.machine is not None:
+                control.machine.destroy()
+            return 0
+        machine = control.machine
+    else:
+        cache = MachineCache() if options.use_cache else None
+        machine, cached = cached_machine(files, sets, include_dirs, cache)
+    live = sys.stderr.isatty()
+    shown = False
+
+    def status(line: str) -> None:  # a live line on a terminal, rewritten in place
+        nonlocal shown
+        shown = True
+        sys.stderr.write(f"\r\x1b[K[qconf] {line}")
+        sys.stderr.flush()
+
+    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit, output
+        assert server is not None
+        control = server.control
+        if control.emulation is None:
+            control.emulation = emu
+            emu.listeners.append(lambda obj, data: control.console_output(obj.path, data))
+        for chunk in control.take_console():
+            server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
+        server.poll(0)
+        while server.control.status == "paused" and not server.control.quit_requested:
+            server.poll(0.2)
+        if server.control.quit_requested:
+            emu.request_stop(0, "quit (QMP)")
+        elif server.control.reset_requested:
+            emu.request_stop(0, "reset (QMP)")
+
+    outcome = None
+    try:
+        while True:
+            prepared = server.control.prepared if server is not None else None
+            if server is not None:
+                server.control.prepared = None  # this run closes it
+            outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
+                              status=status if live else None, script=script,
+                              tick=tick if server is not None else None,
+                              prepared=prepared)  # fmt: skip
+            if server is None or not server.control.reset_requested:
+                break
+            # system_reset: power on again, with fresh memory and programs
+            server.control.reset_requested = False
+            server.control.emulation = None
+            server.broadcast("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
+    finally:
+        machine.destroy()
+        if server is not None:
+            control = server.control
+            for chunk in control.take_console():
+                server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
+            fault = outcome.fault if outcome is not None else None
+            if fault is not None:
+                report = {"cpu": fault.cpu, "pc": fault.pc, "cause": fault.cause}
+                server.broadcast("QCONF_GUEST_FAULT", report)
+            if not control.quit_requested:
+                server.broadcast("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+            server.control.status = "shutdown"
+            server.poll(0.1)  # let clients read it and hang up
+            server.close()
+    assert outcome is not None
+    if shown:
+        sys.stderr.write("\r\x1b[K")
+    if outcome.fault is not None:
+        _say("\n".join(outcome.fault.lines()))
+    elif stats or outcome.exit_code != 0:
+        _say(f"qconf: {outcome.reason}")
+    if stats or outcome.exit_code == EXIT_INTERRUPTED:
+        _say("\n".join(outcome.stats_lines()[1:]))
+    if stats:
+        _say(f"  machine cache: {cached}")
+    return outcome.exit_code
+
+
+# --- remembered parses ------------------------------------------------------------------
+
+
+def _memo(argv: list[str]) -> tuple[Path, dict[str, Any]]:
+    key = {"argv": argv, "code": code_fingerprint(), "python": list(sys.version_info[:2])}
+    text = json.dumps(key).encode()
+    name = f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
+    return cache_dir() / "runs" / name, key
+
+
+def remember(argv: list[str], options: RunOptions) -> None:
+    """Keep how ``qconf run`` parsed ``argv`` (the words after ``run``) for the next run
+    with the same words; best effort, as the cache it sits beside."""
+    path, key = _memo(argv)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key, "options": asdict(options)}))
+        os.replace(tmp, path)
+        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        for old in entries[:-MAX_ENTRIES]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def forget() -> int:
+    """Forget every remembered parse; returns how many there were."""
+    folder = cache_dir() / "runs"
+    entries = list(folder.glob("*.json")) if folder.is_dir() else []
+    for entry in entries:
+        entry.unlink(missing_ok=True)
+    return len(entries)
+
+
+def remembered(argv: list[str]) -> RunOptions | None:
+    """The options an earlier ``qconf run`` with exactly these words (and this qconf)
+    parsed them into, if it remembered them."""
+    path, key = _memo(argv)
+    try:
+        with open(path, "rb") as f:
+            data = json.load(f)
+        if data["key"] != key:
+            return None
+        fields = data["options"]
+        for name in ("files", "sets", "include_dirs", "qmps"):
+            fields[name] = tuple(fields[name])
+        fields["script"] = tuple((e, t) for e, t in fields["script"])
+        return RunOptions(**fields)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def run_remembered(options: RunOptions) -> NoReturn:
+    """Run as the command line would, errors and Ctrl-C included, and exit."""
+    try:
+        status = execute(options)
+    except QconfError as exc:
+        if os.environ.get("QCONF_DEBUG") == "1":
+            raise
+        _say("\n".join(report(exc)))
+        status = 1
+    except KeyboardInterrupt:
+        if os.environ.get("QCONF_DEBUG") == "1":
+            raise
+        _say("qconf: interrupted")
+        status = 130
+    sys.exit(status)
