@@ -6,6 +6,7 @@ import contextlib
 import os
 import select
 import sys
+import time
 from collections import deque
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -13,6 +14,10 @@ if TYPE_CHECKING:
     import socket
 
 CTRL_A = 0x01
+INPUT_POLL_S = 0.0002
+"""After finding no input on standard input, how long (host seconds) reads answer "none"
+without asking the system again: guests read their UART's status before every character
+they print, and a system call for each would cost more than the character."""
 
 __all__ = (
     "Chardev",
@@ -89,6 +94,11 @@ class StdioChardev:
         self._saved: Any = None
         self._pending = bytearray()
         self._stream: Any = None
+        self._quiet_until = 0.0  # no input was waiting when last looked; look again then
+        self._out: int | None = None
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stdout.flush()
+            self._out = sys.stdout.fileno()  # in-memory stdouts (test runners) have none
         try:
             fd = sys.stdin.fileno()
         except (AttributeError, OSError, ValueError):
@@ -104,6 +114,11 @@ class StdioChardev:
             tty.setcbreak(fd)
 
     def write(self, data: bytes) -> None:
+        if self._out is not None:  # straight to the descriptor: one system call a write
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._out, view) :]
+            return
         out = getattr(sys.stdout, "buffer", None)
         if out is None:
             sys.stdout.write(data.decode("utf-8", errors="replace"))
@@ -117,8 +132,13 @@ class StdioChardev:
                 self._pending += self._stream.read() or b""
             self._stream = None
         if not self._pending and self._fd is not None:
+            now = time.monotonic()
+            if now < self._quiet_until:  # a guest polls its UART for every character
+                return None
             ready, _, _ = select.select([self._fd], [], [], 0)
-            if ready:
+            if not ready:
+                self._quiet_until = now + INPUT_POLL_S
+            else:
                 chunk = os.read(self._fd, 4096)
                 if chunk:
                     self._pending += chunk
