@@ -269,9 +269,12 @@ def run(
         )
     if (preconfig or start_paused) and not qmps:
         raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
-    options = RunOptions(files, sets, include_dirs, max_insns, timeout, stats,
-                         tuple(zip(expects, sends, strict=True)), qmps, qmp_allow_remote,
-                         preconfig, start_paused, use_cache)  # fmt: skip
+    options = RunOptions(
+        files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
+        timeout=timeout, stats=stats, script=tuple(zip(expects, sends, strict=True)),
+        qmps=qmps, qmp_allow_remote=qmp_allow_remote, preconfig=preconfig,
+        start_paused=start_paused, use_cache=use_cache,
+    )  # fmt: skip
     argv = (click.get_current_context().obj or {}).get("argv")
     if use_cache and argv is not None:  # started as the qconf command: next time, no click
         remember(argv, options)
