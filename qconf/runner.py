@@ -111,6 +111,7 @@ def execute(options: RunOptions) -> int:
                 control.prepared.close()
             if control.machine is not None:
                 control.machine.destroy()
+            control.drop_preview()
             return 0
         machine = control.machine
     else:

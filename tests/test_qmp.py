@@ -555,3 +555,33 @@ def test_bad_input_never_ends_the_server(tmp_path):
     _out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert b"Traceback" not in err
+
+
+def test_preconfig_qom_reads_share_one_machine_until_the_configuration_changes(
+    tmp_path: Path,
+) -> None:
+    """Before the build, QOM reads show the machine as configured so far. It is built once
+    and kept while the tweaks and the files it was read from stay as they were: a client
+    walking the tree property by property does not resolve it again each time."""
+    from qconf.qmp.control import COMMANDS, Control, machine_for_qom
+
+    guests = MACHINES / "guests" / "riscv" / "hello.elf"
+    board = tmp_path / "board.yaml"
+    board.write_text(f"extends: riscv-virt\ncpu0:\n  firmware: {guests}\n")
+    control = Control([str(board)])
+
+    def freq() -> Any:
+        return COMMANDS["qom-get"](control, {"path": "/machine/cpu0", "property": "freq"}, "t")
+
+    first = machine_for_qom(control)
+    assert freq() == 1_000_000_000 and machine_for_qom(control) is first
+    COMMANDS["qom-set"](control, {"path": "/machine/cpu0", "property": "freq", "value": 5}, "t")
+    assert freq() == 5 and machine_for_qom(control) is not first
+    second = machine_for_qom(control)
+    board.write_text(board.read_text() + "soc:\n  uart0:\n    base: 0x1000_1000\n")
+    uart = {"path": "/machine/soc/uart0", "property": "base"}
+    assert COMMANDS["qom-get"](control, uart, "t") == 0x1000_1000
+    assert machine_for_qom(control) is not second
+    control.build()
+    assert control.preview is None and machine_for_qom(control) is control.machine
+    control.machine.destroy()

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = (
     "FORMAT",
     "MAX_ENTRIES",
+    "Inputs",
     "MachineCache",
     "NotSnapshottable",
     "cache_dir",
@@ -58,6 +59,7 @@ __all__ = (
     "describe_entry",
     "dump",
     "restore",
+    "searched",
 )
 
 FORMAT = 1
@@ -318,7 +320,7 @@ class MachineCache:
         try:
             with open(entry, "rb") as f:
                 data = json.load(f)
-            if data.get("line") != line or not _unchanged(data["inputs"]):
+            if data.get("line") != line or not Inputs.from_json(data["inputs"]).unchanged():
                 return None
             return restore(data["machine"])
         except OSError:  # none yet, or no cache to read
@@ -328,24 +330,14 @@ class MachineCache:
                 entry.unlink()
             return None
 
-    def store(
-        self, line: dict[str, Any], machine: Machine, reads: dict[Path, tuple[int, int]],
-        searched: Iterable[Path],
-    ) -> str:  # fmt: skip
-        """Save ``machine`` for ``line`` with its inputs: the files read (as
-        :func:`~qconf.config.sources.recording_reads` notes them) and the directories
-        searched (with each read file's directory). Returns what happened, for ``--stats``:
-        ``stored``, or why not."""
+    def store(self, line: dict[str, Any], machine: Machine, inputs: Inputs) -> str:
+        """Save ``machine`` for ``line`` with the inputs it was resolved from. Returns what
+        happened, for ``--stats``: ``stored``, or why not."""
         try:
             snapshot = dump(machine)
         except NotSnapshottable as exc:
             return f"not stored: {exc}"
-        dirs = {p.resolve() for p in searched} | {p.parent for p in reads}
-        inputs = {
-            "files": [[str(p), size, mtime] for p, (size, mtime) in sorted(reads.items())],
-            "dirs": [[str(d), _mtime(d)] for d in sorted(dirs)],
-        }
-        text = json.dumps({"line": line, "inputs": inputs, "machine": snapshot},
+        text = json.dumps({"line": line, "inputs": inputs.to_json(), "machine": snapshot},
                           separators=(",", ":"))  # fmt: skip
         try:
             import tempfile
@@ -403,15 +395,40 @@ def _mtime(path: Path) -> int | None:
         return None
 
 
-def _unchanged(inputs: dict[str, Any]) -> bool:
-    for path, size, mtime in inputs["files"]:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
-            return False
-    return all(_mtime(Path(path)) == mtime for path, mtime in inputs["dirs"])
+@dataclass(frozen=True)
+class Inputs:
+    """What a resolve depended on: the files it read (size and modification time when
+    read) and the directories it searched (modification time, None if missing)."""
+
+    files: tuple[tuple[str, int, int], ...]
+    dirs: tuple[tuple[str, int | None], ...]
+
+    @classmethod
+    def of(cls, reads: dict[Path, tuple[int, int]], searched: Iterable[Path]) -> Inputs:
+        """From the files :func:`~qconf.config.sources.recording_reads` noted and the
+        directories searched (each read file's directory is added)."""
+        dirs = {p.resolve() for p in searched} | {p.parent for p in reads}
+        return cls(tuple((str(p), size, mtime) for p, (size, mtime) in sorted(reads.items())),
+                   tuple((str(d), _mtime(d)) for d in sorted(dirs)))  # fmt: skip
+
+    def unchanged(self) -> bool:
+        """Whether every file and directory is as it was."""
+        for path, size, mtime in self.files:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                return False
+        return all(_mtime(Path(path)) == mtime for path, mtime in self.dirs)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"files": [list(f) for f in self.files], "dirs": [list(d) for d in self.dirs]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Inputs:
+        return cls(tuple((p, s, m) for p, s, m in data["files"]),
+                   tuple((p, m) for p, m in data["dirs"]))  # fmt: skip
 
 
 def cached_machine(
@@ -431,7 +448,6 @@ def cached_machine(
         if machine is not None:
             return machine, "hit"
     from qconf.build.builder import build
-    from qconf.config.search import SearchPath
     from qconf.config.sources import recording_reads
     from qconf.resolve import resolve
 
@@ -439,7 +455,14 @@ def cached_machine(
         machine = build(resolve(files, sets, include_dirs=include_dirs))
     if cache is None:
         return machine, "off"
+    return machine, cache.store(line, machine, Inputs.of(reads, searched(files, include_dirs)))
+
+
+def searched(files: Sequence[str], include_dirs: Sequence[str]) -> list[Path]:
+    """The directories a resolve of ``files`` looks in for profiles and components (a
+    file added there could change what it finds), besides those of the files it reads."""
+    from qconf.config.search import SearchPath
+
     search = SearchPath.default(include_dirs)
-    searched = [*search.dirs, *(d / "components" for d in search.dirs),
-                *(Path(f).parent for f in files)]  # fmt: skip
-    return machine, cache.store(line, machine, reads, searched)
+    return [*search.dirs, *(d / "components" for d in search.dirs),
+            *(Path(f).parent for f in files)]  # fmt: skip

@@ -43,6 +43,7 @@ class Control:
     plugged: set[str] = field(default_factory=set)  # paths of objects hotplugged since build
     prepare: Callable[[Any], Any] | None = None  # machine -> its prepared emulator
     prepared: Any = None  # ... made at the build, so that a missing image is a build error
+    preview: Any = None  # before the build: (machine, tweaks, inputs) the QOM commands show
 
     def console_output(self, device: str, data: bytes) -> None:
         """A UART wrote ``data``: kept for the clients that asked for it, one chunk per
@@ -82,10 +83,18 @@ class Control:
         the build (None before it)."""
         return self.emulation.host if self.emulation is not None else self.prepared
 
+    def drop_preview(self) -> None:
+        """Forget the machine shown before the build (see :func:`machine_for_qom`)."""
+        if self.preview is not None:
+            self.preview[0].destroy()
+            self.preview = None
+
     def build(self) -> None:
         """Resolve, build, and prepare the run (map memory, load images); stay in
         preconfig (raising every problem) if any of that fails."""
         from qconf.build.builder import build
+
+        self.drop_preview()
 
         try:
             machine = build(self.resolve())
@@ -266,17 +275,29 @@ COMMANDS: dict[str, Handler] = {
 # --- QOM: the machine's objects, as QEMU's QOM commands show them ----------------------
 
 
-def machine_for_qom(control: Control) -> tuple[Any, bool]:
-    """The built machine, or (before the build) one built from the configuration so far;
-    the flag says whether it is temporary."""
+def machine_for_qom(control: Control) -> Any:
+    """The built machine, or (before the build) one built from the configuration so far:
+    kept while the tweaks and every file it was read from are unchanged, so that a client
+    walking the tree property by property does not resolve it again for each."""
     if control.machine is not None:
-        return control.machine, False
-    from qconf.build.builder import build
+        return control.machine
+    from qconf.build.snapshot import Inputs, searched
 
+    preview = control.preview
+    if preview is not None and preview[1] == control.sets and preview[2].unchanged():
+        return preview[0]
+    from qconf.build.builder import build
+    from qconf.config.sources import recording_reads
+
+    control.drop_preview()
     try:
-        return build(control.resolve()), True
+        with recording_reads() as reads:
+            machine = build(control.resolve())
     except QconfError as exc:
         raise _problems(exc) from None
+    inputs = Inputs.of(reads, searched(control.files, control.include_dirs))
+    control.preview = (machine, list(control.sets), inputs)
+    return machine
 
 
 def _object(machine: Any, path: str) -> Any:
@@ -301,33 +322,23 @@ def _prop_type(info: Any, name: str) -> str:
 
 
 def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
-    machine, temporary = machine_for_qom(control)
-    try:
-        obj = _object(machine, _string(args, "path"))
-        out = [{"name": "type", "type": "string"}]
-        out += [{"name": name, "type": f"child<{child.info.name}>"}
-                for name, child in obj.children.items()]  # fmt: skip
-        out += [{"name": name, "type": _prop_type(obj.info, name)}
-                for name in obj.info.props.model_fields]  # fmt: skip
-        return out
-    finally:
-        if temporary:
-            machine.destroy()
+    obj = _object(machine_for_qom(control), _string(args, "path"))
+    out = [{"name": "type", "type": "string"}]
+    out += [{"name": name, "type": f"child<{child.info.name}>"}
+            for name, child in obj.children.items()]  # fmt: skip
+    out += [{"name": name, "type": _prop_type(obj.info, name)}
+            for name in obj.info.props.model_fields]  # fmt: skip
+    return out
 
 
 def qom_get(control: Control, args: dict[str, Any], who: str) -> Any:
-    machine, temporary = machine_for_qom(control)
-    try:
-        obj = _object(machine, _string(args, "path"))
-        prop = _string(args, "property")
-        if prop == "type":
-            return obj.info.name
-        if prop not in obj.info.prop_names:
-            raise QmpError(f"Property '{obj.info.name}.{prop}' not found")
-        return obj.get(prop)
-    finally:
-        if temporary:
-            machine.destroy()
+    obj = _object(machine_for_qom(control), _string(args, "path"))
+    prop = _string(args, "property")
+    if prop == "type":
+        return obj.info.name
+    if prop not in obj.info.prop_names:
+        raise QmpError(f"Property '{obj.info.name}.{prop}' not found")
+    return obj.get(prop)
 
 
 def qom_set(control: Control, args: dict[str, Any], who: str) -> Any:

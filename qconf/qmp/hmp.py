@@ -118,13 +118,8 @@ def _view(name: str) -> Callable[[Any, int, list[str]], list[str]]:
         from qconf.qmp.control import machine_for_qom
         from qconf.views import text
 
-        machine, temporary = machine_for_qom(control)
-        try:
-            lines: list[str] = getattr(text, name)(machine)
-            return lines
-        finally:
-            if temporary:
-                machine.destroy()
+        lines: list[str] = getattr(text, name)(machine_for_qom(control))
+        return lines
 
     return show
 
