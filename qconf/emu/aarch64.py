@@ -16,6 +16,8 @@ IRQ at ``VBAR_EL1`` + 0x280 (or 0x480 from EL0) as hardware would.
 
 from __future__ import annotations
 
+import ctypes
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc
@@ -24,6 +26,7 @@ from unicorn import arm64_const as a64
 from qconf.emu.core import Core
 from qconf.emu.faults import GuestFault
 from qconf.emu.mmu64 import install
+from qconf.emu.native import hook_add, place
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ class Aarch64Core(Core):
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
         self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
-        self.uc.hook_add(UC_HOOK_INSN, self._on_sys, None, 1, 0, a64.UC_ARM64_INS_SYS)
+        self._tlbi_hook = _hook_tlbi(self.uc, self.mmu.invalidate)
         self.cntfrq: int = obj.get("cntfrq")
         # timers[kind] = [ctl, cval] for kind 2 (physical EL1) and 3 (virtual)
         self.timers = {2: [0, 0], 3: [0, 0]}
@@ -114,11 +117,6 @@ class Aarch64Core(Core):
             return 0
         uc.reg_write(reg, value)
         return 1
-
-    def _on_sys(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
-        if cp.crn == 8:  # tlbi: the page-table walk's memory goes too
-            self.mmu.invalidate()
-        return 0  # Unicorn carries it out
 
     def _on_msr(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
         if (cp.op0, cp.op1, cp.crn) in TRANSLATION_REGS and cp.crm == 0:
@@ -223,3 +221,41 @@ class Aarch64Core(Core):
         for i in range(8):
             regs[f"x{i}"] = int(self.uc.reg_read(a64.UC_ARM64_REG_X0 + i))
         return regs
+
+
+TLBI_FILTER = bytes.fromhex("833a08740331c0c3ff21")
+"""The ``SYS`` instruction hook, for ``uint32_t hook(uc_engine *uc, int reg,
+uc_arm64_cp_reg *cp, void **user_data)``: only ``tlbi`` (CRn = 8) reaches Python::
+
+    83 3a 08       cmp  dword [rdx], 8   ; cp->crn
+    74 03          je   tlbi
+    31 c0          xor  eax, eax         ; 0: Unicorn carries the instruction out
+    c3             ret
+    ff 21   tlbi:  jmp  [rcx]            ; tail call *user_data: the Python callback
+"""
+
+_SYS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32,
+                                 ctypes.c_void_p, ctypes.c_void_p)  # fmt: skip
+
+
+def _hook_tlbi(uc: Uc, invalidate: Callable[[], None]) -> Any:
+    """Call ``invalidate`` when the guest runs ``tlbi`` (the page-table walk's memory goes
+    too). Cache maintenance (``dc``, ``ic``) is a ``SYS`` instruction as well, thousands of
+    times per boot: on x86-64 a native filter keeps it out of Python."""
+
+    def on_tlbi(*args: object) -> int:
+        invalidate()
+        return 0  # Unicorn carries it out
+
+    address = place(TLBI_FILTER)
+    if address is None:
+
+        def on_sys(uc: Uc, reg: int, cp: Any, user_data: object) -> int:
+            return on_tlbi() if cp.crn == 8 else 0
+
+        return uc.hook_add(UC_HOOK_INSN, on_sys, None, 1, 0, a64.UC_ARM64_INS_SYS)
+    callback = _SYS_CALLBACK(on_tlbi)
+    target = ctypes.c_void_p(ctypes.cast(callback, ctypes.c_void_p).value)
+    hook_add(uc, UC_HOOK_INSN, address, target, ctypes.c_int(a64.UC_ARM64_INS_SYS))
+    uc._qconf_tlbi = (callback, target)  # alive as long as the engine that calls them
+    return callback

@@ -25,11 +25,9 @@ The hook, for ``void hook(uc_engine *uc, uint64_t address, uint32_t size, Budget
 from __future__ import annotations
 
 import ctypes
-import mmap
-import os
-import sys
-from functools import cache
 from typing import Any
+
+from qconf.emu.native import hook_add, place
 
 __all__ = ("BYTES_PER_INSTRUCTION", "NativeBudget", "native_available")
 
@@ -41,20 +39,8 @@ class _Budget(ctypes.Structure):
     _fields_ = [("left", ctypes.c_int64), ("stop", ctypes.c_void_p), ("done", ctypes.c_int64)]
 
 
-@cache
 def _hook_address() -> int | None:
-    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
-        return None
-    try:
-        page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
-    except (OSError, ValueError):
-        return None
-    page.write(_CODE)
-    _PAGES.append(page)  # lives as long as the process
-    return ctypes.addressof(ctypes.c_char.from_buffer(page))
-
-
-_PAGES: list[mmap.mmap] = []
+    return place(_CODE)
 
 
 def native_available() -> bool:
@@ -72,13 +58,7 @@ class NativeBudget:
         address = _hook_address()
         assert address is not None, "check native_available() first"
         self._budget = _Budget(0, ctypes.cast(binding.uclib.uc_emu_stop, ctypes.c_void_p).value, 0)
-        self._handle = binding.uc_hook_h()
-        err = binding.uclib.uc_hook_add(
-            uc._uch, ctypes.byref(self._handle), unicorn.UC_HOOK_BLOCK,
-            ctypes.c_void_p(address), ctypes.byref(self._budget), 1, 0,
-        )  # fmt: skip
-        if err:
-            raise unicorn.UcError(err)
+        hook_add(uc, unicorn.UC_HOOK_BLOCK, address, self._budget)
         # the hook writes into this budget for as long as the engine runs: let the engine
         # keep it alive, whatever order things are freed in
         uc._qconf_budget = self

@@ -42,14 +42,23 @@ class Translator:
         self.cache: dict[int, tuple[int, int]] = {}  # vaddr >> 12 -> (page's paddr, perms)
         self.level = 0  # where the last walk stopped
         self.abort: tuple[int, int, int] | None = None  # (address, level, access) refused
+        self._regs: tuple[int, int, int, int] | None = None  # SCTLR, TCR, TTBR0, TTBR1
 
     def _sysreg(self, uc: Any, reg: tuple[int, int, int, int, int]) -> int:
         return int(uc.reg_read(a64.UC_ARM64_REG_CP_REG, (*reg, 0)))
 
     def invalidate(self) -> None:
         """Forget every translation: the guest invalidated its TLB (``tlbi``) or changed
-        a register the walk reads (SCTLR, TCR, TTBR0/1)."""
+        a register the walk reads (SCTLR, TCR, TTBR0/1), which it reads again then."""
         self.cache.clear()
+        self._regs = None
+
+    def _registers(self, uc: Any) -> tuple[int, int, int, int]:
+        if self._regs is None:  # only MSR changes them, and it invalidates
+            self._regs = (self._sysreg(uc, SCTLR_EL1), self._sysreg(uc, TCR_EL1),
+                          int(uc.reg_read(a64.UC_ARM64_REG_TTBR0_EL1)),
+                          int(uc.reg_read(a64.UC_ARM64_REG_TTBR1_EL1)))  # fmt: skip
+        return self._regs
 
     def fill(self, uc: Any, vaddr: int, access: int, entry: Any, user_data: object) -> bool:
         cached = self.cache.get(vaddr >> 12)
@@ -82,20 +91,20 @@ class Translator:
         """The physical address and permissions for ``vaddr``, or None (fault). Unicorn
         wants the address itself, not its page: it keeps the difference for the page."""
         self.walks += 1
-        if not self._sysreg(uc, SCTLR_EL1) & 1:
+        sctlr, tcr, ttbr0, ttbr1 = self._registers(uc)
+        if not sctlr & 1:
             return vaddr, READ | WRITE | EXEC
-        tcr = self._sysreg(uc, TCR_EL1)
         self.level = 0
         if vaddr >> 63:  # upper range: TTBR1
             size, granule = 64 - ((tcr >> 16) & 0x3F), GRANULE1.get((tcr >> 30) & 3, 12)
             if (tcr >> 23) & 1 or vaddr >> size != (1 << (64 - size)) - 1:
                 return None
-            table = int(uc.reg_read(a64.UC_ARM64_REG_TTBR1_EL1))
+            table = ttbr1
         else:
             size, granule = 64 - (tcr & 0x3F), GRANULE0.get((tcr >> 14) & 3, 12)
             if (tcr >> 7) & 1 or vaddr >> size:
                 return None
-            table = int(uc.reg_read(a64.UC_ARM64_REG_TTBR0_EL1))
+            table = ttbr0
         stride = granule - 3
         levels = -(-(size - granule) // stride)
         level = 4 - levels
