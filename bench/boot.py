@@ -16,6 +16,7 @@ Run::
 
     python bench/boot.py               # 5 runs each
     python bench/boot.py --runs 9 --json
+    python bench/boot.py --arch arm64  # U-Boot alone on arm64-virt
 """
 
 from __future__ import annotations
@@ -36,6 +37,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+BOOTS = {
+    # name: (qconf machine, QEMU program, QEMU arguments, files, packages)
+    "riscv64": ("uboot-riscv", "qemu-system-riscv64",
+                ["-M", "virt", "-bios", OPENSBI, "-kernel", UBOOT],
+                [OPENSBI, UBOOT], "opensbi u-boot-qemu qemu-system-misc"),
+    "arm64": ("uboot-arm64", "qemu-system-aarch64",
+              ["-M", "virt", "-cpu", "cortex-a57", "-bios", UBOOT_ARM64],
+              [UBOOT_ARM64], "u-boot-qemu qemu-system-arm"),
+}  # fmt: skip
+"""The boots this bench times: OpenSBI + U-Boot on riscv64 (the issue's), U-Boot alone
+on arm64 (``--arch arm64``)."""
 
 
 def to_prompt(command: list[str], env: dict[str, str] | None = None) -> float:
@@ -79,17 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--arch", choices=sorted(BOOTS), default="riscv64")
     args = parser.parse_args(argv)
-    qemu = shutil.which("qemu-system-riscv64")
-    if qemu is None or not Path(OPENSBI).exists() or not Path(UBOOT).exists():
-        print("needs: apt-get install opensbi u-boot-qemu qemu-system-misc", file=sys.stderr)
+    machine, program, qemu_args, files, packages = BOOTS[args.arch]
+    qemu = shutil.which(program)
+    if qemu is None or not all(Path(f).exists() for f in files):
+        print(f"needs: apt-get install {packages}", file=sys.stderr)
         return 2
     # the qconf command, as users run it (its start-up differs from python -m qconf.cli)
     script = Path(sys.executable).parent / "qconf"
     start = [str(script)] if script.exists() else [sys.executable, "-m", "qconf"]
-    qconf = [*start, "run", "-c", str(REPO / "machines" / "uboot-riscv" / "board.yaml")]
-    qemu_cmd = [qemu, "-M", "virt", "-bios", OPENSBI, "-kernel", UBOOT, "-display", "none",
-                "-monitor", "none", "-serial", "stdio"]  # fmt: skip
+    qconf = [*start, "run", "-c", str(REPO / "machines" / machine / "board.yaml")]
+    qemu_cmd = [qemu, *qemu_args, "-display", "none", "-monitor", "none", "-serial", "stdio"]
     with tempfile.TemporaryDirectory(prefix="qconf-bench-cache-") as cache:
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         env["QCONF_CACHE_DIR"] = cache
@@ -101,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.runs):
             for name, (command, environment) in commands.items():
                 times[name].append(to_prompt(command, environment))
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"arch": args.arch}
     for name in commands:
         result[f"{name}_median_s"] = round(statistics.median(times[name]), 3)
     for name in commands:
