@@ -17,9 +17,12 @@ which Unicorn probes by itself, is answered as identity).
 
 from __future__ import annotations
 
+import ctypes
 from typing import Any
 
 from unicorn import arm64_const as a64
+
+from qconf.emu.native import hook_add, place
 
 __all__ = ("Translator", "install")
 
@@ -32,6 +35,56 @@ TCR_EL1 = (2, 0, 3, 0, 2)
 LAST_PAGE = (1 << 64) - 0x1000
 
 
+SLOTS = 4096
+"""Translations the native fill hook answers from (direct-mapped by page number)."""
+
+FILL = bytes.fromhex(
+    "4889f048c1e80c4c8d48014989c249c1ea0c4c31d0492300488d04404d3b4cc01075204989f14181"
+    "e1ff0f00004d0b4cc0184c8909418b44c020894108b801000000c341ff6008"
+)
+"""The TLB fill hook, for ``bool fill(uc_engine *uc, uint64_t page, uc_mem_type type,
+uc_tlb_entry *result, Table *t)``: a remembered translation is answered here, anything
+else goes to :meth:`Translator.fill` in Python::
+
+        mov  rax, rsi                  ; the page's address
+        shr  rax, 12                   ; its number
+        lea  r9, [rax+1]               ; the tag (0: an empty slot)
+        mov  r10, rax
+        shr  r10, 12
+        xor  rax, r10                  ; an alias and its target differ above bit 12
+        and  rax, [r8]                 ; slot = (number ^ number >> 12) & t->mask
+        lea  rax, [rax+rax*2]          ; slots are 3 quadwords
+        cmp  r9, [r8+rax*8+16]         ; slot's tag
+        jne  miss
+        mov  r9, rsi
+        and  r9d, 0xfff                ; Unicorn's pages may be smaller than 4 KiB:
+        or   r9, [r8+rax*8+24]         ; the slot's physical page + the offset in it
+        mov  [rcx], r9                 ; result->paddr
+        mov  eax, [r8+rax*8+32]        ; slot's permissions
+        mov  [rcx+8], eax              ; result->perms
+        mov  eax, 1                    ; filled
+        ret
+  miss: jmp  [r8+8]                    ; tail call t->python
+"""
+
+
+class _Slot(ctypes.Structure):
+    _fields_ = [("tag", ctypes.c_uint64), ("paddr", ctypes.c_uint64), ("perms", ctypes.c_uint64)]
+
+
+class _Table(ctypes.Structure):
+    _fields_ = [("mask", ctypes.c_uint64), ("python", ctypes.c_void_p),
+                ("slots", _Slot * SLOTS)]  # fmt: skip
+
+
+class _TlbEntry(ctypes.Structure):
+    _fields_ = [("paddr", ctypes.c_uint64), ("perms", ctypes.c_uint32)]
+
+
+_FILL_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
+                                  ctypes.POINTER(_TlbEntry), ctypes.c_void_p)  # fmt: skip
+
+
 class Translator:
     """Fills Unicorn's TLB for one core by walking the guest's page tables."""
 
@@ -40,6 +93,7 @@ class Translator:
         self.walks = 0
         self.hits = 0
         self.cache: dict[int, tuple[int, int]] = {}  # vaddr >> 12 -> (page's paddr, perms)
+        self.table: _Table | None = None  # the native hook's copy of the cache, if any
         self.level = 0  # where the last walk stopped
         self.abort: tuple[int, int, int] | None = None  # (address, level, access) refused
         self._regs: tuple[int, int, int, int] | None = None  # SCTLR, TCR, TTBR0, TTBR1
@@ -52,6 +106,8 @@ class Translator:
         a register the walk reads (SCTLR, TCR, TTBR0/1), which it reads again then."""
         self.cache.clear()
         self._regs = None
+        if self.table is not None:
+            ctypes.memset(self.table.slots, 0, ctypes.sizeof(self.table.slots))
 
     def _registers(self, uc: Any) -> tuple[int, int, int, int]:
         if self._regs is None:  # only MSR changes them, and it invalidates
@@ -84,7 +140,12 @@ class Translator:
                 return False
         entry.paddr, entry.perms = found
         if vaddr < LAST_PAGE:  # only what the guest's tables say (never a refusal)
-            self.cache[vaddr >> 12] = (found[0] & ~0xFFF, found[1])
+            page = (found[0] & ~0xFFF, found[1])
+            self.cache[vaddr >> 12] = page
+            if self.table is not None:
+                number = vaddr >> 12
+                slot = self.table.slots[(number ^ number >> 12) & (SLOTS - 1)]
+                slot.tag, slot.paddr, slot.perms = number + 1, *page
         return True
 
     def translate(self, uc: Any, vaddr: int) -> tuple[int, int] | None:
@@ -133,10 +194,24 @@ class Translator:
 
 
 def install(core: Any) -> Translator:
-    """Switch ``core``'s Unicorn to the virtual TLB filled by a :class:`Translator`."""
+    """Switch ``core``'s Unicorn to the virtual TLB filled by a :class:`Translator`:
+    through the native hook (:data:`FILL`) where the host allows, else in Python."""
     from unicorn import UC_HOOK_TLB_FILL, UC_TLB_VIRTUAL
 
     translator = Translator(core)
-    core.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-    core.uc.hook_add(UC_HOOK_TLB_FILL, translator.fill)
+    uc = core.uc
+    uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+    address = place(FILL)
+    if address is None:
+        uc.hook_add(UC_HOOK_TLB_FILL, translator.fill)
+        return translator
+
+    def fill(handle: object, vaddr: int, access: int, entry: Any, user: object) -> bool:
+        return translator.fill(uc, vaddr, access, entry.contents, None)
+
+    callback = _FILL_CALLBACK(fill)
+    table = _Table(SLOTS - 1, ctypes.cast(callback, ctypes.c_void_p).value)
+    translator.table = table
+    hook_add(uc, UC_HOOK_TLB_FILL, address, table)
+    uc._qconf_tlb = (callback, table)  # alive as long as the engine that uses them
     return translator
