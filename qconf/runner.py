@@ -25,7 +25,7 @@ from qconf.build.snapshot import (
     cached_machine,
     code_fingerprint,
 )
-from qconf.emu.emulator import EXIT_INTERRUPTED
+from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.emulator import run as emulate
 from qconf.errors import QconfError, report
 
@@ -84,8 +84,6 @@ def execute(options: RunOptions) -> int:
         server = QmpServer(control, list(qmps), qmp_allow_remote)
 
         def prepare(machine: Any) -> Any:  # at x-exit-preconfig: a bad image is its error
-            from qconf.emu.emulator import Emulator
-
             emulator = Emulator(machine, None, script)
             try:
                 emulator.prepare()
