@@ -1,0 +1,238 @@
+"""The Cortex-M System Control Space model: NVIC, SysTick and the SCB registers (type
+declared in :mod:`qconf.devices.intc`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from qconf.emu.devices.base import _Device
+from qconf.model.objects import Object
+
+if TYPE_CHECKING:
+    from qconf.emu.emulator import Emulation
+
+
+class Nvic(_Device):
+    """The System Control Space of a v7-M/v6-M core: NVIC, SysTick and the SCB registers
+    guests touch. The core asks :meth:`pending_exception` between quanta."""
+
+    CPUID: ClassVar[dict[str, int]] = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231,
+                                       "cortex-m4": 0x410FC241}  # fmt: skip
+
+    def __init__(self, obj: Object, emu: Emulation) -> None:
+        super().__init__(obj, emu)
+        self.num_irq: int = obj.get("num_irq")
+        words = (self.num_irq + 31) // 32
+        self.enabled = [0] * words
+        self.pend = [0] * words
+        self.prio = bytearray(self.num_irq)
+        self.shpr = bytearray(12)
+        self.vtor: int | None = None
+        self.cpu_freq = 25_000_000
+        self.cpu_model = "cortex-m3"
+        self.refclk: int | None = obj.get("systick_refclk")
+        self.csr = self.rvr = 0
+        self.systick_pending = False
+        self.pendsv_pending = False
+        self.prigroup = 0  # AIRCR.PRIGROUP: bits below 1 << (prigroup + 1) are subpriority
+        self.core: Any = None  # the Cortex-M core this NVIC serves (set by the emulator)
+        self._epoch = 0  # when the counter last held _start
+        self._start = 0
+        self._wrap: Any = None
+
+    # --- SysTick on virtual time ------------------------------------------------------
+
+    def _hz(self) -> int:
+        return self.cpu_freq if self.csr & 4 or not self.refclk else self.refclk
+
+    def _ns(self, ticks: int) -> int:
+        return -(-ticks * 1_000_000_000 // self._hz())
+
+    def _cvr(self) -> int:
+        if not self.csr & 1:
+            return self._start
+        elapsed = (self.emu.now() - self._epoch) * self._hz() // 1_000_000_000
+        return max(0, self._start - elapsed)
+
+    def _arm(self, start: int) -> None:
+        if self._wrap is not None:
+            self._wrap.cancelled = True
+            self._wrap = None
+        self._epoch, self._start = self.emu.now(), start
+        if self.csr & 1 and start > 0:
+            self._wrap = self.emu.time.at(self._epoch + self._ns(start), self._wrapped)
+
+    def _wrapped(self) -> None:
+        self.csr |= 1 << 16  # COUNTFLAG
+        if self.csr & 2:
+            self.systick_pending = True
+        self._wrap = None
+        self._arm(self.rvr + 1)
+
+    # --- what the core asks -----------------------------------------------------------
+
+    def priority(self, number: int) -> int:
+        """An exception's priority: fixed for reset, NMI and HardFault (-3, -2, -1), else
+        its SHPR or IPR byte (lower is more urgent)."""
+        if number < 4:
+            return number - 4
+        if number < 16:
+            return self.shpr[number - 4]
+        return self.prio[number - 16] if number - 16 < self.num_irq else 256
+
+    def group_priority_of(self, value: int) -> int:
+        """The part of a priority value that decides preemption (AIRCR.PRIGROUP)."""
+        if value < 0:
+            return value
+        return value & ~((2 << self.prigroup) - 1) & 0xFF
+
+    def group_priority(self, number: int) -> int:
+        return self.group_priority_of(self.priority(number))
+
+    def pending_exception(self) -> int | None:
+        """The most urgent pending and enabled exception (lowest priority value, then
+        lowest number), whether or not the core can take it now."""
+        best: tuple[int, int] | None = None
+        if self.pendsv_pending:
+            best = (self.shpr[10], 14)
+        if self.systick_pending:
+            cand = (self.shpr[11], 15)
+            best = cand if best is None or cand < best else best
+        active = set(self._active())
+        for n in range(self.num_irq):
+            if not self.enabled[n >> 5] >> (n & 31) & 1 or 16 + n in active:
+                continue
+            if self.pend[n >> 5] >> (n & 31) & 1 or self.emu.irqs.input_level(self.obj, "in", n):
+                cand = (self.prio[n], 16 + n)
+                if best is None or cand < best:
+                    best = cand
+        return None if best is None else best[1]
+
+    def acknowledge(self, number: int) -> None:
+        """The core entered exception ``number``: it is no longer pending."""
+        if number == 15:
+            self.systick_pending = False
+        elif number == 14:
+            self.pendsv_pending = False
+        elif number >= 16:
+            n = number - 16
+            self.pend[n >> 5] &= ~(1 << (n & 31))
+
+    def _active(self) -> list[int]:
+        """The exceptions the core is handling, the innermost last."""
+        return self.core.active if self.core is not None else []
+
+    def _changed(self) -> None:
+        """A write may have made an exception takeable: let the scheduler look now."""
+        self.emu.cut_slice()
+
+    # --- registers --------------------------------------------------------------------
+
+    def read(self, offset: int, size: int) -> int:
+        if offset == 0x004:
+            return len(self.enabled) - 1
+        if offset == 0x010:
+            value = self.csr
+            self.csr &= ~(1 << 16)  # COUNTFLAG clears on read
+            return value
+        if offset == 0x014:
+            return self.rvr
+        if offset == 0x018:
+            return self._cvr()
+        if offset == 0x01C:
+            return 1 << 31  # no reference clock calibration
+        if 0x100 <= offset < 0x140 or 0x180 <= offset < 0x1C0:
+            i = (offset & 0x3F) >> 2
+            return self.enabled[i] if i < len(self.enabled) else 0
+        if 0x200 <= offset < 0x240 or 0x280 <= offset < 0x2C0:
+            i = (offset & 0x3F) >> 2
+            return self.pend[i] if i < len(self.pend) else 0
+        if 0x400 <= offset < 0x400 + self.num_irq:
+            n = offset - 0x400
+            return int.from_bytes(self.prio[n : n + size].ljust(size, b"\0"), "little")
+        if offset == 0xD00:
+            return self.CPUID.get(self.cpu_model, 0x412FC231)
+        if offset == 0xD04:  # ICSR
+            stack = self._active()
+            current = stack[-1] if stack else 0
+            pending = self.pending_exception() or 0
+            flags = int(pending >= 16) << 22 | int(self.systick_pending) << 26
+            return current | pending << 12 | flags | int(self.pendsv_pending) << 28
+        if offset == 0xD08:
+            return self.vtor or 0
+        if offset == 0xD0C:
+            return 0xFA050000 | self.prigroup << 8
+        if offset == 0xD24:  # SHCSR: which system handlers are active
+            active = set(self._active())
+            bits = {11: 7, 12: 8, 14: 10, 15: 11}
+            return sum(1 << bit for number, bit in bits.items() if number in active)
+        if 0x300 <= offset < 0x340:  # IABR: active interrupts
+            i = (offset - 0x300) >> 2
+            active = set(self._active())
+            return sum(1 << b for b in range(32) if 16 + i * 32 + b in active)
+        if 0xD18 <= offset < 0xD24:
+            n = offset - 0xD18
+            return int.from_bytes(self.shpr[n : n + size].ljust(size, b"\0"), "little")
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        if offset == 0x010:
+            was = self.csr & 1
+            self.csr = (self.csr & (1 << 16)) | (value & 0x7)
+            if self.csr & 1 and not was:
+                self._arm(self._start or self.rvr)
+            elif not self.csr & 1:
+                self._arm(self._cvr())
+        elif offset == 0x014:
+            self.rvr = value & 0xFFFFFF
+        elif offset == 0x018:  # any write clears the counter and COUNTFLAG
+            self.csr &= ~(1 << 16)
+            self._arm(self.rvr)
+        elif 0x100 <= offset < 0x140:
+            i = (offset - 0x100) >> 2
+            if i < len(self.enabled):
+                self.enabled[i] |= value
+            self._changed()
+        elif 0x180 <= offset < 0x1C0:
+            i = (offset - 0x180) >> 2
+            if i < len(self.enabled):
+                self.enabled[i] &= ~value
+        elif 0x200 <= offset < 0x240:
+            i = (offset - 0x200) >> 2
+            if i < len(self.pend):
+                self.pend[i] |= value
+            self._changed()
+        elif 0x280 <= offset < 0x2C0:
+            i = (offset - 0x280) >> 2
+            if i < len(self.pend):
+                self.pend[i] &= ~value
+        elif 0x400 <= offset < 0x400 + self.num_irq:
+            n = offset - 0x400
+            self.prio[n : n + size] = value.to_bytes(size, "little")[: self.num_irq - n]
+            self._changed()
+        elif offset == 0xF00:  # STIR: pend an interrupt by number
+            n = value & 0x1FF
+            if n < self.num_irq:
+                self.pend[n >> 5] |= 1 << (n & 31)
+            self._changed()
+        elif offset == 0xD04:  # ICSR
+            if value & (1 << 26):
+                self.systick_pending = True
+            if value & (1 << 25):
+                self.systick_pending = False
+            if value & (1 << 28):
+                self.pendsv_pending = True
+            if value & (1 << 27):
+                self.pendsv_pending = False
+            self._changed()
+        elif offset == 0xD08:
+            self.vtor = value & ~0x7F
+        elif offset == 0xD0C and value >> 16 == 0x05FA:  # AIRCR, with its key
+            if value & 0x4:
+                self.emu.request_stop(0, f"{self.obj.key}: guest requested a system reset")
+            self.prigroup = value >> 8 & 7
+            self._changed()
+        elif 0xD18 <= offset < 0xD24:
+            n = offset - 0xD18
+            self.shpr[n : n + size] = value.to_bytes(size, "little")[: 12 - n]
+            self._changed()
