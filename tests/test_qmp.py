@@ -563,7 +563,9 @@ def test_preconfig_qom_reads_share_one_machine_until_the_configuration_changes(
     """Before the build, QOM reads show the machine as configured so far. It is built once
     and kept while the tweaks and the files it was read from stay as they were: a client
     walking the tree property by property does not resolve it again each time."""
-    from qconf.qmp.control import COMMANDS, Control, machine_for_qom
+    from qconf.qmp.commands import COMMANDS
+    from qconf.qmp.control import Control
+    from qconf.qmp.qom import machine_for_qom
 
     guests = MACHINES / "guests" / "riscv" / "hello.elf"
     board = tmp_path / "board.yaml"

@@ -115,7 +115,7 @@ def _view(name: str) -> Callable[[Any, int, list[str]], list[str]]:
     (before the build, of the machine as configured so far)."""
 
     def show(control: Any, index: int, rest: list[str]) -> list[str]:
-        from qconf.qmp.control import machine_for_qom
+        from qconf.qmp.qom import machine_for_qom
         from qconf.views import text
 
         lines: list[str] = getattr(text, name)(machine_for_qom(control))
@@ -177,7 +177,7 @@ def _qmp(name: str) -> Callable[[Any, int, list[str], str], list[str]]:
     """An HMP command that is a QMP command without arguments."""
 
     def run(control: Any, index: int, rest: list[str], who: str) -> list[str]:
-        from qconf.qmp.control import COMMANDS
+        from qconf.qmp.commands import COMMANDS
 
         COMMANDS[name](control, {}, who)
         return []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from qconf.qmp.control import COMMANDS, Control
+from qconf.qmp.commands import COMMANDS
+from qconf.qmp.control import Control
 from qconf.qmp.protocol import QmpError, check_envelope, event
 from qconf.qmp.schema import check_arguments
 

@@ -1,0 +1,122 @@
+"""The guest state and output of a running machine: memory and registers as a CPU sees
+them (``qconf-memory-read``/``-write``, ``qconf-register-read``/``-write``), and the
+UARTs' consoles (``qconf-console-events``, ``qconf-console-write``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qconf.qmp.control import Control, _int, _need, _string
+from qconf.qmp.protocol import QmpError
+
+__all__ = (
+    "console_events",
+    "console_write",
+    "memory_read",
+    "memory_write",
+    "register_read",
+    "register_write",
+)
+
+
+def _cpu(control: Control, path: str) -> Any:
+    for cpu in control.emulation.cpus:
+        if path in (cpu.obj.path, cpu.obj.key):
+            return cpu
+    raise QmpError(f"Device '{path}' not found (a CPU path, e.g. /machine/cpu0)",
+                   "DeviceNotFound")  # fmt: skip
+
+
+def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
+    """``size`` bytes at ``address`` as ``cpu`` sees them, as hex."""
+    _need(control, "qconf-memory-read", "running")
+    cpu = _cpu(control, _string(args, "cpu"))
+    size = _int(args, "size")
+    if not 0 < size <= 1 << 20:
+        raise QmpError("Parameter 'size' must be between 1 and 1048576")
+    try:
+        return {"data": bytes(cpu.uc.mem_read(_int(args, "address"), size)).hex()}
+    except Exception as exc:
+        raise QmpError(f"cannot read guest memory: {exc}") from None
+
+
+def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Write ``data`` (hex) at ``address`` as ``cpu`` sees it; every CPU's translated
+    code is dropped, since the bytes may be code."""
+    _need(control, "qconf-memory-write", "running")
+    cpu = _cpu(control, _string(args, "cpu"))
+    try:
+        data = bytes.fromhex(_string(args, "data"))
+        cpu.uc.mem_write(_int(args, "address"), data)
+    except (ValueError, Exception) as exc:
+        raise QmpError(f"cannot write guest memory: {exc}") from None
+    for other in control.emulation.cpus:
+        other.uc.ctl_flush_tb()
+    return {}
+
+
+def _register_id(cpu: Any, name: str) -> int:
+    from unicorn import arm64_const, arm_const, riscv_const
+
+    prefix, module = {"aarch64": ("UC_ARM64_REG_", arm64_const),
+                      "cortex-m": ("UC_ARM_REG_", arm_const)}.get(
+        cpu.arch, ("UC_RISCV_REG_", riscv_const))  # fmt: skip
+    reg = getattr(module, prefix + name.upper(), None)
+    if not isinstance(reg, int):
+        raise QmpError(f"{cpu.obj.key} has no register {name!r}")
+    return reg
+
+
+def register_read(control: Control, args: dict[str, Any], who: str) -> Any:
+    _need(control, "qconf-register-read", "running")
+    cpu = _cpu(control, _string(args, "cpu"))
+    return {"value": int(cpu.uc.reg_read(_register_id(cpu, _string(args, "register"))))}
+
+
+def register_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    _need(control, "qconf-register-write", "running")
+    cpu = _cpu(control, _string(args, "cpu"))
+    name = _string(args, "register")
+    cpu.uc.reg_write(_register_id(cpu, name), _int(args, "value"))
+    if name.lower() == "pc":
+        cpu.pc = _int(args, "value")
+    return {}
+
+
+def console_events(control: Control, args: dict[str, Any], who: str) -> Any:
+    """``enable`` true or false: send an event ``QCONF_CONSOLE`` ({device, data}) with each
+    chunk of output any UART writes, to this client."""
+    session = int(who.split()[2])
+    if args.get("enable", True):
+        control.console_clients.add(session)
+    else:
+        control.console_clients.discard(session)
+    return {}
+
+
+def console_write(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Type ``data`` into the UART at ``device`` (its path), as if on its console, before
+    what its own backend brings; ``format`` is ``utf8`` (default) or ``base64``, as
+    QEMU's ``ringbuf-write``."""
+    import base64
+    import binascii
+    from collections import deque
+
+    _need(control, "qconf-console-write", "running")
+    path, text = _string(args, "device"), _string(args, "data")
+    obj = control.machine.find(path)
+    if obj is None or "chardev" not in obj.info.prop_names:
+        raise QmpError(f"Device '{path}' not found (a UART's path, e.g. /machine/soc/uart0)",
+                       "DeviceNotFound")  # fmt: skip
+    fmt = args.get("format", "utf8")
+    if fmt == "base64":
+        try:
+            data = base64.b64decode(text, validate=True)
+        except binascii.Error:
+            raise QmpError("Parameter 'data' is not valid base64") from None
+    elif fmt == "utf8":
+        data = text.encode()
+    else:
+        raise QmpError(f"Parameter 'format' does not accept value '{fmt}'")
+    control.emulation.console_input.setdefault(obj, deque()).extend(data)
+    return {}

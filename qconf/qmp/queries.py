@@ -1,0 +1,70 @@
+"""What a client asks about the machine: ``query-cpus-fast``, ``query-target``,
+``query-memory-size-summary`` (``query-kvm`` and ``query-name``, constant, are in
+``commands``); the schema of every command (``query-qmp-schema``) and the human monitor
+(``human-monitor-command``, whose commands are in ``hmp``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qconf.config.search import SearchPath
+from qconf.qmp.control import Control
+
+__all__ = (
+    "human_monitor_command",
+    "query_cpus_fast",
+    "query_memory_size_summary",
+    "query_qmp_schema",
+    "query_target",
+)
+
+
+def query_qmp_schema(control: Control, args: dict[str, Any], who: str) -> Any:
+    from qconf.qmp.commands import COMMANDS
+    from qconf.qmp.schema import qmp_schema
+    from qconf.resolve import registry_for
+
+    return qmp_schema(list(COMMANDS), registry_for(SearchPath.default(control.include_dirs)))
+
+
+def human_monitor_command(control: Control, args: dict[str, Any], who: str) -> Any:
+    """A human monitor command line (``info mtree``, ``x /4xw ADDR``...); its output."""
+    from qconf.qmp.hmp import human_monitor_command as hmp
+
+    return hmp(control, args, who)
+
+
+def query_cpus_fast(control: Control, args: dict[str, Any], who: str) -> Any:
+    """Every CPU of the built machine: index, QOM path, architecture (``target``), as
+    QEMU's; ``thread-id`` is qconf's (every CPU runs in its one thread)."""
+    import os
+
+    if control.machine is None:
+        return []
+    cpus = [o for o in control.machine.objects() if o.info.category == "cpu"]
+    return [{"cpu-index": i, "qom-path": cpu.path, "thread-id": os.getpid(),
+             "props": {"core-id": i}, "target": _target(cpu.info.name)}
+            for i, cpu in enumerate(cpus)]  # fmt: skip
+
+
+def _target(cpu_type: str) -> str:
+    """QEMU's target name for a qconf CPU type (riscv64, aarch64, arm)."""
+    return "arm" if cpu_type.startswith("cortex-m") else cpu_type
+
+
+def query_target(control: Control, args: dict[str, Any], who: str) -> Any:
+    """The first CPU's architecture (a heterogeneous machine has several: see
+    ``query-cpus-fast``)."""
+    cpus = query_cpus_fast(control, {}, who)
+    return {"arch": cpus[0]["target"] if cpus else "none"}
+
+
+def query_memory_size_summary(control: Control, args: dict[str, Any], who: str) -> Any:
+    """RAM in bytes: ``base-memory`` built with the machine, ``plugged-memory`` added to
+    it since (memory hotplug), as QEMU counts them."""
+    if control.machine is None:
+        return {"base-memory": 0, "plugged-memory": 0}
+    total = sum(o.get("size") for o in control.machine.objects() if o.info.name == "ram")
+    plugged = sum(o.get("size") for o in control.machine.objects()
+                  if o.info.name == "ram" and o.path in control.plugged)  # fmt: skip
+    return {"base-memory": total - plugged, "plugged-memory": plugged}
