@@ -14,7 +14,7 @@ A snapshot is kept for a command line (:meth:`MachineCache.command_line`): the f
 ``--set`` and ``-I`` arguments, the working directory (messages show paths relative to
 it), ``$QCONF_PATH`` and ``$QCONF_MAX_FILE_BYTES``, and qconf's own code (each module's
 size and modification time). Its inputs are every configuration file the resolve read
-(size and modification time) and every directory it searched (modification time: a file
+(size, modification time and checksum) and every directory it searched (modification time: a file
 added where a profile or component is looked up changes it). Machines with types from
 plugins, or types with behaviours, are not snapshotted: their code is not qconf's to
 fingerprint.
@@ -62,7 +62,7 @@ __all__ = (
     "searched",
 )
 
-FORMAT = 1
+FORMAT = 2
 """The snapshot layout's version: part of every key."""
 
 MAX_ENTRIES = 32
@@ -397,28 +397,34 @@ def _mtime(path: Path) -> int | None:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a resolve depended on: the files it read (size and modification time when
-    read) and the directories it searched (modification time, None if missing)."""
+    """What a resolve depended on: the files it read (size, modification time and CRC-32
+    of their bytes when read) and the directories it searched (modification time, None if
+    missing)."""
 
-    files: tuple[tuple[str, int, int], ...]
+    files: tuple[tuple[str, int, int, int], ...]
     dirs: tuple[tuple[str, int | None], ...]
 
     @classmethod
-    def of(cls, reads: dict[Path, tuple[int, int]], searched: Iterable[Path]) -> Inputs:
+    def of(cls, reads: dict[Path, tuple[int, int, int]], searched: Iterable[Path]) -> Inputs:
         """From the files :func:`~qconf.config.sources.recording_reads` noted and the
         directories searched (each read file's directory is added)."""
         dirs = {p.resolve() for p in searched} | {p.parent for p in reads}
-        return cls(tuple((str(p), size, mtime) for p, (size, mtime) in sorted(reads.items())),
+        return cls(tuple((str(p), *read) for p, read in sorted(reads.items())),
                    tuple((str(d), _mtime(d)) for d in sorted(dirs)))  # fmt: skip
 
     def unchanged(self) -> bool:
-        """Whether every file and directory is as it was."""
-        for path, size, mtime in self.files:
+        """Whether every file and directory is as it was: a file's bytes are compared too
+        (by checksum), so an edit within a coarse clock tick, or one that keeps the
+        modification time, is seen."""
+        for path, size, mtime, crc in self.files:
             try:
                 st = os.stat(path)
+                if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                    return False
+                with open(path, "rb") as f:
+                    if zlib.crc32(f.read()) != crc:
+                        return False
             except OSError:
-                return False
-            if (st.st_size, st.st_mtime_ns) != (size, mtime):
                 return False
         return all(_mtime(Path(path)) == mtime for path, mtime in self.dirs)
 
@@ -427,7 +433,7 @@ class Inputs:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Inputs:
-        return cls(tuple((p, s, m) for p, s, m in data["files"]),
+        return cls(tuple((p, s, m, c) for p, s, m, c in data["files"]),
                    tuple((p, m) for p, m in data["dirs"]))  # fmt: skip
 
 

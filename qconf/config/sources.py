@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -19,16 +20,17 @@ SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 MAX_FILE_BYTES = 8 * 2**20
 
 
-Reads = dict[Path, tuple[int, int]]
-"""Files read, by resolved path, with the size and modification time (ns) they had."""
+Reads = dict[Path, tuple[int, int, int]]
+"""Files read, by resolved path, with the size, modification time (ns) and CRC-32 of the
+bytes they had."""
 
 _reads: ContextVar[Reads | None] = ContextVar("qconf_reads", default=None)
 
 
 @contextmanager
 def recording_reads() -> Iterator[Reads]:
-    """Note every configuration file read inside the block, with its size and modification
-    time when it was read: the inputs a snapshot of the result depends on."""
+    """Note every configuration file read inside the block, with its size, modification
+    time and checksum when it was read: the inputs a snapshot of the result depends on."""
     reads: Reads = {}
     token = _reads.set(reads)
     try:
@@ -37,11 +39,14 @@ def recording_reads() -> Iterator[Reads]:
         _reads.reset(token)
 
 
-def note_read(path: Path, stat: os.stat_result) -> None:
-    """Tell the recording (if any) that ``path`` was read when it had ``stat``."""
+def note_read(path: Path, stat: os.stat_result, data: bytes | None = None) -> None:
+    """Tell the recording (if any) that ``path`` was read when it had ``stat`` and held
+    ``data`` (read again here when not given)."""
     reads = _reads.get()
     if reads is not None:
-        reads[path.resolve()] = (stat.st_size, stat.st_mtime_ns)
+        if data is None:
+            data = path.read_bytes()
+        reads[path.resolve()] = (stat.st_size, stat.st_mtime_ns, zlib.crc32(data))
 
 
 def max_file_bytes() -> int:
@@ -74,7 +79,7 @@ def load_text(path: Path, source: Source) -> str:
                 hint="split it with include:, or raise the limit with QCONF_MAX_FILE_BYTES",
             )
         data = path.read_bytes()
-        note_read(path, stat)
+        note_read(path, stat, data)
     except SourceError:
         raise
     except IsADirectoryError:
