@@ -42,10 +42,14 @@ def _collect_client_leftovers():
         gc.collect()
 
 
-def start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[bytes], str]:
+def start(
+    tmp_path: Path, *args: str, module: str = "qconf.cli"
+) -> tuple[subprocess.Popen[bytes], str]:
+    """qconf serving QMP on a socket in ``tmp_path``; ``module="qconf"`` starts it as the
+    qconf command does (remembering how its words were parsed)."""
     sock = str(tmp_path / "qmp.sock")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qconf.cli", "run", "--qmp", f"unix:{sock}", *args],
+        [sys.executable, "-m", module, "run", "--qmp", f"unix:{sock}", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     _STARTED.append(proc)
@@ -587,3 +591,20 @@ def test_preconfig_qom_reads_share_one_machine_until_the_configuration_changes(
     control.build()
     assert control.preview is None and machine_for_qom(control) is control.machine
     control.machine.destroy()
+
+
+def test_a_remembered_qmp_run_serves_as_the_first(tmp_path):
+    """The second ``qconf run --qmp ...`` with the same words starts from the remembered
+    parse, without click; it serves and quits as the first did."""
+    answers = []
+    for _ in range(2):
+        proc, sock = start(tmp_path, "-S", "-c", HELLO, module="qconf")
+        qmp = QEMUMonitorProtocol(sock)
+        qmp.connect(negotiate=True)
+        answers.append(qmp.cmd_raw("query-status")["return"])
+        assert qmp.cmd_raw("qom-get", {"path": "/machine/cpu0", "property": "freq"}) == {
+            "return": 1_000_000_000
+        }
+        quit_cleanly(proc, qmp)
+    assert answers == [{"status": "paused", "singlestep": False, "running": False}] * 2
+    assert len(list((Path(os.environ["QCONF_CACHE_DIR"]) / "runs").glob("*.json"))) >= 1
