@@ -10,21 +10,14 @@ snapshot is the resolver's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
-import zlib
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, NoReturn
 
-from qconf.build.snapshot import (
-    MAX_ENTRIES,
-    MachineCache,
-    cache_dir,
-    cached_machine,
-    code_fingerprint,
-)
+from qconf.build.snapshot import CacheFolder, MachineCache, cached_machine, code_fingerprint
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.emulator import run as emulate
 from qconf.errors import QconfError, report
@@ -188,44 +181,33 @@ def execute(options: RunOptions) -> int:
 # --- remembered parses ------------------------------------------------------------------
 
 
-def _memo(argv: list[str]) -> tuple[Path, dict[str, Any]]:
-    key = {"argv": argv, "code": code_fingerprint(), "python": list(sys.version_info[:2])}
-    text = json.dumps(key).encode()
-    name = f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
-    return cache_dir() / "runs" / name, key
+RUNS = "runs"
+"""The cache folder of remembered parses (beside the machine snapshots)."""
+
+
+def _memo_key(argv: list[str]) -> dict[str, Any]:
+    return {"argv": argv, "code": code_fingerprint(), "python": list(sys.version_info[:2])}
 
 
 def remember(argv: list[str], options: RunOptions) -> None:
-    """Keep how ``qconf run`` parsed ``argv`` (the words after ``run``) for the next run
+    """Keep how ``qconf run`` parsed ``argv`` (its words, ``run`` first) for the next run
     with the same words; best effort, as the cache it sits beside."""
-    path, key = _memo(argv)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"key": key, "options": asdict(options)}))
-        os.replace(tmp, path)
-        entries = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-        for old in entries[:-MAX_ENTRIES]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    key = _memo_key(argv)
+    with contextlib.suppress(OSError):
+        CacheFolder(RUNS).write(key, {"key": key, "options": asdict(options)})
 
 
 def forget() -> int:
     """Forget every remembered parse; returns how many there were."""
-    folder = cache_dir() / "runs"
-    entries = list(folder.glob("*.json")) if folder.is_dir() else []
-    for entry in entries:
-        entry.unlink(missing_ok=True)
-    return len(entries)
+    return CacheFolder(RUNS).clear()
 
 
 def remembered(argv: list[str]) -> RunOptions | None:
     """The options an earlier ``qconf run`` with exactly these words (and this qconf)
     parsed them into, if it remembered them."""
-    path, key = _memo(argv)
+    key = _memo_key(argv)
     try:
-        with open(path, "rb") as f:
+        with open(CacheFolder(RUNS).entry(key), "rb") as f:
             data = json.load(f)
         if data["key"] != key:
             return None

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = (
     "FORMAT",
     "MAX_ENTRIES",
+    "CacheFolder",
     "Inputs",
     "MachineCache",
     "NotSnapshottable",
@@ -285,12 +286,55 @@ def code_fingerprint() -> list[Any]:
     return out
 
 
+class CacheFolder:
+    """One folder of the cache: JSON entries named by a checksum of their key, written
+    atomically, the newest :data:`MAX_ENTRIES` kept."""
+
+    def __init__(self, name: str, directory: Path | None = None) -> None:
+        self.path = (directory or cache_dir()) / name
+
+    def entry(self, key: Any) -> Path:
+        """Where the entry for ``key`` (JSON-ready) is. An entry holds its whole key, so a
+        checksum is enough to name it: a collision is only a miss."""
+        text = json.dumps(key).encode()
+        return self.path / f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
+
+    def write(self, key: Any, data: Any) -> None:
+        """Save ``data`` (JSON-ready) as the entry for ``key``.
+
+        :raises OSError: the folder cannot be made or written.
+        """
+        import tempfile
+
+        self.path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=".tmp-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, separators=(",", ":"))
+        os.replace(tmp, self.entry(key))
+        for old in self.entries()[:-MAX_ENTRIES]:
+            old.unlink(missing_ok=True)
+
+    def entries(self) -> list[Path]:
+        """The entries, oldest first."""
+        if not self.path.is_dir():
+            return []
+        return sorted(self.path.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+
+    def clear(self) -> int:
+        """Remove every entry; returns how many there were."""
+        entries = self.entries()
+        for entry in entries:
+            entry.unlink(missing_ok=True)
+        return len(entries)
+
+
 class MachineCache:
     """Snapshots of built machines in a directory, by command line (see the module's
     notes)."""
 
     def __init__(self, directory: Path | None = None) -> None:
-        self.directory = (directory or cache_dir()) / "machines"
+        self.folder = CacheFolder("machines", directory)
+        self.directory = self.folder.path
 
     @staticmethod
     def command_line(
@@ -309,14 +353,9 @@ class MachineCache:
             "env": {name: os.environ.get(name) for name in ENVIRONMENT},
         }
 
-    def _entry(self, line: dict[str, Any]) -> Path:
-        # the entry holds the whole command line: a checksum is enough to name it
-        text = json.dumps(line).encode()
-        return self.directory / f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.json"
-
     def load(self, line: dict[str, Any]) -> Machine | None:
         """The machine saved for ``line``, if its inputs are unchanged (else None)."""
-        entry = self._entry(line)
+        entry = self.folder.entry(line)
         try:
             with open(entry, "rb") as f:
                 data = json.load(f)
@@ -337,38 +376,20 @@ class MachineCache:
             snapshot = dump(machine)
         except NotSnapshottable as exc:
             return f"not stored: {exc}"
-        text = json.dumps({"line": line, "inputs": inputs.to_json(), "machine": snapshot},
-                          separators=(",", ":"))  # fmt: skip
         try:
-            import tempfile
-
-            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, self._entry(line))
-            self._prune()
+            self.folder.write(line, {"line": line, "inputs": inputs.to_json(),
+                                     "machine": snapshot})  # fmt: skip
         except OSError as exc:
             return f"not stored: {self.directory}: {exc.strerror or exc}"
         return "stored"
 
-    def _prune(self) -> None:
-        entries = sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-        for old in entries[:-MAX_ENTRIES]:
-            old.unlink(missing_ok=True)
-
     def entries(self) -> list[Path]:
         """The snapshots in the cache, oldest first."""
-        if not self.directory.is_dir():
-            return []
-        return sorted(self.directory.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+        return self.folder.entries()
 
     def clear(self) -> int:
         """Remove every snapshot; returns how many there were."""
-        entries = self.entries()
-        for entry in entries:
-            entry.unlink(missing_ok=True)
-        return len(entries)
+        return self.folder.clear()
 
 
 def describe_entry(entry: Path) -> str:
