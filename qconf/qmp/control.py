@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from qconf.config.layers import Layer, load_layers
 from qconf.config.overrides import parse_override
@@ -18,9 +18,21 @@ from qconf.config.search import SearchPath
 from qconf.errors import QconfError, flatten
 from qconf.qmp.protocol import QmpError
 
-__all__ = ("Control",)
+if TYPE_CHECKING:
+    from qconf.build.snapshot import Inputs
+
+__all__ = ("Control", "Preview")
 
 Handler = Callable[["Control", dict[str, Any], str], Any]
+
+
+class Preview(NamedTuple):
+    """The machine QOM commands show before the build (see ``qom.machine_for_qom``), with
+    the tweaks and the inputs it was built from."""
+
+    machine: Any
+    sets: list[tuple[str, str | None]]
+    inputs: Inputs
 
 
 def _problems(exc: QconfError) -> QmpError:
@@ -46,7 +58,7 @@ class Control:
     plugged: set[str] = field(default_factory=set)  # paths of objects hotplugged since build
     prepare: Callable[[Any], Any] | None = None  # machine -> its prepared emulator
     prepared: Any = None  # ... made at the build, so that a missing image is a build error
-    preview: Any = None  # before the build: (machine, tweaks, inputs) the QOM commands show
+    preview: Preview | None = None  # before the build: what the QOM commands show
 
     def console_output(self, device: str, data: bytes) -> None:
         """A UART wrote ``data``: kept for the clients that asked for it, one chunk per
@@ -89,7 +101,7 @@ class Control:
     def drop_preview(self) -> None:
         """Forget the machine shown before the build (see :func:`machine_for_qom`)."""
         if self.preview is not None:
-            self.preview[0].destroy()
+            self.preview.machine.destroy()
             self.preview = None
 
     def build(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from qconf.config.search import SearchPath
 from qconf.errors import QconfError
-from qconf.qmp.control import Control, _need, _problems, _string
+from qconf.qmp.control import Control, Preview, _need, _problems, _string
 from qconf.qmp.protocol import QmpError
 from qconf.qmp.run_commands import qconf_set
 
@@ -35,8 +35,8 @@ def machine_for_qom(control: Control) -> Any:
     from qconf.build.snapshot import Inputs, searched
 
     preview = control.preview
-    if preview is not None and preview[1] == control.sets and preview[2].unchanged():
-        return preview[0]
+    if preview is not None and preview.sets == control.sets and preview.inputs.unchanged():
+        return preview.machine
     from qconf.build.builder import build
     from qconf.config.sources import recording_reads
 
@@ -47,7 +47,7 @@ def machine_for_qom(control: Control) -> Any:
     except QconfError as exc:
         raise _problems(exc) from None
     inputs = Inputs.of(reads, searched(control.files, control.include_dirs))
-    control.preview = (machine, list(control.sets), inputs)
+    control.preview = Preview(machine, list(control.sets), inputs)
     return machine
 
 
