@@ -42,6 +42,17 @@ CSR_NAMES = ["mstatus", "mepc", "mcause", "mtval", "mtvec", "mie", "mip", "sepc"
 """The CSRs a fault report and ``info registers`` show."""
 
 
+TRAP_REGISTERS = {
+    1: (rv.UC_RISCV_REG_STVEC, rv.UC_RISCV_REG_SSTATUS, rv.UC_RISCV_REG_SEPC,
+        rv.UC_RISCV_REG_SCAUSE, rv.UC_RISCV_REG_STVAL, 1, 5, 8, 0b1),
+    3: (rv.UC_RISCV_REG_MTVEC, rv.UC_RISCV_REG_MSTATUS, rv.UC_RISCV_REG_MEPC,
+        rv.UC_RISCV_REG_MCAUSE, rv.UC_RISCV_REG_MTVAL, 3, 7, 11, 0b11),
+}  # fmt: skip
+"""For a trap taken to S-mode (1) or M-mode (3): its tvec, status, epc, cause and tval
+registers, and the status bits for interrupt-enable (SIE/MIE), previous interrupt-enable
+(SPIE/MPIE) and previous privilege (SPP/MPP: where, and its one or two bits)."""
+
+
 class RiscvHart(Core):
     """One hart: reset state, trap and interrupt entry."""
 
@@ -142,31 +153,22 @@ class RiscvHart(Core):
         has none."""
         priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
         deleg = self._csr_read(rv.UC_RISCV_REG_MIDELEG if interrupt else rv.UC_RISCV_REG_MEDELEG)
+        level = 1 if priv <= 1 and deleg >> cause & 1 else 3  # delegated to S-mode, or M
+        regs = TRAP_REGISTERS[level]
+        tvec_reg, status_reg, epc_reg, cause_reg, tval_reg, ie, pie, pp, pp_mask = regs
+        tvec = self._csr_read(tvec_reg)
+        if tvec == 0:
+            return False
+        status = self._csr_read(status_reg)
+        enabled = status >> ie & 1
+        status = (status & ~((1 << ie) | (1 << pie) | (pp_mask << pp))) | (enabled << pie)
+        status |= priv << pp
         top = 1 << (self.xlen - 1)
-        if priv <= 1 and deleg >> cause & 1:  # to S-mode
-            tvec = self._csr_read(rv.UC_RISCV_REG_STVEC)
-            if tvec == 0:
-                return False
-            status = self._csr_read(rv.UC_RISCV_REG_SSTATUS)
-            sie = status >> 1 & 1
-            status = (status & ~((1 << 1) | (1 << 5) | (1 << 8))) | (sie << 5) | (priv << 8)
-            self._csr_write(rv.UC_RISCV_REG_SEPC, epc)
-            self._csr_write(rv.UC_RISCV_REG_SCAUSE, cause | (top if interrupt else 0))
-            self._csr_write(rv.UC_RISCV_REG_STVAL, 0)
-            self._csr_write(rv.UC_RISCV_REG_SSTATUS, status)
-            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, 1)
-        else:
-            tvec = self._csr_read(rv.UC_RISCV_REG_MTVEC)
-            if tvec == 0:
-                return False
-            status = self._csr_read(rv.UC_RISCV_REG_MSTATUS)
-            mie = status >> 3 & 1
-            status = (status & ~((1 << 3) | (1 << 7) | (3 << 11))) | (mie << 7) | (priv << 11)
-            self._csr_write(rv.UC_RISCV_REG_MEPC, epc)
-            self._csr_write(rv.UC_RISCV_REG_MCAUSE, cause | (top if interrupt else 0))
-            self._csr_write(rv.UC_RISCV_REG_MTVAL, 0)
-            self._csr_write(rv.UC_RISCV_REG_MSTATUS, status)
-            self.uc.reg_write(rv.UC_RISCV_REG_PRIV, 3)
+        self._csr_write(epc_reg, epc)
+        self._csr_write(cause_reg, cause | (top if interrupt else 0))
+        self._csr_write(tval_reg, 0)
+        self._csr_write(status_reg, status)
+        self.uc.reg_write(rv.UC_RISCV_REG_PRIV, level)
         base = tvec & ~3
         target = base + 4 * cause if interrupt and tvec & 3 == 1 else base
         self.uc.reg_write(rv.UC_RISCV_REG_PC, target)
