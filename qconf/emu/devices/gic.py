@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from qconf.emu.devices.base import _Device
+from qconf.emu.devices.base import _Device, write_set_clear
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -122,24 +122,10 @@ class Gic(_Device):
             elif offset == 0x10:  # EOIR
                 self.active.discard(value & 0x3FF)
             return
+        if write_set_clear(offset, value, self.enabled, self.pend, 0x80) is not None:
+            return
         if offset == 0x000:
             self.dctlr = value & 1
-        elif 0x100 <= offset < 0x180:
-            i = (offset - 0x100) >> 2
-            if i < len(self.enabled):
-                self.enabled[i] |= value
-        elif 0x180 <= offset < 0x200:
-            i = (offset - 0x180) >> 2
-            if i < len(self.enabled):
-                self.enabled[i] &= ~value
-        elif 0x200 <= offset < 0x280:
-            i = (offset - 0x200) >> 2
-            if i < len(self.pend):
-                self.pend[i] |= value
-        elif 0x280 <= offset < 0x300:
-            i = (offset - 0x280) >> 2
-            if i < len(self.pend):
-                self.pend[i] &= ~value
         elif 0x400 <= offset < 0x400 + self.lines:
             n = offset - 0x400
             self.prio[n : n + size] = value.to_bytes(size, "little")[: self.lines - n]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from qconf.emu.devices.base import _Device
+from qconf.emu.devices.base import _Device, write_set_clear
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -188,24 +188,9 @@ class Nvic(_Device):
         elif offset == 0x018:  # any write clears the counter and COUNTFLAG
             self.csr &= ~(1 << 16)
             self._arm(self.rvr)
-        elif 0x100 <= offset < 0x140:
-            i = (offset - 0x100) >> 2
-            if i < len(self.enabled):
-                self.enabled[i] |= value
-            self._changed()
-        elif 0x180 <= offset < 0x1C0:
-            i = (offset - 0x180) >> 2
-            if i < len(self.enabled):
-                self.enabled[i] &= ~value
-        elif 0x200 <= offset < 0x240:
-            i = (offset - 0x200) >> 2
-            if i < len(self.pend):
-                self.pend[i] |= value
-            self._changed()
-        elif 0x280 <= offset < 0x2C0:
-            i = (offset - 0x280) >> 2
-            if i < len(self.pend):
-                self.pend[i] &= ~value
+        elif (setting := write_set_clear(offset, value, self.enabled, self.pend, 0x40)) is not None:
+            if setting:
+                self._changed()
         elif 0x400 <= offset < 0x400 + self.num_irq:
             n = offset - 0x400
             self.prio[n : n + size] = value.to_bytes(size, "little")[: self.num_irq - n]
