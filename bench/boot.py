@@ -22,7 +22,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import select
 import shutil
@@ -33,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from results import print_results
 
 REPO = Path(__file__).resolve().parent.parent
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
@@ -122,12 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         result[f"{name}_runs_s"] = [round(t, 3) for t in times[name]]
     result["ratio"] = round(result["qconf_median_s"] / result["qemu_median_s"], 2)
     result["ratio_no_cache"] = round(result["qconf_no_cache_median_s"] / result["qemu_median_s"], 2)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        for key, value in result.items():
-            print(f"{key:<16} {value}")
+    print_results(result, args.json)
     return 0
 
 

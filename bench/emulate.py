@@ -26,7 +26,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from results import print_results
 
 REPO = Path(__file__).resolve().parent.parent
 GUESTS = REPO / "machines" / "guests" / "riscv"
@@ -235,12 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         "hetero3_qconf_mips": round(het_insns / t_het / 1e6, 1),
         "hetero3_qconf_over_raw": round(t_het_raw / t_het, 3),
     }
-    if args.json:
-        json.dump(rows, sys.stdout, indent=2)
-        print()
-    else:
-        for key, value in rows.items():
-            print(f"{key:<26} {value}")
+    print_results(rows, args.json)
     return 0
 
 

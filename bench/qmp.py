@@ -39,6 +39,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from results import print_results
+
 REPO = Path(__file__).resolve().parent.parent
 GUEST = REPO / "machines" / "guests" / "riscv" / "forever.elf"
 
@@ -231,12 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print("QEMU not found (apt-get install qemu-system-misc): qconf only",
                   file=sys.stderr)  # fmt: skip
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        for key, value in result.items():
-            print(f"{key:<18} {value}")
+    print_results(result, args.json)
     ok = result["qconf"]["lost"] == 0 and result["qconf"]["guest_rounds_during"] > 0
     return 0 if ok else 1
 

@@ -25,13 +25,14 @@ Run::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from results import print_results
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD = REPO / "machines" / "uboot-riscv" / "board.yaml"
@@ -196,12 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                               for k, v in runs.items()}  # fmt: skip
     result["instructions"] = insns
     result["qconf_over_bare"] = round(result["qconf_median_ms"] / result["bare_median_ms"], 2)
-    if args.json:
-        json.dump(result, sys.stdout, indent=2)
-        print()
-    else:
-        for key, value in result.items():
-            print(f"{key:<26} {value}")
+    print_results(result, args.json)
     return 0
 
 
