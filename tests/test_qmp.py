@@ -230,9 +230,7 @@ def test_qom_and_device_add_before_the_build(tmp_path):
     assert qmp.cmd_raw("x-exit-preconfig") == {"return": {}}
     after = qmp.cmd_raw("qom-set", {"path": "/machine/cpu0", "property": "freq", "value": 1})
     assert after["error"]["desc"] == "Property cannot be set after initialization"
-    qmp.cmd_raw("quit")
-    qmp.close()
-    proc.communicate(timeout=20)
+    quit_cleanly(proc, qmp)
 
 
 def test_qmp_shell_drives_it(tmp_path):
@@ -286,9 +284,7 @@ def test_cpu_and_target_queries_as_qemu(tmp_path):
     assert hmp.startswith("CPU /machine/mcu/cpu0 (cortex-m)\r\n")
     bad = qmp.cmd_raw("human-monitor-command", {"command-line": "info cpus", "cpu-index": "1"})
     assert bad["error"]["desc"] == "Invalid parameter type for 'cpu-index', expected: integer"
-    qmp.cmd_raw("quit")
-    qmp.close()
-    proc.communicate(timeout=20)
+    quit_cleanly(proc, qmp)
 
 
 def test_guest_memory_registers_and_console_events(tmp_path):
@@ -441,9 +437,7 @@ def test_query_qmp_schema_describes_commands_events_and_types(tmp_path):
     for entry in schema:  # every type a member names is in the schema
         for member in entry.get("members", []):
             assert member["type"] in by_name, member
-    qmp.cmd_raw("quit")
-    qmp.close()
-    proc.communicate(timeout=20)
+    quit_cleanly(proc, qmp)
 
 
 def test_system_reset_and_the_async_client(tmp_path):
@@ -498,10 +492,7 @@ def test_two_clients_at_once_and_diff(tmp_path):
     assert changes["equal"] is False
     assert [c["path"] for c in changes["changes"]] == ["ram.size"]
     second.close()  # a client still connected when the server ends gets EOFError, as with QEMU
-    first.cmd_raw("quit")
-    first.close()
-    proc.communicate(timeout=20)
-    assert proc.returncode == 0
+    quit_cleanly(proc, first)
 
 
 def test_bad_input_never_ends_the_server(tmp_path):
