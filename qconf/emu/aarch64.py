@@ -64,7 +64,7 @@ class Aarch64Core(Core):
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
         self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
-        self._tlbi_hook = _hook_tlbi(self.uc, self.mmu.invalidate)
+        _hook_tlbi(self.uc, self.mmu.invalidate)
         self.cntfrq: int = obj.get("cntfrq")
         # timers[kind] = [ctl, cval] for kind 2 (physical EL1) and 3 (virtual)
         self.timers = {2: [0, 0], 3: [0, 0]}
@@ -238,7 +238,7 @@ _SYS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint
                                  ctypes.c_void_p, ctypes.c_void_p)  # fmt: skip
 
 
-def _hook_tlbi(uc: Uc, invalidate: Callable[[], None]) -> Any:
+def _hook_tlbi(uc: Uc, invalidate: Callable[[], None]) -> None:
     """Call ``invalidate`` when the guest runs ``tlbi`` (the page-table walk's memory goes
     too). Cache maintenance (``dc``, ``ic``) is a ``SYS`` instruction as well, thousands of
     times per boot: on x86-64 a native filter keeps it out of Python."""
@@ -253,9 +253,9 @@ def _hook_tlbi(uc: Uc, invalidate: Callable[[], None]) -> Any:
         def on_sys(uc: Uc, reg: int, cp: Any, user_data: object) -> int:
             return on_tlbi() if cp.crn == 8 else 0
 
-        return uc.hook_add(UC_HOOK_INSN, on_sys, None, 1, 0, a64.UC_ARM64_INS_SYS)
+        uc.hook_add(UC_HOOK_INSN, on_sys, None, 1, 0, a64.UC_ARM64_INS_SYS)
+        return
     callback = _SYS_CALLBACK(on_tlbi)
     target = ctypes.c_void_p(ctypes.cast(callback, ctypes.c_void_p).value)
-    hook_add(uc, UC_HOOK_INSN, address, target, ctypes.c_int(a64.UC_ARM64_INS_SYS))
-    uc._qconf_tlbi = (callback, target)  # alive as long as the engine that calls them
-    return callback
+    hook_add(uc, UC_HOOK_INSN, address, target, ctypes.c_int(a64.UC_ARM64_INS_SYS),
+             keep=(callback,))  # fmt: skip

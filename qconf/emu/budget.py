@@ -59,9 +59,6 @@ class NativeBudget:
         assert address is not None, "check native_available() first"
         self._budget = _Budget(0, ctypes.cast(binding.uclib.uc_emu_stop, ctypes.c_void_p).value, 0)
         hook_add(uc, unicorn.UC_HOOK_BLOCK, address, self._budget)
-        # the hook writes into this budget for as long as the engine runs: let the engine
-        # keep it alive, whatever order things are freed in
-        uc._qconf_budget = self
 
     def arm(self, instructions: int) -> None:
         """Allow about ``instructions`` more (the block that crosses the end completes)."""

@@ -212,6 +212,5 @@ def install(core: Any) -> Translator:
     callback = _FILL_CALLBACK(fill)
     table = _Table(SLOTS - 1, ctypes.cast(callback, ctypes.c_void_p).value)
     translator.table = table
-    hook_add(uc, UC_HOOK_TLB_FILL, address, table)
-    uc._qconf_tlb = (callback, table)  # alive as long as the engine that uses them
+    hook_add(uc, UC_HOOK_TLB_FILL, address, table, keep=(callback,))
     return translator

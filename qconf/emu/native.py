@@ -43,10 +43,13 @@ def place(code: bytes) -> int | None:
     return ctypes.addressof(ctypes.c_char.from_buffer(page))
 
 
-def hook_add(uc: Any, kind: int, address: int, user_data: Any, *extra: Any) -> None:
+def hook_add(
+    uc: Any, kind: int, address: int, user_data: Any, *extra: Any, keep: tuple[Any, ...] = ()
+) -> None:
     """Install the native hook at ``address`` on ``uc`` for every address, with
     ``user_data`` (a ctypes object, passed by reference) and ``extra`` (an instruction
-    hook's instruction).
+    hook's instruction). The engine keeps ``user_data`` and ``keep`` (what the hook calls)
+    alive for as long as it lives, whatever order things are freed in.
 
     :raises UcError: Unicorn refused it.
     """
@@ -60,3 +63,4 @@ def hook_add(uc: Any, kind: int, address: int, user_data: Any, *extra: Any) -> N
     )  # fmt: skip
     if err:
         raise unicorn.UcError(err)
+    uc.__dict__.setdefault("_qconf_native", []).append((user_data, *keep))
