@@ -34,3 +34,9 @@ def keys(dotted: str) -> tuple[PathKey, ...]:
     from qconf.config.paths import parse_path
 
     return parse_path(dotted)
+
+
+def without_timing(line: str) -> str:
+    """A ``--stats`` line without what differs between runs of the same machine: the wall
+    time, and a CPU's instruction count and MIPS (virtual time stays)."""
+    return line.split(", wall", maxsplit=1)[0].split(" instructions", maxsplit=1)[0]

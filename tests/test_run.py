@@ -13,7 +13,7 @@ from qconf.cli import main
 from qconf.emu.chardev import MemoryChardev
 from qconf.emu.emulator import run as emulate
 from tests.external import require_program
-from tests.helpers import MACHINES, write
+from tests.helpers import MACHINES, without_timing, write
 
 HELLO = str(MACHINES / "riscv-hello" / "board.yaml")
 TIMER = str(MACHINES / "riscv-timer" / "board.yaml")
@@ -220,13 +220,9 @@ def test_two_runs_are_identical():
     assert cached == "  machine cache: off"
     assert runs[2].stderr.splitlines()[-1] == "  machine cache: hit"
     for other in runs[1:]:
-        assert [_no_wall(line) for line in other.stderr.splitlines()[:-1]] == [
-            _no_wall(line) for line in stats
+        assert [without_timing(line) for line in other.stderr.splitlines()[:-1]] == [
+            without_timing(line) for line in stats
         ]
-
-
-def _no_wall(line: str) -> str:
-    return line.split(", wall", maxsplit=1)[0].split(" instructions", maxsplit=1)[0]
 
 
 def test_a_guest_without_a_program_gets_a_fault_report():

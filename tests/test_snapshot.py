@@ -20,7 +20,7 @@ from qconf.emu.chardev import MemoryChardev
 from qconf.emu.emulator import run as emulate
 from qconf.errors import StateError
 from qconf.model.lifecycle import State
-from tests.helpers import MACHINES, REPO, write
+from tests.helpers import MACHINES, REPO, without_timing, write
 
 BOARDS = sorted(p for p in MACHINES.glob("*/board.*") if p.suffix in (".yaml", ".toml"))
 
@@ -219,15 +219,11 @@ def test_a_repeated_run_imports_neither_the_configuration_reader_nor_click(board
         "['click', 'pydantic', 'yaml']",
     ]
     assert second.stderr.splitlines()[-2:] == ["  machine cache: hit", "[]"]
-    assert [_no_wall(x) for x in first.stderr.splitlines()[:-2]] == [
-        _no_wall(x) for x in second.stderr.splitlines()[:-2]
+    assert [without_timing(x) for x in first.stderr.splitlines()[:-2]] == [
+        without_timing(x) for x in second.stderr.splitlines()[:-2]
     ]
     other = _run_cli("run", "-c", "board.yaml", cwd=board.parent)  # other words: click again
     assert other.stderr == "['click']\n" and other.stdout == first.stdout
-
-
-def _no_wall(line: str) -> str:
-    return line.split(", wall", maxsplit=1)[0].split(" instructions", maxsplit=1)[0]
 
 
 def test_a_remembered_run_reports_errors_as_the_command_line(board: Path) -> None:
