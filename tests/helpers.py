@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from qconf.config.node import PathKey
 from qconf.model.document import Document
@@ -40,3 +41,15 @@ def without_timing(line: str) -> str:
     """A ``--stats`` line without what differs between runs of the same machine: the wall
     time, and a CPU's instruction count and MIPS (virtual time stays)."""
     return line.split(", wall", maxsplit=1)[0].split(" instructions", maxsplit=1)[0]
+
+
+def run_bench(script: str, *args: str, timeout: float = 300) -> Any:
+    """``python bench/SCRIPT ARGS --json``: it must exit 0; its figures, parsed."""
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(REPO / "bench" / script), *args, "--json"],
+                          capture_output=True, text=True, timeout=timeout, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
