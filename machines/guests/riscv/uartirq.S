@@ -12,17 +12,8 @@ _start:
         csrw    mtvec, t0
         la      a0, hello
         call    puts
-        li      t0, PLIC
-        li      t1, 1
-        sw      t1, 40(t0)              # priority[10] = 1
-        li      t1, 1 << 10
-        li      t2, PLIC + 0x2000
-        sw      t1, 0(t2)               # context 0 (hart 0, M) enables source 10
-        li      t2, PLIC + 0x200000
-        sw      zero, 0(t2)             # threshold 0
-        li      t0, 0x800               # mie.MEIE
-        csrs    mie, t0
-        csrsi   mstatus, 0x8
+        li      a0, 10                  # the UART's PLIC source
+        call    plic_enable
         li      s1, 0
         li      t0, UART
         li      t1, 2
