@@ -44,7 +44,7 @@ KINDS = ("bare", "bare_block_hook", "qconf")
 
 def _machine() -> Any:
     sys.path.insert(0, str(REPO))
-    from qconf.build.builder import build
+    from qconf.assembly.builder import build
     from qconf.cli import _resolve
 
     return build(_resolve([str(BOARD)], [], []))

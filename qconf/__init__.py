@@ -7,11 +7,11 @@ wires, clocks and resets.
 
 Importing qconf is light: the resolve pipeline imports its stages (the YAML reader,
 pydantic) when it first runs, so a run from a machine snapshot
-(:mod:`qconf.build.snapshot`) never loads them.
+(:mod:`qconf.assembly.snapshot`) never loads them.
 """
 
-from qconf.build.builder import build
-from qconf.build.machine import Machine
+from qconf.assembly.builder import build
+from qconf.assembly.machine import Machine
 from qconf.errors import (
     BuildError,
     EditError,

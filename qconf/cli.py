@@ -88,7 +88,7 @@ def _resolve(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[s
 
 
 def _machine(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
-    from qconf.build.builder import build
+    from qconf.assembly.builder import build
 
     return build(_resolve(files, sets, include_dirs))
 
@@ -137,7 +137,7 @@ def resolve(
 def validate(files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...]) -> None:
     """Check the document and that it builds (links, wires, memory map); exit 0 when it
     is valid, else print every error and exit 1."""
-    from qconf.build.builder import build
+    from qconf.assembly.builder import build
 
     doc = _resolve(files, sets, include_dirs)
     machine = build(doc)
@@ -595,7 +595,7 @@ def cache(clear: bool) -> None:
     """Show the machine snapshots qconf run starts from (one per command line, used while
     the files it read are unchanged), or remove them with the remembered parses of qconf
     run's words. $QCONF_CACHE_DIR moves them."""
-    from qconf.build.snapshot import MAX_ENTRIES, MachineCache, describe_entry
+    from qconf.assembly.snapshot import MAX_ENTRIES, MachineCache, describe_entry
 
     store = MachineCache()
     if clear:

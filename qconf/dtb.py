@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import fdt
 
-from qconf.build.machine import Machine
+from qconf.assembly.machine import Machine
 from qconf.model.objects import Object
 
 __all__ = ("device_tree_blob", "device_tree_source")

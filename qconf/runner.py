@@ -17,7 +17,7 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Any, NoReturn
 
-from qconf.build.snapshot import CacheFolder, MachineCache, cached_machine, code_fingerprint
+from qconf.assembly.snapshot import CacheFolder, MachineCache, cached_machine, code_fingerprint
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.emulator import run as emulate
 from qconf.errors import QconfError, report

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import qconf
-from qconf.build.builder import STEPS
+from qconf.assembly.builder import STEPS
 from qconf.config.origin import Origin, Source
 from qconf.model.lifecycle import State, transition
 from qconf.model.objects import Object
@@ -315,8 +315,8 @@ def test_a_chardev_reference_must_name_a_chardev(tmp_path):
 
 
 def test_hotplug_joins_and_leaves_the_built_machine(tmp_path):
-    from qconf.build.builder import build
-    from qconf.build.hotplug import HotplugError, plug, unplug
+    from qconf.assembly.builder import build
+    from qconf.assembly.hotplug import HotplugError, plug, unplug
     from qconf.resolve import resolve
 
     board = write(tmp_path, "board.yaml", "extends: riscv-virt\n")

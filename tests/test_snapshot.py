@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import qconf
-from qconf.build.snapshot import MachineCache, NotSnapshottable, cached_machine, dump, restore
+from qconf.assembly.snapshot import MachineCache, NotSnapshottable, cached_machine, dump, restore
 from qconf.cli import main
 from qconf.emu.chardev import MemoryChardev
 from qconf.emu.emulator import run as emulate

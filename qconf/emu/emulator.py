@@ -19,7 +19,7 @@ from typing import Any
 
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
 
-from qconf.build.machine import Machine
+from qconf.assembly.machine import Machine
 from qconf.emu.aarch64 import Aarch64Core
 from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev
 from qconf.emu.cortexm import CortexM
@@ -278,7 +278,7 @@ class Emulator:
     def _buffer(self, mem: Object) -> HostBuffer:
         return self.buffers[self.machine.backends[(mem, "memory")]]
 
-    # --- hotplug (see qconf.build.hotplug) ---------------------------------------------
+    # --- hotplug (see qconf.assembly.hotplug) ---------------------------------------------
 
     def plug_memory(self, obj: Object) -> None:
         """Map the RAM ``obj``, just added to the machine, into every CPU that sees its

@@ -18,7 +18,7 @@ import mmap
 import sys
 from dataclasses import dataclass, field
 
-from qconf.build.machine import AddressSpace, Mapping
+from qconf.assembly.machine import AddressSpace, Mapping
 from qconf.errors import QconfError
 from qconf.model.objects import Object
 

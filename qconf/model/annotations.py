@@ -2,7 +2,7 @@
 is written in (``Frequency`` carries Hz) and the :class:`Wiring` a link property makes
 (``IrqRef`` wires an interrupt). :mod:`qconf.model.props` puts them into the property
 types; the type registry reads them back. Nothing here needs pydantic, so a machine
-restored from a snapshot (:mod:`qconf.build.snapshot`) has them too.
+restored from a snapshot (:mod:`qconf.assembly.snapshot`) has them too.
 """
 
 from __future__ import annotations

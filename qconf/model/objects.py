@@ -88,7 +88,7 @@ class Object:
         """Create a child object called ``name`` (the only way objects come to be).
 
         A realized object takes only children of a hotpluggable type (RAM), which join
-        the running machine (:mod:`qconf.build.hotplug`), and the containers that hold
+        the running machine (:mod:`qconf.assembly.hotplug`), and the containers that hold
         their backends.
 
         :raises StateError: this object is realized (and the child's type is not

@@ -19,7 +19,7 @@ from qconf.errors import QconfError, flatten
 from qconf.qmp.protocol import QmpError
 
 if TYPE_CHECKING:
-    from qconf.build.snapshot import Inputs
+    from qconf.assembly.snapshot import Inputs
 
 __all__ = ("Control", "Preview")
 
@@ -107,7 +107,7 @@ class Control:
     def build(self) -> None:
         """Resolve, build, and prepare the run (map memory, load images); stay in
         preconfig (raising every problem) if any of that fails."""
-        from qconf.build.builder import build
+        from qconf.assembly.builder import build
 
         self.drop_preview()
 

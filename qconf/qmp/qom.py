@@ -32,12 +32,12 @@ def machine_for_qom(control: Control) -> Any:
     walking the tree property by property does not resolve it again for each."""
     if control.machine is not None:
         return control.machine
-    from qconf.build.snapshot import Inputs, searched
+    from qconf.assembly.snapshot import Inputs, searched
 
     preview = control.preview
     if preview is not None and preview.sets == control.sets and preview.inputs.unchanged():
         return preview.machine
-    from qconf.build.builder import build
+    from qconf.assembly.builder import build
     from qconf.config.sources import recording_reads
 
     control.drop_preview()
@@ -245,8 +245,8 @@ def _hotplug(control: Control, tweak: str, who: str, add: str = "", remove: Any 
     """Change a built machine: the tweak joins the configuration (with its origin) if the
     whole new configuration builds; then the object joins or leaves the live machine and,
     if it runs, the CPUs' memory maps."""
-    from qconf.build.builder import build
-    from qconf.build.hotplug import plug, unplug
+    from qconf.assembly.builder import build
+    from qconf.assembly.hotplug import plug, unplug
 
     control.sets.append((tweak, who))
     try:

@@ -117,7 +117,7 @@ def qconf_set(control: Control, args: dict[str, Any], who: str) -> Any:
 
 def qconf_validate(control: Control, args: dict[str, Any], who: str) -> Any:
     """Every problem of the configuration as it stands (GenericError), or ``{}``."""
-    from qconf.build.builder import build
+    from qconf.assembly.builder import build
 
     try:
         build(control.resolve()).destroy()

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import graphviz  # type: ignore[import-untyped]
 
-from qconf.build.links import find
-from qconf.build.machine import AddressSpace, Machine
+from qconf.assembly.links import find
+from qconf.assembly.machine import AddressSpace, Machine
 from qconf.config.units import format_frequency, format_size
 from qconf.errors import ToolError
 from qconf.model.objects import Object

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from qconf.build.machine import AddressSpace, Machine, Mapping, Wire
+from qconf.assembly.machine import AddressSpace, Machine, Mapping, Wire
 from qconf.config.units import format_frequency as hz
 from qconf.config.units import format_size
 from qconf.model.objects import Object

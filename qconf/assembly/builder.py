@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from qconf.build.links import resolve_irq, resolve_object
-from qconf.build.machine import AddressSpace, Machine, Mapping, Wire, teardown
+from qconf.assembly.links import resolve_irq, resolve_object
+from qconf.assembly.machine import AddressSpace, Machine, Mapping, Wire, teardown
 from qconf.config.node import Node, gc_paused, to_plain
 from qconf.config.origin import Origin
 from qconf.errors import BuildError, Problems, QconfError

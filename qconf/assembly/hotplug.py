@@ -11,7 +11,7 @@ newest first. The emulator maps and unmaps the memory in the CPUs that see it
 
 from __future__ import annotations
 
-from qconf.build.machine import Machine, Mapping
+from qconf.assembly.machine import Machine, Mapping
 from qconf.errors import QconfError
 from qconf.model.lifecycle import State, transition
 from qconf.model.objects import Object

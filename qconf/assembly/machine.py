@@ -92,7 +92,7 @@ class Wire:
 
 @dataclass
 class Machine:
-    """A machine built from a document (see :func:`qconf.build.builder.build`)."""
+    """A machine built from a document (see :func:`qconf.assembly.builder.build`)."""
 
     root: Object
     spaces: dict[str, AddressSpace] = field(default_factory=dict)

@@ -37,7 +37,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from qconf.build.machine import AddressSpace, Machine, Mapping, Wire
+from qconf.assembly.machine import AddressSpace, Machine, Mapping, Wire
 from qconf.config.origin import LayerKind, Origin, Source
 from qconf.errors import StateError
 from qconf.model.annotations import UNITS, Wiring
@@ -467,14 +467,14 @@ def cached_machine(
     its snapshot when the inputs are unchanged, else resolved, built and stored.
 
     :raises QconfError: as :func:`~qconf.resolve.resolve` and
-        :func:`~qconf.build.builder.build`.
+        :func:`~qconf.assembly.builder.build`.
     """
     if cache is not None:
         line = cache.command_line(files, sets, include_dirs)
         machine = cache.load(line)
         if machine is not None:
             return machine, "hit"
-    from qconf.build.builder import build
+    from qconf.assembly.builder import build
     from qconf.config.sources import recording_reads
     from qconf.resolve import resolve
 
