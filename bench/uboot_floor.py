@@ -152,10 +152,10 @@ def qconf() -> tuple[float, int]:
     def listen(device: Any, data: bytes) -> None:
         seen.extend(data)
         if seen.endswith(b"=> "):
-            emulator.emu.request_stop(0, "prompt")
-            emulator.emu.cut_slice()
+            emulator.scheduler.request_stop(0, "prompt")
+            emulator.scheduler.cut_slice()
 
-    emulator.emu.listeners.append(listen)
+    emulator.listeners.append(listen)
     t0 = time.perf_counter()
     outcome = emulator.run()
     took = time.perf_counter() - t0

@@ -1,10 +1,11 @@
-"""Device trees generated from a built machine: RISC-V machines (the `virt` board's
-layout) and AArch64 machines (the arm `virt` board's).
+"""Device trees generated from a built machine.
 
-The tree is written as DTS text from the machine (CPUs with their ISA string, memory from
-the RAM regions, the CLINT's timebase, each device's node from its type and its IRQ
-wires) and compiled to a flattened tree with the ``fdt`` package. Device types without a
-node here are left out, with a comment in the DTS.
+The tree's layout is its architecture's (an :class:`~qconf.model.facets.ArchInfo`'s
+``device_tree`` writer: the RISC-V ``virt`` board's, the Arm ``virt`` board's); each device
+writes its own node through its type's ``fdt`` facet, ``fdt_node(writer, obj, depth)``,
+which returns the node's name (or None if it wrote nothing). Types without one are left
+out. The tree is written as DTS text and compiled to a flattened tree with the ``fdt``
+package.
 """
 
 from __future__ import annotations
@@ -14,271 +15,98 @@ from collections.abc import Callable
 import fdt
 
 from qconf.assembly.machine import Machine
+from qconf.model.facets import ArchInfo, load
 from qconf.model.objects import Object
 
-__all__ = ("device_tree_blob", "device_tree_source")
-
-SINGLE = "imafdqcbkjtpvnhe"
+__all__ = ("TreeWriter", "device_tree_blob", "device_tree_source", "tree_arch")
 
 
-def _isa(cpu: Object) -> str:
-    letters = [x for x in cpu.get("isa") if len(x) == 1]
-    multi = [x for x in cpu.get("isa") if len(x) > 1]
-    order = sorted(letters, key=lambda x: SINGLE.index(x) if x in SINGLE else 99)
-    base = "rv64" if cpu.info.name == "riscv64" else "rv32"
-    return base + "".join(order) + "".join(f"_{m}" for m in multi)
+class TreeWriter:
+    """DTS text being written, with what node writers share.
 
+    :param cpus: the CPUs the tree describes (the tree's architecture's).
+    """
 
-def _cells(value: int) -> str:
-    return f"0x{value >> 32:x} 0x{value & 0xFFFFFFFF:x}"
-
-
-class _Writer:
-    def __init__(self, machine: Machine) -> None:
-        self.m = machine
+    def __init__(self, machine: Machine, cpus: list[Object]) -> None:
+        self.machine = machine
+        self.cpus = cpus
         self.lines: list[str] = []
         self.phandles: dict[str, int] = {}
+        self.stdout: str | None = None
+        """The first console's node name (``serial@10000000``), for ``/chosen``."""
+        self.clocks: dict[int, int] = {}
+        """Fixed clocks devices asked for (:meth:`fixed_clock`): rate -> phandle."""
+        self.at_root: list[Callable[[TreeWriter, int], None]] = []
+        """Nodes a device adds at the root, after the devices."""
+        self.once: set[str] = set()
+        """What node writers noted they wrote (for nodes written once per tree)."""
 
     def phandle(self, key: str) -> int:
+        """The phandle of ``key`` (an object's path, or a name), made on first use."""
         return self.phandles.setdefault(key, len(self.phandles) + 1)
 
     def emit(self, depth: int, text: str) -> None:
         self.lines.append("\t" * depth + text)
 
+    def reg(self, obj: Object, depth: int) -> None:
+        """``reg`` from the object's ``base`` and ``size``."""
+        self.emit(depth, f"reg = <{cells(obj.get('base'))} {cells(obj.get('size'))}>;")
+
+    def fixed_clock(self, rate: int) -> int:
+        """The phandle of a fixed clock of ``rate`` Hz (the layout writes the node)."""
+        return self.clocks.setdefault(rate, self.phandle(f"clock/{rate}"))
+
+    def devices(self, depth: int) -> None:
+        """Every device's node, in the machine's order, at ``depth``."""
+        for obj in self.machine.objects():
+            writer = obj.info.fdt
+            if writer is None:
+                continue
+            name = load(writer)(self, obj, depth)
+            if name is not None and self.stdout is None and "chardev" in obj.info.backends:
+                self.stdout = name
+
+    def root_nodes(self, depth: int) -> None:
+        """The nodes devices asked for at the root."""
+        for write in self.at_root:
+            write(self, depth)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def cells(value: int) -> str:
+    """A 64-bit value as two cells."""
+    return f"0x{value >> 32:x} 0x{value & 0xFFFFFFFF:x}"
+
+
+def tree_arch(machine: Machine) -> tuple[ArchInfo, list[Object]] | None:
+    """The architecture whose layout the machine's tree has (its first CPU's that has
+    one), and the machine's CPUs of that family; None if no CPU has a layout."""
+    cpus = machine.cpus()
+    for cpu in cpus:
+        arch = cpu.info.arch_info
+        assert arch is not None
+        if arch.device_tree is not None:
+            family = [
+                c for c in cpus if c.info.arch_info and c.info.arch_info.family == arch.family
+            ]
+            return arch, family
+    return None
+
 
 def device_tree_source(machine: Machine) -> str:
-    """The machine's device tree as DTS text."""
-    if any(o.info.name == "aarch64" for o in machine.objects()):
-        return _arm64_tree(machine)
-    return _riscv_tree(machine)
+    """The machine's device tree as DTS text (a RISC-V layout when no CPU has one)."""
+    found = tree_arch(machine)
+    if found is None:
+        from qconf.arch.riscv import RV64
 
-
-def _riscv_tree(machine: Machine) -> str:
-    w = _Writer(machine)
-    root = machine.root
-    cpus = [o for o in machine.objects() if o.info.name in ("riscv64", "riscv32")]
-    clints = [o for o in machine.objects() if o.info.name == "clint"]
-    rams = [o for o in machine.objects() if o.info.name == "ram"]
-    uarts = [o for o in machine.objects() if o.info.name == "ns16550a"]
-    w.emit(0, "/dts-v1/;")
-    w.emit(0, "")
-    w.emit(0, "/ {")
-    w.emit(1, "#address-cells = <0x02>;")
-    w.emit(1, "#size-cells = <0x02>;")
-    compatible = root.get("compatible") or ["qconf,machine"]
-    w.emit(1, "compatible = " + ", ".join(f'"{c}"' for c in compatible) + ";")
-    w.emit(1, f'model = "{root.get("model") or "qconf"}";')
-    w.emit(1, "chosen {")
-    if uarts:
-        w.emit(2, f'stdout-path = "/soc/serial@{uarts[0].get("base"):x}";')
-    if root.get("bootargs"):
-        w.emit(2, f'bootargs = "{root.get("bootargs")}";')
-    w.emit(1, "};")
-    for ram in rams:
-        w.emit(1, f"memory@{ram.get('base'):x} {{")
-        w.emit(2, 'device_type = "memory";')
-        w.emit(2, f"reg = <{_cells(ram.get('base'))} {_cells(ram.get('size'))}>;")
-        w.emit(1, "};")
-    w.emit(1, "cpus {")
-    w.emit(2, "#address-cells = <0x01>;")
-    w.emit(2, "#size-cells = <0x00>;")
-    if clints:
-        w.emit(2, f"timebase-frequency = <0x{clints[0].get('timebase'):x}>;")
-    for cpu in cpus:
-        hart = cpu.get("hartid")
-        w.emit(2, f"cpu@{hart:x} {{")
-        w.emit(3, f"phandle = <0x{w.phandle(cpu.path):x}>;")
-        w.emit(3, 'device_type = "cpu";')
-        w.emit(3, f"reg = <0x{hart:x}>;")
-        w.emit(3, 'status = "okay";')
-        w.emit(3, 'compatible = "riscv";')
-        w.emit(3, f'riscv,isa = "{_isa(cpu)}";')
-        if cpu.get("mmu") != "none":
-            w.emit(3, f'mmu-type = "riscv,{cpu.get("mmu")}";')
-        w.emit(3, "interrupt-controller {")
-        w.emit(4, "#interrupt-cells = <0x01>;")
-        w.emit(4, "interrupt-controller;")
-        w.emit(4, 'compatible = "riscv,cpu-intc";')
-        w.emit(4, f"phandle = <0x{w.phandle(cpu.path + '/intc'):x}>;")
-        w.emit(3, "};")
-        w.emit(2, "};")
-    w.emit(1, "};")
-    w.emit(1, "soc {")
-    w.emit(2, "#address-cells = <0x02>;")
-    w.emit(2, "#size-cells = <0x02>;")
-    w.emit(2, 'compatible = "simple-bus";')
-    w.emit(2, "ranges;")
-    tests = []
-    for obj in machine.objects():
-        node = NODES.get(obj.info.name)
-        if node is not None:
-            node(w, obj, cpus)
-            if obj.info.name == "sifive-test":
-                tests.append(obj)
-    w.emit(1, "};")
-    for test in tests[:1]:
-        for name, value in (("poweroff", 0x5555), ("reboot", 0x7777)):
-            w.emit(1, f"{name} {{")
-            w.emit(2, f"value = <0x{value:x}>;")
-            w.emit(2, "offset = <0x00>;")
-            w.emit(2, f"regmap = <0x{w.phandle(test.path):x}>;")
-            w.emit(2, f'compatible = "syscon-{name}";')
-            w.emit(1, "};")
-    w.emit(0, "};")
-    return "\n".join(w.lines) + "\n"
-
-
-def _arm64_tree(machine: Machine) -> str:
-    w = _Writer(machine)
-    root = machine.root
-    cpus = [o for o in machine.objects() if o.info.name == "aarch64"]
-    gics = [o for o in machine.objects() if o.info.name == "gic"]
-    rams = [o for o in machine.objects() if o.info.name == "ram"]
-    uarts = [o for o in machine.objects() if o.info.name == "pl011"]
-    gic = gics[0] if gics else None
-    w.emit(0, "/dts-v1/;")
-    w.emit(0, "")
-    w.emit(0, "/ {")
-    if gic is not None:
-        w.emit(1, f"interrupt-parent = <0x{w.phandle(gic.path):x}>;")
-    w.emit(1, f'model = "{root.get("model") or "qconf"}";')
-    w.emit(1, "#size-cells = <0x02>;")
-    w.emit(1, "#address-cells = <0x02>;")
-    compatible = root.get("compatible") or ["qconf,machine"]
-    w.emit(1, "compatible = " + ", ".join(f'"{c}"' for c in compatible) + ";")
-    w.emit(1, "psci {")
-    w.emit(2, "migrate = <0xc4000005>;")
-    w.emit(2, "cpu_on = <0xc4000003>;")
-    w.emit(2, "cpu_off = <0x84000002>;")
-    w.emit(2, "cpu_suspend = <0xc4000001>;")
-    w.emit(2, 'method = "hvc";')
-    w.emit(2, 'compatible = "arm,psci-1.0", "arm,psci-0.2", "arm,psci";')
-    w.emit(1, "};")
-    for ram in rams:
-        w.emit(1, f"memory@{ram.get('base'):x} {{")
-        w.emit(2, f"reg = <{_cells(ram.get('base'))} {_cells(ram.get('size'))}>;")
-        w.emit(2, 'device_type = "memory";')
-        w.emit(1, "};")
-    clocks: dict[int, int] = {}
-    for uart in uarts:
-        rate = machine.clock_rate(uart, "clock")
-        clocks.setdefault(rate, w.phandle(f"clock/{rate}"))
-    for uart in uarts:
-        rate = machine.clock_rate(uart, "clock")
-        w.emit(1, f"pl011@{uart.get('base'):x} {{")
-        w.emit(2, 'clock-names = "uartclk", "apb_pclk";')
-        w.emit(2, f"clocks = <0x{clocks[rate]:x} 0x{clocks[rate]:x}>;")
-        wires = [wire for wire in machine.wires if wire.source is uart and wire.index >= 32]
-        if wires:
-            w.emit(2, f"interrupts = <0x00 0x{wires[0].index - 32:x} 0x04>;")
-        _reg(w, uart, 2)
-        w.emit(2, 'compatible = "arm,pl011", "arm,primecell";')
-        w.emit(1, "};")
-    if gic is not None:
-        w.emit(1, f"intc@{gic.get('dist_base'):x} {{")
-        w.emit(2, f"phandle = <0x{w.phandle(gic.path):x}>;")
-        w.emit(2, f"reg = <{_cells(gic.get('dist_base'))} {_cells(0x10000)} "
-                  f"{_cells(gic.get('cpu_base'))} {_cells(0x10000)}>;")  # fmt: skip
-        w.emit(2, 'compatible = "arm,cortex-a15-gic";')
-        w.emit(2, "interrupt-controller;")
-        w.emit(2, "#interrupt-cells = <0x03>;")
-        w.emit(1, "};")
-    w.emit(1, "cpus {")
-    w.emit(2, "#size-cells = <0x00>;")
-    w.emit(2, "#address-cells = <0x01>;")
-    for i, cpu in enumerate(cpus):
-        w.emit(2, f"cpu@{i:x} {{")
-        w.emit(3, f"phandle = <0x{w.phandle(cpu.path):x}>;")
-        w.emit(3, f"reg = <0x{cpu.get('mpidr'):x}>;")
-        w.emit(3, f'compatible = "arm,{cpu.get("model")}";')
-        w.emit(3, 'device_type = "cpu";')
-        if len(cpus) > 1:
-            w.emit(3, 'enable-method = "psci";')
-        w.emit(2, "};")
-    w.emit(1, "};")
-    w.emit(1, "timer {")
-    w.emit(2, "interrupts = <0x01 0x0d 0x104 0x01 0x0e 0x104 0x01 0x0b 0x104 0x01 0x0a 0x104>;")
-    w.emit(2, "always-on;")
-    w.emit(2, 'compatible = "arm,armv8-timer", "arm,armv7-timer";')
-    w.emit(1, "};")
-    for rate, handle in clocks.items():
-        w.emit(1, "apb-pclk {")
-        w.emit(2, f"phandle = <0x{handle:x}>;")
-        w.emit(2, f'clock-output-names = "clk{rate // 1_000_000}mhz";')
-        w.emit(2, f"clock-frequency = <0x{rate:x}>;")
-        w.emit(2, "#clock-cells = <0x00>;")
-        w.emit(2, 'compatible = "fixed-clock";')
-        w.emit(1, "};")
-    w.emit(1, "chosen {")
-    if uarts:
-        w.emit(2, f'stdout-path = "/pl011@{uarts[0].get("base"):x}";')
-    if root.get("bootargs"):
-        w.emit(2, f'bootargs = "{root.get("bootargs")}";')
-    w.emit(1, "};")
-    w.emit(0, "};")
-    return "\n".join(w.lines) + "\n"
-
-
-def _reg(w: _Writer, obj: Object, depth: int) -> None:
-    w.emit(depth, f"reg = <{_cells(obj.get('base'))} {_cells(obj.get('size'))}>;")
-
-
-def _intc_pairs(w: _Writer, cpus: list[Object], causes: tuple[int, ...]) -> str:
-    cells = []
-    for cpu in cpus:
-        for cause in causes:
-            cells.append(f"0x{w.phandle(cpu.path + '/intc'):x} 0x{cause:x}")
-    return " ".join(cells)
-
-
-def _clint(w: _Writer, obj: Object, cpus: list[Object]) -> None:
-    w.emit(2, f"clint@{obj.get('base'):x} {{")
-    w.emit(3, f"interrupts-extended = <{_intc_pairs(w, cpus, (3, 7))}>;")
-    _reg(w, obj, 3)
-    w.emit(3, 'compatible = "sifive,clint0", "riscv,clint0";')
-    w.emit(2, "};")
-
-
-def _plic(w: _Writer, obj: Object, cpus: list[Object]) -> None:
-    w.emit(2, f"plic@{obj.get('base'):x} {{")
-    w.emit(3, f"phandle = <0x{w.phandle(obj.path):x}>;")
-    w.emit(3, f"riscv,ndev = <0x{obj.get('num_sources'):x}>;")
-    _reg(w, obj, 3)
-    w.emit(3, f"interrupts-extended = <{_intc_pairs(w, cpus, (11, 9))}>;")
-    w.emit(3, "interrupt-controller;")
-    w.emit(3, 'compatible = "sifive,plic-1.0.0", "riscv,plic0";')
-    w.emit(3, "#address-cells = <0x00>;")
-    w.emit(3, "#interrupt-cells = <0x01>;")
-    w.emit(2, "};")
-
-
-def _uart(w: _Writer, obj: Object, cpus: list[Object]) -> None:
-    w.emit(2, f"serial@{obj.get('base'):x} {{")
-    wires = [wire for wire in w.m.wires if wire.source is obj]
-    if wires:
-        w.emit(3, f"interrupts = <0x{wires[0].index:x}>;")
-        w.emit(3, f"interrupt-parent = <0x{w.phandle(wires[0].sink.path):x}>;")
-    w.emit(3, f"clock-frequency = <0x{w.m.clock_rate(obj, 'clock'):x}>;")
-    _reg(w, obj, 3)
-    w.emit(3, 'compatible = "ns16550a";')
-    w.emit(2, "};")
-
-
-def _test(w: _Writer, obj: Object, cpus: list[Object]) -> None:
-    w.emit(2, f"test@{obj.get('base'):x} {{")
-    w.emit(3, f"phandle = <0x{w.phandle(obj.path):x}>;")
-    _reg(w, obj, 3)
-    w.emit(3, 'compatible = "sifive,test1", "sifive,test0", "syscon";')
-    w.emit(2, "};")
-
-
-NODES: dict[str, Callable[[_Writer, Object, list[Object]], None]] = {
-    "clint": _clint,
-    "plic": _plic,
-    "ns16550a": _uart,
-    "sifive-test": _test,
-}
-"""How each device type appears in the tree."""
+        found = RV64, []
+    arch, cpus = found
+    assert arch.device_tree is not None
+    writer = TreeWriter(machine, cpus)
+    load(arch.device_tree)(writer)
+    return writer.text()
 
 
 def device_tree_blob(machine: Machine) -> bytes:

@@ -175,7 +175,7 @@ def test_destroy_tears_everything_down(tmp_path):
 
 
 class Recorder:
-    """A fake behaviour: records every realize/unrealize, fails on one object."""
+    """Fake life-cycle hooks: record every realize/unrealize, fail on one object."""
 
     def __init__(self, log: list[tuple[str, str]], fail_at: str | None) -> None:
         self.log = log
@@ -205,7 +205,7 @@ def recording_registry(rec: Recorder) -> TypeRegistry:
     base = builtin_registry()
     registry = TypeRegistry()
     for info in base:
-        registry.add(dataclasses.replace(info, behaviour=rec.factory))
+        registry.add(dataclasses.replace(info, hooks=rec.factory))
     return registry
 
 

@@ -104,11 +104,11 @@ def test_aarch64_page_tables_and_tlb_invalidation(native, monkeypatch):
     reaches the walk through a native SYS filter (x86-64 hosts); where native hooks
     cannot be used, both are Python hooks: the same guest output either way."""
     if not native:
-        import qconf.emu.aarch64
-        import qconf.emu.mmu64
+        import qconf.arch.aarch64.core
+        import qconf.arch.aarch64.mmu
 
-        monkeypatch.setattr(qconf.emu.aarch64, "place", lambda code: None)
-        monkeypatch.setattr(qconf.emu.mmu64, "place", lambda code: None)
+        monkeypatch.setattr(qconf.arch.aarch64.core, "place", lambda code: None)
+        monkeypatch.setattr(qconf.arch.aarch64.mmu, "place", lambda code: None)
     r = run("-c", str(MACHINES / "arm64-mmu" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, (
         "mmu check\n"

@@ -4,6 +4,7 @@ cache imports neither the YAML reader nor pydantic, and reports errors as a buil
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -16,9 +17,10 @@ from click.testing import CliRunner
 import qconf
 from qconf.assembly.snapshot import MachineCache, NotSnapshottable, cached_machine, dump, restore
 from qconf.cli import main
+from qconf.config.origin import LayerKind, Origin, Source
 from qconf.emu.chardev import MemoryChardev
 from qconf.emu.emulator import run as emulate
-from qconf.errors import StateError
+from qconf.errors import StateError, ValidationError
 from qconf.model.lifecycle import State
 from tests.helpers import MACHINES, REPO, without_timing, write
 
@@ -60,13 +62,28 @@ def test_a_restored_machine_runs_as_the_built_one() -> None:
     assert outputs[0][1].endswith(b"done\n")
 
 
-def test_a_restored_machine_has_no_validators() -> None:
-    """Its objects are realized, and no built-in property is runtime-writable; should a
-    type's model be asked to validate all the same, it says why it cannot."""
-    machine = restore(dump(qconf.build(qconf.resolve([MACHINES / "riscv-hello" / "board.yaml"]))))
-    with pytest.raises(StateError, match=r"restored from a snapshot.*--no-cache"):
-        machine.object("cpu0").info.props.model_validate({"freq": 5})
+def test_a_restored_machine_validates_changes_as_a_built_one() -> None:
+    """A restored type holds no property model; a change to a runtime-writable property
+    is validated by the built-in type's model all the same, with the located error a
+    built machine gives, and other properties stay read-only."""
+    registry = qconf.builtin_registry()
+    riscv64 = registry.get("riscv64")
+    registry = registry.extended([dataclasses.replace(riscv64, runtime=frozenset({"freq"}))])
+    built = qconf.build(qconf.resolve([MACHINES / "riscv-hello" / "board.yaml"],
+                                      registry=registry))  # fmt: skip
+    machine = restore(dump(built))
+    cpu = machine.object("cpu0")
+    assert cpu.info.props is None and cpu.info.model() is riscv64.props
+    here = Origin(Source("qmp", "qmp", LayerKind.QMP), 0, 0)
+    cpu.set("freq", "2GHz", here)
+    assert (cpu.get("freq"), cpu.origins["freq"]) == (2_000_000_000, here)
+    with pytest.raises(ValidationError) as err:
+        cpu.set("freq", "fast", here)
+    assert (err.value.code, err.value.path, cpu.get("freq")) == ("E405", "cpu0.freq", 2_000_000_000)
+    with pytest.raises(StateError, match="'hartid' is not runtime-writable"):
+        cpu.set("hartid", 1, here)
     machine.destroy()
+    built.destroy()
 
 
 BOARD = "extends: riscv-virt\ncpu0:\n  firmware: ../guests/riscv/hello.elf\n"
@@ -190,7 +207,7 @@ def served_in(cache: MachineCache, files: list[str]) -> tuple[str, object]:
 def test_values_that_are_not_plain_data_are_not_snapshotted() -> None:
     machine = qconf.build(qconf.resolve([MACHINES / "riscv-hello" / "board.yaml"]))
     cpu = machine.object("cpu0")
-    cpu.props = cpu.info.props.model_construct(**{**dict(cpu.props), "freq": (1, 2)})
+    cpu.values = {**cpu.values, "freq": (1, 2)}
     with pytest.raises(NotSnapshottable, match=r"cpu0.freq is a tuple, not plain data"):
         dump(machine)
     machine.destroy()

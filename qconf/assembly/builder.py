@@ -236,7 +236,7 @@ class _Builder:
         space = m.space_of(obj)
         if obj.info.category == "cpu":
             space.cpus.append(obj)
-        for region in obj.info.regions(obj.props):
+        for region in obj.info.regions(obj.values):
             at = obj.origins.get("base")
             if region.kind == "alias":
                 target = resolve_object(root, obj, obj.get("target"), "target",

@@ -26,7 +26,7 @@ class HotplugError(QconfError):
 def _copy(model: Object, parent: Object) -> Object:
     """A new object under ``parent`` made like ``model`` (of the checked machine)."""
     obj = parent.add_child(model.name, model.info, model.origin)
-    values = {name: getattr(model.props, name) for name in model.info.props.model_fields}
+    values = dict(model.values)
     obj.configure(values, dict(model.origins))
     return obj
 
@@ -69,7 +69,7 @@ def plug(machine: Machine, checked: Machine, key: str) -> Object:
             machine.backends[(obj, "memory")] = backend
             machine.realize(backend)
         space = machine.space_of(obj)
-        for region in obj.info.regions(obj.props):
+        for region in obj.info.regions(obj.values):
             space.mappings.append(Mapping(obj, region, obj.origins.get("base")))
         machine.reset_parent[obj] = parent
         machine.realize(obj)
@@ -98,8 +98,8 @@ def _remove(machine: Machine, obj: Object) -> None:
     for space in machine.spaces.values():
         space.mappings[:] = [mp for mp in space.mappings if mp.obj is not obj]
     if obj.state is State.REALIZED:
-        if obj.behaviour is not None:
-            obj.behaviour.unrealize()
+        if obj.hooks is not None:
+            obj.hooks.unrealize()
         transition(obj, State.UNREALIZED)
     if obj in machine.order:
         machine.order.remove(obj)

@@ -107,7 +107,7 @@ def resolve_irq(
         )  # fmt: skip
     target = resolve_object(root, scope, m["obj"], prop, origin)
     line, index = m["line"], int(m["index"] or 0)
-    inputs = target.info.irq_inputs(target.props) if target.info.irq_inputs else {}
+    inputs = target.info.irq_inputs(target.values) if target.info.irq_inputs else {}
     if line not in inputs:
         have = ", ".join(f"{n}[0..{c - 1}]" for n, c in inputs.items()) or "none"
         raise BuildError(

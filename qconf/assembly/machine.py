@@ -142,6 +142,16 @@ class Machine:
             o = o.parent
         return self.spaces[self.root.path]
 
+    def rams(self) -> list[Object]:
+        """The RAMs (objects mapped as ``ram`` regions), in document order."""
+        mapped = {id(m.obj) for space in self.spaces.values() for m in space.mappings
+                  if m.region.kind == "ram"}  # fmt: skip
+        return [o for o in self.objects() if id(o) in mapped]
+
+    def cpus(self) -> list[Object]:
+        """The CPUs (objects whose type has an architecture), in document order."""
+        return [o for o in self.objects() if o.info.arch is not None]
+
     def sources(self, sink: Object, line: str, index: int) -> list[Wire]:
         """The wires into one input line (more than one: they are ORed)."""
         return [w for w in self.wires if w.sink is sink and w.line == line and w.index == index]
@@ -172,14 +182,14 @@ class Machine:
     # --- operations -----------------------------------------------------------------
 
     def realize(self, obj: Object) -> None:
-        """Realize one configured object: its type's behaviour takes its resources. It
+        """Realize one configured object: its type's hooks take its resources. It
         joins the realize order first, so that a realize failing half-way is undone too
         (see :func:`teardown`)."""
-        if obj.info.behaviour is not None:
-            obj.behaviour = obj.info.behaviour(obj, self)
+        if obj.info.hooks is not None:
+            obj.hooks = obj.info.hooks(obj, self)
         self.order.append(obj)
-        if obj.behaviour is not None:
-            obj.behaviour.realize()
+        if obj.hooks is not None:
+            obj.hooks.realize()
         transition(obj, State.REALIZED)
 
     @property
@@ -198,8 +208,8 @@ class Machine:
         stack = [first]
         while stack:
             obj = stack.pop()
-            if obj.behaviour is not None:
-                obj.behaviour.reset()
+            if obj.hooks is not None:
+                obj.hooks.reset()
             done.append(obj)
             stack.extend(reversed(self.reset_children(obj)))
         return done
@@ -222,9 +232,9 @@ def teardown(root: Object, realized: list[Object]) -> list[BaseException]:
     errors: list[BaseException] = []
     for obj in reversed(realized):
         # the newest may have failed half-way through realize: undo what it did, too
-        if obj.state in (State.REALIZED, State.CONFIGURED) and obj.behaviour is not None:
+        if obj.state in (State.REALIZED, State.CONFIGURED) and obj.hooks is not None:
             try:
-                obj.behaviour.unrealize()
+                obj.hooks.unrealize()
             except Exception as exc:  # keep tearing down; report it afterwards
                 errors.append(exc)
         if obj.state is State.REALIZED:

@@ -16,8 +16,7 @@ it), ``$QCONF_PATH`` and ``$QCONF_MAX_FILE_BYTES``, and qconf's own code (each m
 size and modification time). Its inputs are every configuration file the resolve read
 (size, modification time and checksum) and every directory it searched (modification time: a file
 added where a profile or component is looked up changes it). Machines with types from
-plugins, or types with behaviours, are not snapshotted: their code is not qconf's to
-fingerprint.
+plugins are not snapshotted: their code is not qconf's to fingerprint.
 
 Snapshots are JSON (nothing in one is executed), written atomically to
 ``$QCONF_CACHE_DIR`` (default ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``), the
@@ -35,17 +34,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import Any
 
 from qconf.assembly.machine import AddressSpace, Machine, Mapping, Wire
 from qconf.config.origin import LayerKind, Origin, Source
-from qconf.errors import StateError
 from qconf.model.annotations import UNITS, Wiring
+from qconf.model.facets import ArchInfo, ref_text
 from qconf.model.objects import Object
-from qconf.model.registry import Region, TypeInfo
-
-if TYPE_CHECKING:
-    from qconf.model.props import Props
+from qconf.model.registry import PropFacts, Region, TypeInfo, no_regions
 
 __all__ = (
     "FORMAT",
@@ -63,7 +59,7 @@ __all__ = (
     "searched",
 )
 
-FORMAT = 2
+FORMAT = 3
 """The snapshot layout's version: part of every key."""
 
 MAX_ENTRIES = 32
@@ -85,8 +81,8 @@ class NotSnapshottable(Exception):
 def dump(machine: Machine) -> dict[str, Any]:
     """``machine`` as JSON-ready data.
 
-    :raises NotSnapshottable: a type comes from a plugin or has a behaviour, or a value
-        is not plain data.
+    :raises NotSnapshottable: a type comes from a plugin or has code that is not a
+        reference, or a value is not plain data.
     """
     sources: dict[Source, int] = {}
 
@@ -102,7 +98,7 @@ def dump(machine: Machine) -> dict[str, Any]:
         info = obj.info
         if info.name not in types:
             types[info.name] = _dump_type(info)
-        values = {name: _plain(getattr(obj.props, name, None), obj, name)
+        values = {name: _plain(obj.values.get(name), obj, name)
                   for name in sorted(info.prop_names)}  # fmt: skip
         origins = {name: at(origin) for name, origin in obj.origins.items()}
         objects.append([obj.path, info.name, at(obj.origin), values, origins])
@@ -134,8 +130,6 @@ def dump(machine: Machine) -> dict[str, Any]:
 
 
 def _dump_type(info: TypeInfo) -> dict[str, Any]:
-    if info.behaviour is not None:
-        raise NotSnapshottable(f"type {info.name!r} has a behaviour")
     if not (info.module == "builtin" or info.module.startswith(("qconf.", "component "))):
         raise NotSnapshottable(f"type {info.name!r} comes from plugin {info.module!r}")
     props = []
@@ -143,8 +137,16 @@ def _dump_type(info: TypeInfo) -> dict[str, Any]:
         unit, wiring = info.units.get(name), info.wires.get(name)
         props.append([name, unit.name if unit else None,
                       [wiring.kind, wiring.target] if wiring else None])  # fmt: skip
+    try:
+        refs = [ref_text(info.behaviour), ref_text(info.fdt),
+                ref_text(info.arch if not isinstance(info.arch, ArchInfo) else None)]  # fmt: skip
+    except TypeError as exc:
+        raise NotSnapshottable(f"type {info.name!r}: {exc}") from None
+    if info.hooks is not None or isinstance(info.arch, ArchInfo):
+        raise NotSnapshottable(f"type {info.name!r} has code of its own")
     return {"category": info.category, "module": info.module, "description": info.description,
-            "props": props, "runtime": sorted(info.runtime)}  # fmt: skip
+            "props": props, "runtime": sorted(info.runtime), "hotpluggable": info.hotpluggable,
+            "backends": list(info.backends), "refs": refs}  # fmt: skip
 
 
 def _plain(value: Any, obj: Object, name: str) -> Any:
@@ -158,37 +160,6 @@ def _plain(value: Any, obj: Object, name: str) -> Any:
 
 
 # --- data -> machine --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Field:
-    """What the type registry reads of a property model's field: its markers."""
-
-    metadata: tuple[Any, ...]
-    annotation: None = None
-
-
-class RestoredProps:
-    """The property values of an object restored from a snapshot, read by attribute as on
-    a property model. They were validated when the snapshot was made; changing one needs
-    the type's model, which a restored machine does not load."""
-
-    model_fields: ClassVar[dict[str, _Field]] = {}
-
-    @classmethod
-    def model_construct(cls, **values: Any) -> RestoredProps:
-        out = cls()
-        out.__dict__.update(values)
-        return out
-
-    @classmethod
-    def model_validate(cls, data: Any) -> RestoredProps:
-        raise StateError(
-            "this machine was restored from a snapshot, whose property models are not "
-            "loaded: run without the machine cache (--no-cache) to change properties",
-            state="realized",
-            required="a machine built from its configuration",
-        )
 
 
 def restore(data: dict[str, Any]) -> Machine:
@@ -244,16 +215,20 @@ def restore(data: dict[str, Any]) -> Machine:
 
 
 def _restore_type(name: str, spec: dict[str, Any]) -> TypeInfo:
-    fields = {}
+    units, wires = {}, {}
     for prop, unit, wiring in spec["props"]:
-        markers = ((UNITS[unit],) if unit else ()) + ((Wiring(*wiring),) if wiring else ())
-        fields[prop] = _Field(markers)
-    model = type(f"RestoredProps[{name}]", (RestoredProps,), {"model_fields": fields})
-    # a stand-in for the type's pydantic model: attribute access and model_fields are all a
-    # built machine reads of it (Object.set says why it cannot validate)
-    return TypeInfo(name, cast("type[Props]", model), spec["description"], spec["category"],
-                    spec["module"], regions=lambda props: (),
-                    runtime=frozenset(spec["runtime"]))  # fmt: skip
+        if unit:
+            units[prop] = UNITS[unit]
+        if wiring:
+            wires[prop] = Wiring(*wiring)
+    facts = PropFacts(frozenset(p[0] for p in spec["props"]), units, wires)
+    behaviour, fdt, arch = spec["refs"]
+    # no property model: the values were validated when the snapshot was made, and a
+    # change to one finds the model in the built-in registry (TypeInfo.model)
+    return TypeInfo(name, None, spec["description"], spec["category"], spec["module"],
+                    regions=no_regions, runtime=frozenset(spec["runtime"]),
+                    hotpluggable=spec["hotpluggable"], behaviour=behaviour, fdt=fdt,
+                    backends=tuple(spec["backends"]), arch=arch, facts=facts)  # fmt: skip
 
 
 # --- the cache --------------------------------------------------------------------------

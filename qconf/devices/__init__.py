@@ -1,16 +1,19 @@
-"""Built-in device modules. Each declares its types' properties and registers them with
-``register(registry)``; behaviour (emulation) lives in separate modules loaded on demand,
-so that reading configuration never imports an emulator."""
+"""Built-in device types. Each family declares its types (properties and registry
+entries, see :class:`~qconf.model.registry.TypeInfo`) in a module the registry loads;
+a family whose devices do something is a package whose models (behaviour and device-tree
+node) are imported only when a machine runs. CPU types are in :mod:`qconf.arch`."""
 
 BUILTIN_MODULES = (
     "qconf.devices.machine",
-    "qconf.devices.cpu",
+    "qconf.arch.riscv.types",
+    "qconf.arch.cortexm.types",
+    "qconf.arch.aarch64.types",
     "qconf.devices.memory",
-    "qconf.devices.uart",
-    "qconf.devices.intc",
-    "qconf.devices.timer",
-    "qconf.devices.power",
-    "qconf.devices.mailbox",
+    "qconf.devices.uart.types",
+    "qconf.devices.intc.types",
+    "qconf.devices.timer.types",
+    "qconf.devices.power.types",
+    "qconf.devices.mailbox.types",
     "qconf.devices.clock",
     "qconf.devices.reset",
     "qconf.devices.backends",

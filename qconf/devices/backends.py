@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from qconf.model.props import Address, Integer, ObjectLink, Props, Size
-from qconf.model.registry import TypeInfo, TypeRegistry
+from qconf.model.registry import TypeInfo, TypeRegistry, no_regions
 
 __all__ = ("CHARDEV_KINDS", "parse_chardev_spec")
 
@@ -80,7 +80,6 @@ class ImageProps(Props):
 
 
 def register(registry: TypeRegistry) -> None:
-    none = lambda props: ()  # noqa: E731 - backends are not on any bus
     registry.add(
         TypeInfo(
             "chardev",
@@ -88,7 +87,7 @@ def register(registry: TypeRegistry) -> None:
             "A character backend: the host side of a UART.",
             "backend",
             __name__,
-            regions=none,
+            regions=no_regions,
         )
     )
     registry.add(
@@ -98,7 +97,7 @@ def register(registry: TypeRegistry) -> None:
             "The host buffer behind a RAM or ROM, shared by every CPU that maps it.",
             "backend",
             __name__,
-            regions=none,
+            regions=no_regions,
         )
     )
     registry.add(
@@ -106,8 +105,8 @@ def register(registry: TypeRegistry) -> None:
             "image",
             ImageProps,
             "A firmware or data image loaded into memory at reset.",
-            "backend",
+            "image",
             __name__,
-            regions=none,
+            regions=no_regions,
         )
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from qconf.model.props import ClockLink, Frequency, Integer, Props
-from qconf.model.registry import TypeInfo, TypeRegistry
+from qconf.model.registry import TypeInfo, TypeRegistry, no_regions
 
 
 class ClockProps(Props):
@@ -28,6 +28,6 @@ def register(registry: TypeRegistry) -> None:
             "by path in their clock properties.",
             "clock",
             __name__,
-            regions=lambda props: (),
+            regions=no_regions,
         )
     )

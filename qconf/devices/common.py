@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from qconf.model.props import Address, Integer, IrqRefs, Props, Size
+from qconf.model.props import Address, Frequency, Integer, IrqRefs, Props, Size
 
-__all__ = ("MmioProps",)
+__all__ = ("CharProps", "CpuProps", "IrqProps", "MmioProps")
 
 
 class MmioProps(Props):
@@ -38,4 +38,19 @@ class CharProps(Props):
         None,
         description="Character backend: a chardev object's path, or stdio, null, memory, "
         "file:PATH, unix:PATH, tcp:HOST:PORT; unset: the first UART gets stdio, others null.",
+    )
+
+
+class CpuProps(Props):
+    freq: Frequency = Field(
+        1_000_000_000,
+        ge=1,
+        description="Core clock: virtual time advances by one cycle per "
+        "instruction at this frequency.",
+    )
+    reset_vector: Address = Field(0, description="Address of the first instruction after reset.")
+    firmware: str | None = Field(
+        None,
+        description="The program this CPU runs: an ELF file (its entry point is where the CPU "
+        "starts) or a raw binary (loaded at reset_vector). Relative to the file that sets it.",
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from pydantic import Field
 
 from qconf.model.props import Address, Integer, MemoryLink, Props, Size
@@ -11,8 +9,6 @@ from qconf.model.registry import TypeInfo, TypeRegistry, region_from_base_size
 
 
 class RamProps(Props):
-    hotpluggable: ClassVar[bool] = True  # device_add / device_del on a built machine (QMP)
-
     base: Address = Field(description="Bus address of the first byte.")
     size: Size = Field(gt=0, description="Size of the region.")
     priority: Integer = Field(
@@ -23,8 +19,6 @@ class RamProps(Props):
 
 
 class RomProps(RamProps):
-    hotpluggable: ClassVar[bool] = False  # its image is loaded at power-on
-
     file: str | None = Field(
         None,
         description="Image file copied into the ROM at reset "
@@ -59,12 +53,14 @@ def register(registry: TypeRegistry) -> None:
             "memory",
             __name__,
             regions=region_from_base_size("ram"),
+            hotpluggable=True,  # device_add / device_del on a built machine (QMP)
+            backends=("memory",),
         )
     )
     registry.add(
         TypeInfo(
             "rom", RomProps, "Read-only memory.", "memory", __name__,
-            regions=region_from_base_size("rom"),
+            regions=region_from_base_size("rom"), backends=("memory", "image"),
         )
     )  # fmt: skip
     registry.add(

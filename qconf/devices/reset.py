@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from qconf.model.props import ObjectLink, Props, empty_list
-from qconf.model.registry import TypeInfo, TypeRegistry
+from qconf.model.registry import TypeInfo, TypeRegistry, no_regions
 
 
 class ResetDomainProps(Props):
@@ -27,6 +27,6 @@ def register(registry: TypeRegistry) -> None:
             "A reset domain: resetting it resets its members; domains nest.",
             "reset",
             __name__,
-            regions=lambda props: (),
+            regions=no_regions,
         )
     )

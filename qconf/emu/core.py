@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from unicorn import Uc, UcError
 
-from qconf.emu.faults import GuestFault, disassemble
+from qconf.emu.context import CoreContext
+from qconf.emu.faults import GuestFault
 from qconf.emu.slices import make_budget, run_slice
-from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
+from qconf.model.facets import ArchInfo
 
 __all__ = ("UC_ERRORS", "Core", "FastRegisters", "error_name")
 
@@ -65,19 +63,24 @@ def error_name(exc: UcError) -> str:
 class Core:
     """A CPU of some architecture, as the scheduler sees it.
 
-    Subclasses set ``arch``, ``PC`` (Unicorn's pc register), ``WAITS`` (the encodings of
-    the wait instructions, ``wfi`` and ``wfe``, all of one length) and ``UNTIL`` (an
-    address never reached), and implement :meth:`registers` and ``deliver``.
+    Subclasses set ``PC`` (Unicorn's pc register), ``WAITS`` (the encodings of the wait
+    instructions, ``wfi`` and ``wfe``, all of one length) and ``UNTIL`` (an address never
+    reached), and implement ``reset`` and ``deliver``. ``arch`` is the object's type's
+    architecture. Interrupt controllers connect themselves to the cores they serve (see
+    :meth:`qconf.emu.context.MmioModel`).
     """
 
-    arch: ClassVar[str]
     PC: ClassVar[int]
     WAITS: ClassVar[tuple[bytes, ...]]
     UNTIL: ClassVar[int]
 
-    def __init__(self, obj: Object, emu: Emulation, uc: Uc, model: int | None = None) -> None:
+    def __init__(self, ctx: CoreContext, uc: Uc, model: int | None = None) -> None:
+        obj = ctx.obj
+        self.ctx = ctx
         self.obj = obj
-        self.emu = emu
+        arch = obj.info.arch_info
+        assert arch is not None, f"{obj.info.name} is not a CPU type"
+        self.arch: ArchInfo = arch
         self.uc = uc
         if model is not None:  # before anything else touches the engine
             uc.ctl_set_cpu_model(model)
@@ -87,7 +90,7 @@ class Core:
         self.instructions = 0
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
-        self.budget = make_budget(uc, emu)
+        self.budget = make_budget(uc, ctx)
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
 
     def start_address(self) -> int:
@@ -108,7 +111,7 @@ class Core:
         if self.fault is not None:
             fault, self.fault = self.fault, None
             raise fault
-        if self.emu.stopping or not early:
+        if self.ctx.run.stopping or not early:
             return
         size = len(self.WAITS[0])
         try:
@@ -130,14 +133,17 @@ class Core:
         self._poll_pc, self._poll_at = pc, done
         if self._poll_streak >= POLL_STREAK:
             step = min(1000 << min(self._poll_streak - POLL_STREAK, 10), 1_000_000)
-            if not self.emu.skip(step):
+            if not self.ctx.skip(step):
                 self._poll_streak = 0
 
-    SYSTEM_REGISTERS: tuple[str, ...] = ()
-    """Names in :meth:`registers` that are system registers (shown after the others)."""
-
     def registers(self, pc: int) -> dict[str, int]:
-        raise NotImplementedError
+        """The registers a fault report shows (the architecture's, then its system
+        registers), with ``pc`` as the pc."""
+        out = {}
+        for name in self.arch.registers + self.arch.system_registers:
+            number = self.arch.register_number(name)
+            out[name] = pc if name == "pc" else int(self.uc.reg_read(number)) if number else 0
+        return out
 
     def fault_report(self, cause: str, pc: int | None = None) -> GuestFault:
         """A report of a fault at ``pc`` (default: the current pc)."""
@@ -147,10 +153,16 @@ class Core:
         except UcError:
             code = b""
         return GuestFault(self.obj.path, self.obj.info.name, pc, cause,
-                          disassemble(self.arch, code, pc), self.registers(pc),
-                          self.emu.time.now, self.SYSTEM_REGISTERS)  # fmt: skip
+                          self.arch.disassemble(code, pc), self.registers(pc),
+                          self.ctx.clock.now(), self.arch.system_registers)  # fmt: skip
 
-    def deliver(self, pending: int) -> None:
+    def reset(self, entry: int, dtb: int = 0) -> None:
+        """Set the core's reset state: start at ``entry`` with the device tree at ``dtb``."""
+        raise NotImplementedError
+
+    def deliver(self) -> None:
+        """Between slices: take the interrupt the core's controllers offer, if it may;
+        wake it from ``wfi`` if one is pending."""
         raise NotImplementedError
 
     def close(self) -> None:

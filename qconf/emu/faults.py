@@ -1,5 +1,6 @@
 """What a guest that crashes gets: a report naming the CPU, the pc, the cause, the
-faulting instruction (disassembled with capstone) and the registers."""
+faulting instruction (disassembled by its architecture, see
+:meth:`~qconf.model.facets.ArchInfo.disassemble`) and the registers."""
 
 from __future__ import annotations
 
@@ -37,24 +38,3 @@ class GuestFault(Exception):
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
-
-
-def disassemble(arch: str, code: bytes, pc: int) -> str:
-    """One instruction at ``pc``, or a note why not."""
-    try:
-        import capstone
-    except ImportError:  # pragma: no cover - capstone is a dependency
-        return "(capstone is not installed)"
-    modes = {
-        "riscv64": (capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV64 | capstone.CS_MODE_RISCVC),
-        "riscv32": (capstone.CS_ARCH_RISCV, capstone.CS_MODE_RISCV32 | capstone.CS_MODE_RISCVC),
-        "aarch64": (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM),
-        "cortex-m": (capstone.CS_ARCH_ARM, capstone.CS_MODE_THUMB | capstone.CS_MODE_MCLASS),
-    }
-    arch_mode = modes.get(arch)
-    if arch_mode is None or not code:
-        return "(no code at pc)" if not code else ""
-    md = capstone.Cs(*arch_mode)
-    for insn in md.disasm(code, pc):
-        return f"{insn.mnemonic} {insn.op_str}".strip()
-    return f"(not an instruction: {code[:4].hex()})"

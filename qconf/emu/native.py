@@ -11,7 +11,7 @@ x86-64 Linux, or refuses executable memory, :func:`place` answers None and calle
 Python hooks instead: the same behaviour, slower.
 
 Each hook's listing is beside its bytes, where it is used (:mod:`qconf.emu.budget`,
-:mod:`qconf.emu.aarch64`).
+:mod:`qconf.arch.aarch64.core`).
 """
 
 from __future__ import annotations

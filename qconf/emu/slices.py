@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Any
 from qconf.emu.budget import NativeBudget, native_available
 
 if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
+    from qconf.emu.context import CoreContext
 
 __all__ = ("make_budget", "run_slice")
 
 
-def make_budget(uc: Any, emu: Emulation) -> NativeBudget | None:
+def make_budget(uc: Any, ctx: CoreContext) -> NativeBudget | None:
     """The native budget hook for ``uc`` when the machine runs in fast timing and the host
     allows it; None means Unicorn's exact ``count=``."""
-    if emu.machine.root.get("timing") != "fast":
+    if ctx.timing != "fast":
         return None
     if not native_available():
-        emu.note("fast timing needs an x86-64 Linux host: counting every instruction instead")
+        ctx.run.note("fast timing needs an x86-64 Linux host: counting every instruction instead")
         return None
     return NativeBudget(uc)
 

@@ -61,9 +61,9 @@ def _kind(schema: dict[str, Any], unit: str | None) -> str:
 
 def property_rows(info: TypeInfo) -> list[dict[str, Any]]:
     """One row per property: name, kind, unit, default (formatted), required, description."""
-    raw = info.props.model_json_schema(mode="validation").get("properties", {})
+    raw = info.model().model_json_schema(mode="validation").get("properties", {})
     rows = []
-    for name, field in info.props.model_fields.items():
+    for name, field in info.model().model_fields.items():
         unit = info.units.get(name)
         unit_name = unit.name if unit else None
         schema = raw.get(name, {})

@@ -143,8 +143,8 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
     prop = str(path[-1]) if info is not None and len(path) == len(owner_path) + 1 else None
     default = _NO_DEFAULT
     unit = description = None
-    if info is not None and prop is not None and prop in info.props.model_fields:
-        field = info.props.model_fields[prop]
+    if info is not None and prop is not None and prop in info.model().model_fields:
+        field = info.model().model_fields[prop]
         if not field.is_required():
             raw = field.get_default(call_default_factory=True)
             default = info.format(prop, raw)

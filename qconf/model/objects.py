@@ -18,21 +18,17 @@ from qconf.errors import StateError, ValidationError
 from qconf.model.lifecycle import State, require, transition
 
 if TYPE_CHECKING:
-    from qconf.model.props import Props
     from qconf.model.registry import TypeInfo
 
-__all__ = ("ROOT_NAME", "Behaviour", "Object")
+__all__ = ("ROOT_NAME", "Hooks", "Object")
 
 ROOT_NAME = "machine"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_$.-]+$")
 
 
-class Behaviour(Protocol):
-    """What a type does when realized; types without behaviour only hold properties.
-
-    A behaviour gets its object and narrow handles from the machine (its regions, wires,
-    clock), never the whole emulator.
-    """
+class Hooks(Protocol):
+    """What a type does when its objects are realized, reset and unrealized at build time
+    (a type's ``hooks`` facet makes one per object); most types have none."""
 
     def realize(self) -> None: ...
 
@@ -44,8 +40,8 @@ class Behaviour(Protocol):
 class Object:
     """One object of a machine: name, parent, type, properties, state, children."""
 
-    __slots__ = ("__weakref__", "_children", "_path", "behaviour", "info", "name",
-                 "origin", "origins", "parent", "props", "state")  # fmt: skip
+    __slots__ = ("__weakref__", "_children", "_path", "hooks", "info", "name",
+                 "origin", "origins", "parent", "state", "values")  # fmt: skip
 
     def __init__(self, name: str, parent: Object | None, info: TypeInfo, origin: Origin) -> None:
         # private: use Object.add_child (or the builder, for the root)
@@ -53,10 +49,12 @@ class Object:
         self.parent = parent
         self.info = info
         self.origin = origin
-        self.props: Props = info.defaults
+        self.values: dict[str, Any] = info.defaults
+        """The canonical, validated property values (plain data: the machine cache saves
+        them as they are); never changed in place."""
         self.origins: dict[str, Origin] = {}
         self.state = State.CREATED
-        self.behaviour: Behaviour | None = None
+        self.hooks: Hooks | None = None
         self._children: dict[str, Object] = {}
         # names never change, so neither does the path
         self._path: str = f"{parent.path}/{name}" if parent is not None else f"/{name}"
@@ -95,8 +93,8 @@ class Object:
             hotpluggable) or gone.
         :raises ValueError: the name is taken or not a valid name.
         """
-        hotplug = ("container", "memory-backend")  # what a hotplugged RAM comes with
-        if info.hotpluggable or info.name in hotplug:
+        # what a hotplugged RAM comes with: the containers of its backend, and the backend
+        if info.hotpluggable or info.category in ("machine", "backend"):
             require(self, State.CREATED, State.CONFIGURED, State.REALIZED,
                     action="add a child to")  # fmt: skip
         else:
@@ -118,7 +116,7 @@ class Object:
         if self._children:
             raise ValueError(f"{self.path} still has children: {', '.join(self._children)}")
         transition(self, State.DESTROYED)
-        self.behaviour = None
+        self.hooks = None
         if self.parent is not None:
             del self.parent._children[self.name]
 
@@ -136,12 +134,12 @@ class Object:
         """The canonical value of property ``prop``."""
         if prop not in self.info.prop_names:
             raise KeyError(f"{self.info.name} has no property {prop!r}")
-        return getattr(self.props, prop, None)
+        return self.values.get(prop)
 
     def configure(self, values: Mapping[str, Any], origins: Mapping[str, Origin]) -> None:
         """Take the document's (already validated, canonical) values: created -> configured."""
         require(self, State.CREATED, action="configure")
-        self.props = self.info.props.model_construct(**values)
+        self.values = {**self.info.defaults, **values}
         self.origins.update(origins)
         transition(self, State.CONFIGURED)
 
@@ -163,10 +161,9 @@ class Object:
         require(self, State.CREATED, State.CONFIGURED, State.REALIZED, action="set a property of")
         import pydantic
 
-        data = {k: getattr(self.props, k) for k in self.props.model_fields_set}
-        data[prop] = value
-        try:
-            checked = self.info.props.model_validate(data)
+        model = self.info.model()
+        try:  # canonical values validate to themselves; the new one is checked with them
+            checked = model.model_validate({**self.values, prop: value})
         except pydantic.ValidationError as exc:
             first = exc.errors()[0]
             raise ValidationError(
@@ -175,5 +172,5 @@ class Object:
                 origin=origin,
                 path=f"{self.key}.{prop}" if self.key else prop,
             ) from None
-        self.props = self.info.props.model_construct(**{**data, prop: getattr(checked, prop)})
+        self.values = {**self.values, prop: getattr(checked, prop)}
         self.origins[prop] = origin

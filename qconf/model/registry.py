@@ -1,4 +1,9 @@
-"""The type registry: type names -> property declarations, regions, interrupt lines.
+"""The type registry: type names -> everything qconf knows about each type.
+
+A :class:`TypeInfo` holds a type's property model and its facets: where its objects sit
+(regions), their interrupt inputs, the host resources they need (backends), what they do
+when the machine runs (behaviour), their device-tree node (fdt) and, for CPUs, their
+architecture (see :mod:`qconf.model.facets`).
 
 Modules feed it: each provides ``register(registry)`` that calls :meth:`TypeRegistry.add`.
 The built-in modules are listed in :data:`qconf.devices.BUILTIN_MODULES` and load at once
@@ -16,18 +21,21 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from qconf.config.origin import Origin
 from qconf.errors import BuildError, ValidationError
 from qconf.model.annotations import Unit, Wiring, unit_of, wiring_of
+from qconf.model.facets import ArchInfo, Ref, load
 
 if TYPE_CHECKING:  # the property models need pydantic; a snapshot's machine runs without
     from qconf.model.props import Props
 
 __all__ = (
+    "BACKEND_KINDS",
     "ModuleFailure",
+    "PropFacts",
     "Region",
     "TypeInfo",
     "TypeRegistry",
@@ -36,6 +44,13 @@ __all__ = (
 )
 
 ENTRY_POINT_GROUP = "qconf.modules"
+
+BACKEND_KINDS = ("chardev", "memory", "image", "program")
+"""The host resources a type may need (:attr:`TypeInfo.backends`): ``chardev`` a
+character backend named by its ``chardev`` property; ``memory`` a host buffer of its
+``size`` (read-only for a ``rom`` region); ``image`` the file of its ``file`` property
+copied in at its ``base``; ``program`` a CPU's ``firmware``, loaded as an ELF or at its
+``reset_vector``."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +68,13 @@ class Region:
     priority: int = 0
 
 
-def region_from_base_size(kind: str) -> Callable[[Props], Sequence[Region]]:
-    def regions(props: Props) -> Sequence[Region]:
-        base, size = getattr(props, "base", None), getattr(props, "size", None)
+def region_from_base_size(kind: str) -> Callable[[Mapping[str, Any]], Sequence[Region]]:
+    def regions(values: Mapping[str, Any]) -> Sequence[Region]:
+        base, size = values.get("base"), values.get("size")
         if base is None or size is None:
             return ()
         return (Region("regs" if kind == "mmio" else kind, base, size, kind,
-                       getattr(props, "priority", 0)),)  # fmt: skip
+                       values.get("priority", 0)),)  # fmt: skip
 
     return regions
 
@@ -68,39 +83,100 @@ MMIO_REGION = region_from_base_size("mmio")
 """The default layout: one ``mmio`` window from the ``base`` and ``size`` properties."""
 
 
+def no_regions(values: Mapping[str, Any]) -> Sequence[Region]:
+    """The layout of a type that is on no bus (backends, clocks, reset domains)."""
+    return ()
+
+
+@dataclass(frozen=True)
+class PropFacts:
+    """What a type knows of its properties without its model: a type restored from the
+    machine cache carries these instead of importing pydantic."""
+
+    names: frozenset[str]
+    units: dict[str, Unit]
+    wires: dict[str, Wiring]
+
+
 @dataclass(frozen=True)
 class TypeInfo:
-    """One object type: its name, property model, and where it comes from.
+    """One object type: everything qconf knows about it, in one place.
 
+    The property model validates configuration; the other facets say what objects of the
+    type are and do, so that the builder, the emulator, the device tree, the views and
+    QMP read facets instead of comparing type names.
+
+    :param props: the property model (pydantic); None for a type restored from the
+        machine cache, which carries :attr:`facts` instead (:meth:`model` finds it).
     :param category: a family name for listings (``cpu``, ``memory``, ``uart``...).
     :param module: the module that registered it.
     """
 
     name: str
-    props: type[Props]
+    props: type[Props] | None
     description: str
     category: str
     module: str = "builtin"
-    regions: Callable[[Props], Sequence[Region]] = MMIO_REGION
-    """Where objects of this type sit in their address space (default: base + size)."""
-    irq_inputs: Callable[[Props], Mapping[str, int]] | None = None
+    regions: Callable[[Mapping[str, Any]], Sequence[Region]] = MMIO_REGION
+    """Where objects of this type sit in their address space, from their property values
+    (default: one window at ``base`` of ``size``)."""
+    irq_inputs: Callable[[Mapping[str, Any]], Mapping[str, int]] | None = None
     """Interrupt input lines and how many of each (``{"in": 96}``); None: no inputs."""
     runtime: frozenset[str] = frozenset()
     """Properties that stay writable once the object is realized."""
-    behaviour: Callable[..., Any] | None = None
-    """Makes what an object of this type does, called as ``behaviour(obj, machine)`` when
-    the machine is built; None: the type only holds properties."""
+    hotpluggable: bool = False
+    """Whether objects of this type may join or leave a built machine (RAM)."""
+    behaviour: Ref | Callable[..., Any] | None = None
+    """What an object of this type does when the machine runs: its device model (called
+    as ``model(obj, context)``, see :mod:`qconf.emu.context`) or, for a CPU, its core.
+    None: the type only holds properties (a device without one reads as 0)."""
+    hooks: Callable[..., Any] | None = None
+    """Life-cycle hooks at build time: called as ``hooks(obj, machine)`` when an object
+    is realized; what it returns (:class:`~qconf.model.objects.Hooks`) is realized, reset
+    and unrealized with the object. None: nothing to do."""
+    fdt: Ref | Callable[..., Any] | None = None
+    """Writes the object's device-tree node (see :mod:`qconf.dtb`); None: no node."""
+    backends: tuple[str, ...] = ()
+    """The host resources its objects need (:data:`BACKEND_KINDS`), made by the builder."""
+    arch: Ref | ArchInfo | None = None
+    """For a CPU, its architecture (:class:`~qconf.model.facets.ArchInfo`)."""
     composite: Any = None
     """For a component type, its :class:`~qconf.model.composite.CompositeDef`."""
+    facts: PropFacts | None = None
+    """For a type restored from the machine cache: its properties without the model."""
+
+    def model(self) -> type[Props]:
+        """The property model, found in the built-in registry for a restored type.
+
+        :raises LookupError: a restored type that no built-in module declares.
+        """
+        if self.props is not None:
+            return self.props
+        info = _builtin().find(self.name)
+        if info is None or info.props is None:
+            raise LookupError(f"type {self.name!r} is not a built-in type")
+        return info.props
 
     @cached_property
-    def defaults(self) -> Props:
-        """An instance with the declared defaults (shared: property values are immutable)."""
-        return self.props.model_construct()
+    def arch_info(self) -> ArchInfo | None:
+        """The architecture of a CPU type (imported on first use), else None."""
+        if self.arch is None or isinstance(self.arch, ArchInfo):
+            return self.arch
+        found: ArchInfo = load(self.arch)
+        return found
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        """The declared defaults (shared: property values are never changed in place)."""
+        if self.props is None:
+            return {}
+        return dict(self.props.model_construct())
 
     @cached_property
     def wires(self) -> dict[str, Wiring]:
         """The properties that reference other objects (IRQ wires, clocks, links)."""
+        if self.props is None:
+            return dict(self.facts.wires) if self.facts else {}
         out = {}
         for name, info in self.props.model_fields.items():
             w = wiring_of(info.metadata, info.annotation)
@@ -108,18 +184,16 @@ class TypeInfo:
                 out[name] = w
         return out
 
-    @property
-    def hotpluggable(self) -> bool:
-        """Whether objects of this type may join or leave a built machine (RAM): its
-        model says so with a ``hotpluggable`` class attribute."""
-        return bool(getattr(self.props, "hotpluggable", False))
-
     @cached_property
     def prop_names(self) -> frozenset[str]:
+        if self.props is None:
+            return self.facts.names if self.facts else frozenset()
         return frozenset(self.props.model_fields)
 
     @cached_property
     def units(self) -> dict[str, Unit]:
+        if self.props is None:
+            return dict(self.facts.units) if self.facts else {}
         out = {}
         for name, info in self.props.model_fields.items():
             unit = unit_of(info.metadata, info.annotation)
@@ -215,7 +289,7 @@ class TypeRegistry:
             register(self)
             if complete:  # property models build lazily; a broken one fails its module now
                 for name in sorted(set(self._types) - before):
-                    self._types[name].props.model_rebuild()
+                    self._types[name].model().model_rebuild()
         except Exception as exc:  # a plugin may fail in any way; record it, go on
             added = tuple(sorted(set(self._types) - before))
             for name in added:
@@ -323,6 +397,13 @@ class TypeRegistry:
 
 def _importer(module: str) -> Callable[[], Callable[[TypeRegistry], None]]:
     return lambda: importlib.import_module(module).register
+
+
+@cache
+def _builtin() -> TypeRegistry:
+    """The built-in types, loaded once per process: where a type restored from the machine
+    cache finds its property model when one of its objects is changed."""
+    return builtin_registry(plugins=False)
 
 
 def builtin_registry(modules: Sequence[str] | None = None, *, plugins: bool = True) -> TypeRegistry:

@@ -29,12 +29,12 @@ _MARKER = {
 
 
 def _props_schema(info: TypeInfo) -> dict[str, Any]:
-    raw = info.props.model_json_schema(mode="validation")
+    raw = info.model().model_json_schema(mode="validation")
     props: dict[str, Any] = {}
     for name, raw_schema in raw.get("properties", {}).items():
         schema = copy.deepcopy(raw_schema)
         schema.pop("title", None)
-        field = info.props.model_fields[name]
+        field = info.model().model_fields[name]
         if field.description:
             schema["description"] = field.description
         if field.is_required():

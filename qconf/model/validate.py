@@ -149,7 +149,7 @@ class _Validator:
         self, info: TypeInfo, given: dict[str, Node], path: tuple[PathKey, ...], at: Origin
     ) -> dict[str, Node]:
         try:
-            model = info.props.model_validate({k: to_plain(n) for k, n in given.items()})
+            model = info.model().model_validate({k: to_plain(n) for k, n in given.items()})
         except pydantic.ValidationError as exc:
             seen: set[object] = set()
             for err in exc.errors():
@@ -162,7 +162,7 @@ class _Validator:
             return dict(given)
         default = None
         out: dict[str, Node] = {}
-        for name in info.props.model_fields:
+        for name in info.model().model_fields:
             value = getattr(model, name)
             src = given.get(name)
             if src is None:
@@ -191,7 +191,7 @@ class _Validator:
             if sub is None:
                 break
             node, full = sub, (*full, part)
-        field = info.props.model_fields.get(prop)
+        field = info.model().model_fields.get(prop)
         kind = err["type"]
         msg = str(err["msg"])
         hint = None

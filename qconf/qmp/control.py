@@ -96,7 +96,7 @@ class Control:
     def emulator(self) -> Any:
         """The emulator of the built machine: the running one, else the one prepared at
         the build (None before it)."""
-        return self.emulation.host if self.emulation is not None else self.prepared
+        return self.emulation if self.emulation is not None else self.prepared
 
     def drop_preview(self) -> None:
         """Forget the machine shown before the build (see :func:`machine_for_qom`)."""

@@ -56,15 +56,10 @@ def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def _register_id(cpu: Any, name: str) -> int:
-    from unicorn import arm64_const, arm_const, riscv_const
-
-    prefix, module = {"aarch64": ("UC_ARM64_REG_", arm64_const),
-                      "cortex-m": ("UC_ARM_REG_", arm_const)}.get(
-        cpu.arch, ("UC_RISCV_REG_", riscv_const))  # fmt: skip
-    reg = getattr(module, prefix + name.upper(), None)
-    if not isinstance(reg, int):
+    reg = cpu.arch.register_number(name)
+    if reg is None:
         raise QmpError(f"{cpu.obj.key} has no register {name!r}")
-    return reg
+    return int(reg)
 
 
 def register_read(control: Control, args: dict[str, Any], who: str) -> Any:

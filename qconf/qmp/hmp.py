@@ -95,8 +95,8 @@ def _selected(control: Any, index: int) -> Any:
 
 
 def _cpus(control: Any, index: int, rest: list[str]) -> list[str]:
-    return [f"{'*' if i == index else ' '} CPU #{i}: {cpu.obj.path} ({cpu.arch}) pc={cpu.pc:#x}"
-            for i, cpu in enumerate(_cpus_of(control))]  # fmt: skip
+    return [f"{'*' if i == index else ' '} CPU #{i}: {cpu.obj.path} ({cpu.arch.name}) "
+            f"pc={cpu.pc:#x}" for i, cpu in enumerate(_cpus_of(control))]  # fmt: skip
 
 
 def _registers(control: Any, index: int, rest: list[str]) -> list[str]:
@@ -104,7 +104,7 @@ def _registers(control: Any, index: int, rest: list[str]) -> list[str]:
     out: list[str] = []
     for cpu in cpus:
         regs = list(cpu.registers(cpu.pc).items())
-        out.append(f"CPU {cpu.obj.path} ({cpu.arch})")
+        out.append(f"CPU {cpu.obj.path} ({cpu.arch.name})")
         for i in range(0, len(regs), 4):
             out.append(" " + " ".join(f"{n:>5} {v:016x}" for n, v in regs[i : i + 4]))
     return out

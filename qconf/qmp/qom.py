@@ -62,7 +62,7 @@ def _prop_type(info: Any, name: str) -> str:
     wiring = info.wires.get(name)
     if wiring is not None and wiring.kind == "link":
         return f"link<{wiring.target or 'object'}>"
-    annotation = str(info.props.model_fields[name].annotation)
+    annotation = str(info.model().model_fields[name].annotation)
     if "int" in annotation:
         return "int"
     if "bool" in annotation:
@@ -78,7 +78,7 @@ def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
     out += [{"name": name, "type": f"child<{child.info.name}>"}
             for name, child in obj.children.items()]  # fmt: skip
     out += [{"name": name, "type": _prop_type(obj.info, name)}
-            for name in obj.info.props.model_fields]  # fmt: skip
+            for name in obj.info.model().model_fields]  # fmt: skip
     return out
 
 
@@ -176,7 +176,7 @@ def device_list_properties(control: Control, args: dict[str, Any], who: str) -> 
         raise QmpError(f"Parameter 'typename' expects a type name: '{name}' is not one",
                        "DeviceNotFound")  # fmt: skip
     out = []
-    for prop, field_info in info.props.model_fields.items():
+    for prop, field_info in info.model().model_fields.items():
         row: dict[str, Any] = {"name": prop, "type": _prop_type(info, prop)}
         if field_info.description:
             row["description"] = field_info.description

@@ -41,15 +41,10 @@ def query_cpus_fast(control: Control, args: dict[str, Any], who: str) -> Any:
 
     if control.machine is None:
         return []
-    cpus = [o for o in control.machine.objects() if o.info.category == "cpu"]
+    cpus = control.machine.cpus()
     return [{"cpu-index": i, "qom-path": cpu.path, "thread-id": os.getpid(),
-             "props": {"core-id": i}, "target": _target(cpu.info.name)}
+             "props": {"core-id": i}, "target": cpu.info.arch_info.qemu_target}
             for i, cpu in enumerate(cpus)]  # fmt: skip
-
-
-def _target(cpu_type: str) -> str:
-    """QEMU's target name for a qconf CPU type (riscv64, aarch64, arm)."""
-    return "arm" if cpu_type.startswith("cortex-m") else cpu_type
 
 
 def query_target(control: Control, args: dict[str, Any], who: str) -> Any:
@@ -64,7 +59,7 @@ def query_memory_size_summary(control: Control, args: dict[str, Any], who: str) 
     it since (memory hotplug), as QEMU counts them."""
     if control.machine is None:
         return {"base-memory": 0, "plugged-memory": 0}
-    total = sum(o.get("size") for o in control.machine.objects() if o.info.name == "ram")
-    plugged = sum(o.get("size") for o in control.machine.objects()
-                  if o.info.name == "ram" and o.path in control.plugged)  # fmt: skip
+    rams = control.machine.rams()
+    total = sum(o.get("size") for o in rams)
+    plugged = sum(o.get("size") for o in rams if o.path in control.plugged)
     return {"base-memory": total - plugged, "plugged-memory": plugged}

@@ -144,7 +144,7 @@ def qmp_schema(commands: list[str], registry: Any) -> list[dict[str, Any]]:
                                "arg-type": schema.object(members)})  # fmt: skip
     for info in registry:
         members = []
-        for prop, field_info in info.props.model_fields.items():
+        for prop, field_info in info.model().model_fields.items():
             annotation = str(field_info.annotation)
             qapi = (
                 "int"

@@ -34,7 +34,7 @@ def _id(obj: Object) -> str:
 
 def _label(obj: Object, machine: Machine) -> str:
     rows = [f"<b>{html.escape(obj.name)}</b>", html.escape(obj.info.name)]
-    for region in obj.info.regions(obj.props):
+    for region in obj.info.regions(obj.values):
         rows.append(f"{region.base:#x} +{format_size(region.size)}")
     if obj.info.category == "cpu" and "freq" in obj.info.prop_names:
         rows.append(format_frequency(obj.get("freq")))

@@ -33,7 +33,7 @@ def tree_lines(machine: Machine, *, all_props: bool = False) -> list[str]:
     out = []
     for obj in machine.objects():
         depth = obj.path.count("/") - 1
-        props = [p for p in obj.info.props.model_fields if all_props or p in KEY_PROPS]
+        props = [p for p in obj.info.model().model_fields if all_props or p in KEY_PROPS]
         shown = [f"{p}={_show(obj, p)}" for p in props if all_props or not _empty(obj.get(p))]
         name = obj.path if depth == 0 else obj.name
         out.append(
@@ -87,7 +87,7 @@ def irq_lines(machine: Machine) -> list[str]:
         by_sink[w.sink][(w.line, w.index)].append(w)
     out: list[str] = []
     for sink in (o for o in machine.objects() if o in by_sink):
-        inputs = sink.info.irq_inputs(sink.props) if sink.info.irq_inputs else {}
+        inputs = sink.info.irq_inputs(sink.values) if sink.info.irq_inputs else {}
         counts = ", ".join(f"{n}[0..{c - 1}]" for n, c in inputs.items())
         out.append(f"{sink.key} ({sink.info.name}, inputs {counts})")
         for (line, index), wires in sorted(by_sink[sink].items(), key=lambda kv: kv[0]):

@@ -1,4 +1,4 @@
-"""A two-sided mailbox for heterogeneous machines (registers: qconf.emu.devices.Mailbox,
+"""A two-sided mailbox for heterogeneous machines (registers: qconf.devices.mailbox.model.Mailbox,
 docs/running.md)."""
 
 from __future__ import annotations
@@ -23,12 +23,6 @@ class MailboxProps(MmioProps):
 
 
 def register(registry: TypeRegistry) -> None:
-    registry.add(
-        TypeInfo(
-            "mailbox",
-            MailboxProps,
-            "Doorbell registers and a message FIFO per direction, with an interrupt to each side.",
-            "mailbox",
-            __name__,
-        )
-    )
+    registry.add(TypeInfo("mailbox", MailboxProps, "Doorbell registers and a message FIFO per "
+                          "direction, with an interrupt to each side.", "mailbox", __name__,
+                          behaviour="qconf.devices.mailbox.model:Mailbox"))  # fmt: skip

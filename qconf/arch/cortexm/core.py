@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import struct
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
 from unicorn import arm_const as arm
 
+from qconf.emu.context import CoreContext
 from qconf.emu.core import Core
-from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
 
 __all__ = ("CortexM",)
 
@@ -35,26 +32,24 @@ EXC_RETURN_PSP = 0xFFFFFFFD  # to thread mode, process stack
 EXC_RETURN_HANDLER = 0xFFFFFFF1  # to the preempted handler
 SWI, BKPT, EXCEPTION_EXIT = 2, 7, 8
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
-REG_NAMES = ["pc", "sp", "lr", "xpsr", "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r7", "r8",
-             "r9", "r10", "r11", "r12"]  # fmt: skip
 
 
 class CortexM(Core):
     """One Cortex-M core (thread mode on the main stack)."""
 
-    arch = "cortex-m"
     PC = arm.UC_ARM_REG_PC
     WAITS = (b"\x30\xbf", b"\x20\xbf")  # wfi, wfe
     UNTIL = 0xFFFFFFFF
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
+    def __init__(self, ctx: CoreContext) -> None:
         import unicorn
 
+        obj = ctx.obj
         model = getattr(unicorn.arm_const, MODELS.get(obj.info.name, "UC_CPU_ARM_CORTEX_M3"))
-        super().__init__(obj, emu, Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS), model)
+        super().__init__(ctx, Uc(UC_ARCH_ARM, UC_MODE_THUMB | UC_MODE_MCLASS), model)
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.vtor: int = obj.get("vtor") or 0
-        self.nvic: Any = None  # the NVIC model serving this core, set by the emulator
+        self.nvic: Any = None  # the NVIC serving this core (it connects itself)
         self.active: list[int] = []  # exceptions being handled, the innermost last
 
     def reset(self, entry: int | None, dtb: int = 0) -> None:
@@ -97,7 +92,7 @@ class CortexM(Core):
             return None
         return int(number)
 
-    def deliver(self, pending: int | None = None) -> None:
+    def deliver(self) -> None:
         """Enter the exception the NVIC offers, if its priority preempts the core's."""
         nvic = self.nvic
         if nvic is None:
@@ -190,24 +185,23 @@ class CortexM(Core):
         op, arg = uc.reg_read(arm.UC_ARM_REG_R0), uc.reg_read(arm.UC_ARM_REG_R1)
         if op == 0x18:  # SYS_EXIT
             code = 0 if arg == ADP_STOPPED_APPLICATION_EXIT else 1
-            self.emu.request_stop(code, f"{self.obj.key}: semihosting exit (status {code})")
+            self.ctx.run.request_stop(code, f"{self.obj.key}: semihosting exit (status {code})")
             uc.emu_stop()
         elif op == 0x20:  # SYS_EXIT_EXTENDED
             reason, code = struct.unpack("<II", bytes(uc.mem_read(arg, 8)))
             status = code & 0xFF if reason == ADP_STOPPED_APPLICATION_EXIT else 1
-            self.emu.request_stop(status, f"{self.obj.key}: semihosting exit (status {status})")
+            self.ctx.run.request_stop(status, f"{self.obj.key}: semihosting exit (status {status})")
             uc.emu_stop()
         elif op == 0x03:  # SYS_WRITEC
-            sys.stdout.write(chr(uc.mem_read(arg, 1)[0]))
+            self._output(chr(uc.mem_read(arg, 1)[0]))
         elif op == 0x04:  # SYS_WRITE0
             text = bytearray()
             while (b := uc.mem_read(arg + len(text), 1)[0]) != 0:
                 text.append(b)
-            sys.stdout.write(text.decode("latin-1"))
+            self._output(text.decode("latin-1"))
         else:
             uc.reg_write(arm.UC_ARM_REG_R0, 0xFFFFFFFF)
 
-    def registers(self, pc: int) -> dict[str, int]:
-        return {name: pc if name == "pc" else
-                int(self.uc.reg_read(getattr(arm, f"UC_ARM_REG_{name.upper()}")))
-                for name in REG_NAMES}  # fmt: skip
+    def _output(self, text: str) -> None:
+        write = self.ctx.output or sys.stdout.write
+        write(text)

@@ -1,18 +1,12 @@
-"""The two-sided mailbox model: FIFOs, doorbells and an interrupt per side (type declared
-in :mod:`qconf.devices.mailbox`)."""
+"""The two-sided mailbox model: FIFOs, doorbells and an interrupt per side."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from qconf.emu.devices.base import _Device
-from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
+from qconf.devices.base import Device
+from qconf.emu.context import DeviceContext
 
 
-class Mailbox(_Device):
+class Mailbox(Device):
     """Two sides (A, B), each with a window of registers at +0x00 (A) and +0x20 (B):
 
     ======  =========  ==================================================================
@@ -30,10 +24,11 @@ class Mailbox(_Device):
     is there.
     """
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
+    def __init__(self, ctx: DeviceContext) -> None:
         from collections import deque
 
-        super().__init__(obj, emu)
+        super().__init__(ctx)
+        obj = ctx.obj
         self.depth: int = obj.get("fifo_depth")
         self.fifo = (deque[int](), deque[int]())  # words waiting for side A, for side B
         self.bells = [0, 0]

@@ -1,30 +1,46 @@
-"""The RISC-V CLINT model: software interrupts and the machine timer on virtual time
-(type declared in :mod:`qconf.devices.intc`)."""
+"""The RISC-V CLINT model: software interrupts and the machine timer on virtual time,
+and its device-tree node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any
 
-from qconf.emu.devices.base import _Device
+from qconf.arch.riscv import MSI, MTI
+from qconf.arch.riscv.fdt import interrupts_extended
+from qconf.devices.base import Device
+from qconf.dtb import TreeWriter
+from qconf.emu.context import DeviceContext, cores_of
 from qconf.model.objects import Object
 
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
 
-
-class Clint(_Device):
+class Clint(Device):
     """RISC-V CLINT: msip (0x0 + 4h), mtimecmp (0x4000 + 8h), mtime (0xbff8) from virtual
     time at the ``timebase`` rate."""
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
-        super().__init__(obj, emu)
+    def __init__(self, ctx: DeviceContext) -> None:
+        super().__init__(ctx)
+        obj = ctx.obj
         harts: int = obj.get("num_harts")
         self.timebase: int = obj.get("timebase")
         self.msip = [0] * harts
         self.mtimecmp = [2**64 - 1] * harts
 
+    def connect(self, cores: Sequence[Any]) -> None:
+        """Serve the harts that see it: their timer and software interrupts, and the
+        ``time`` CSR (of each hart that has no CLINT yet)."""
+        for core in cores_of(cores, "riscv"):
+            core.sources.append(self)
+            if core.clock is None:
+                core.clock = self
+
+    def pending_for(self, hartid: int) -> int:
+        """The ``mip`` bits it asserts for hart ``hartid`` (MTIP, MSIP)."""
+        return (1 << MTI if self.timer_pending(hartid) else 0) | (
+            1 << MSI if self.soft_pending(hartid) else 0)  # fmt: skip
+
     def mtime(self) -> int:
-        return self.emu.now() * self.timebase // 1_000_000_000
+        return self.ctx.clock.now() * self.timebase // 1_000_000_000
 
     def timer_pending(self, hart: int) -> bool:
         return hart < len(self.mtimecmp) and self.mtime() >= self.mtimecmp[hart]
@@ -54,7 +70,7 @@ class Clint(_Device):
             if hart < len(self.msip):
                 self.msip[hart] = value & 1
                 if value & 1:
-                    self.emu.cut_slice()
+                    self.ctx.run.cut_slice()
             return
         if offset >= 0xBFF8:
             return  # mtime follows virtual time
@@ -66,6 +82,17 @@ class Clint(_Device):
         ticks = self.mtimecmp[hart]
         when = -(-ticks * 1_000_000_000 // self.timebase)  # first ns with mtime >= ticks
         if self.timer_pending(hart):
-            self.emu.cut_slice()
+            self.ctx.run.cut_slice()
         elif when < 2**62:
-            self.emu.time.at(when, lambda: None)
+            self.ctx.clock.at(when, lambda: None)
+
+
+def fdt_node(w: TreeWriter, obj: Object, depth: int) -> str:
+    """``clint@BASE``: each hart's software (3) and timer (7) interrupts."""
+    name = f"clint@{obj.get('base'):x}"
+    w.emit(depth, f"{name} {{")
+    w.emit(depth + 1, f"interrupts-extended = <{interrupts_extended(w, (3, 7))}>;")
+    w.reg(obj, depth + 1)
+    w.emit(depth + 1, 'compatible = "sifive,clint0", "riscv,clint0";')
+    w.emit(depth, "};")
+    return name

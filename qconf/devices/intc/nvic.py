@@ -1,26 +1,25 @@
-"""The Cortex-M System Control Space model: NVIC, SysTick and the SCB registers (type
-declared in :mod:`qconf.devices.intc`)."""
+"""The Cortex-M System Control Space model: NVIC, SysTick and the SCB registers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
-from qconf.emu.devices.base import _Device, write_set_clear
-from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
+from qconf.devices.base import Device
+from qconf.devices.intc.banks import write_set_clear
+from qconf.emu.context import DeviceContext, cores_of
 
 
-class Nvic(_Device):
+class Nvic(Device):
     """The System Control Space of a v7-M/v6-M core: NVIC, SysTick and the SCB registers
     guests touch. The core asks :meth:`pending_exception` between quanta."""
 
     CPUID: ClassVar[dict[str, int]] = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231,
                                        "cortex-m4": 0x410FC241}  # fmt: skip
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
-        super().__init__(obj, emu)
+    def __init__(self, ctx: DeviceContext) -> None:
+        super().__init__(ctx)
+        obj = ctx.obj
         self.num_irq: int = obj.get("num_irq")
         words = (self.num_irq + 31) // 32
         self.enabled = [0] * words
@@ -35,10 +34,20 @@ class Nvic(_Device):
         self.systick_pending = False
         self.pendsv_pending = False
         self.prigroup = 0  # AIRCR.PRIGROUP: bits below 1 << (prigroup + 1) are subpriority
-        self.core: Any = None  # the Cortex-M core this NVIC serves (set by the emulator)
+        self.core: Any = None  # the Cortex-M core this NVIC serves (it connects itself)
         self._epoch = 0  # when the counter last held _start
         self._start = 0
         self._wrap: Any = None
+
+    def connect(self, cores: Sequence[Any]) -> None:
+        """Serve the Cortex-M core its ``cpu`` property names, else the first one that
+        sees it and has no NVIC yet."""
+        named = self.ctx.link("cpu")
+        for core in cores_of(cores, "arm-m"):
+            if core.obj is named or (named is None and core.nvic is None):
+                core.nvic, self.core = self, core
+                self.cpu_freq, self.cpu_model = core.freq, core.obj.info.name
+                return
 
     # --- SysTick on virtual time ------------------------------------------------------
 
@@ -51,16 +60,16 @@ class Nvic(_Device):
     def _cvr(self) -> int:
         if not self.csr & 1:
             return self._start
-        elapsed = (self.emu.now() - self._epoch) * self._hz() // 1_000_000_000
+        elapsed = (self.ctx.clock.now() - self._epoch) * self._hz() // 1_000_000_000
         return max(0, self._start - elapsed)
 
     def _arm(self, start: int) -> None:
         if self._wrap is not None:
             self._wrap.cancelled = True
             self._wrap = None
-        self._epoch, self._start = self.emu.now(), start
+        self._epoch, self._start = self.ctx.clock.now(), start
         if self.csr & 1 and start > 0:
-            self._wrap = self.emu.time.at(self._epoch + self._ns(start), self._wrapped)
+            self._wrap = self.ctx.clock.at(self._epoch + self._ns(start), self._wrapped)
 
     def _wrapped(self) -> None:
         self.csr |= 1 << 16  # COUNTFLAG
@@ -102,7 +111,7 @@ class Nvic(_Device):
         for n in range(self.num_irq):
             if not self.enabled[n >> 5] >> (n & 31) & 1 or 16 + n in active:
                 continue
-            if self.pend[n >> 5] >> (n & 31) & 1 or self.emu.irqs.input_level(self.obj, "in", n):
+            if self.pend[n >> 5] >> (n & 31) & 1 or self.ctx.input_level("in", n):
                 cand = (self.prio[n], 16 + n)
                 if best is None or cand < best:
                     best = cand
@@ -124,7 +133,7 @@ class Nvic(_Device):
 
     def _changed(self) -> None:
         """A write may have made an exception takeable: let the scheduler look now."""
-        self.emu.cut_slice()
+        self.ctx.run.cut_slice()
 
     # --- registers --------------------------------------------------------------------
 
@@ -214,7 +223,7 @@ class Nvic(_Device):
             self.vtor = value & ~0x7F
         elif offset == 0xD0C and value >> 16 == 0x05FA:  # AIRCR, with its key
             if value & 0x4:
-                self.emu.request_stop(0, f"{self.obj.key}: guest requested a system reset")
+                self.ctx.run.request_stop(0, f"{self.obj.key}: guest requested a system reset")
             self.prigroup = value >> 8 & 7
             self._changed()
         elif 0xD18 <= offset < 0xD24:

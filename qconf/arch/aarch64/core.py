@@ -18,19 +18,16 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc
 from unicorn import arm64_const as a64
 
+from qconf.arch.aarch64.mmu import install
+from qconf.emu.context import CoreContext
 from qconf.emu.core import Core
 from qconf.emu.faults import GuestFault
-from qconf.emu.mmu64 import install
 from qconf.emu.native import hook_add, place
-from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
 
 __all__ = ("Aarch64Core",)
 
@@ -52,15 +49,15 @@ EXCEPTIONS = {1: "undefined instruction", 2: "supervisor call (svc) with no hand
 class Aarch64Core(Core):
     """One AArch64 core."""
 
-    arch = "aarch64"
     PC = a64.UC_ARM64_REG_PC
     WAITS = (WFI.to_bytes(4, "little"), WFE.to_bytes(4, "little"))
     UNTIL = (1 << 64) - 1
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
+    def __init__(self, ctx: CoreContext) -> None:
+        obj = ctx.obj
         model = MODELS.get(obj.get("model"), a64.UC_CPU_ARM64_A57)
-        super().__init__(obj, emu, Uc(UC_ARCH_ARM64, UC_MODE_ARM), model)
-        self.mmu = install(self)  # page tables walked by qconf (see qconf.emu.mmu64)
+        super().__init__(ctx, Uc(UC_ARCH_ARM64, UC_MODE_ARM), model)
+        self.mmu = install(self)  # page tables walked by qconf (see qconf.arch.aarch64.mmu)
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.uc.hook_add(UC_HOOK_INSN, self._on_mrs, None, 1, 0, a64.UC_ARM64_INS_MRS)
         self.uc.hook_add(UC_HOOK_INSN, self._on_msr, None, 1, 0, a64.UC_ARM64_INS_MSR)
@@ -68,7 +65,7 @@ class Aarch64Core(Core):
         self.cntfrq: int = obj.get("cntfrq")
         # timers[kind] = [ctl, cval] for kind 2 (physical EL1) and 3 (virtual)
         self.timers = {2: [0, 0], 3: [0, 0]}
-        self.gic: Any = None  # set by the emulator
+        self.gic: Any = None  # the GIC serving this core (it connects itself)
         self._vi = False
 
     def reset(self, entry: int, dtb: int = 0) -> None:
@@ -81,7 +78,7 @@ class Aarch64Core(Core):
     # --- the generic timer on virtual time ----------------------------------------------
 
     def counter(self) -> int:
-        return self.emu.now() * self.cntfrq // 1_000_000_000
+        return self.ctx.clock.now() * self.cntfrq // 1_000_000_000
 
     def timer_level(self, intid: int) -> bool:
         kind = 3 if intid == VIRTUAL_TIMER else 2 if intid == PHYSICAL_TIMER else 0
@@ -95,7 +92,7 @@ class Aarch64Core(Core):
         if ctl & 1:
             when = -(-cval * 1_000_000_000 // self.cntfrq)
             if when < 2**62:
-                self.emu.time.at(when, lambda: None)  # wake a waiting core then
+                self.ctx.clock.at(when, lambda: None)  # wake a waiting core then
 
     def _on_mrs(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
         if cp.op0 != 3 or cp.op1 != 3 or cp.crn != 14:
@@ -138,7 +135,7 @@ class Aarch64Core(Core):
         self.update_irq()
         return 1
 
-    def deliver(self, pending: int | None = None) -> None:
+    def deliver(self) -> None:
         """Drive the virtual IRQ line from the GIC; a raised line wakes a waiting core."""
         if self.update_irq():
             self.waiting = False
@@ -207,20 +204,13 @@ class Aarch64Core(Core):
         if function == PSCI_VERSION:
             uc.reg_write(a64.UC_ARM64_REG_X0, 0x10001)  # PSCI 1.1
         elif function == SYSTEM_OFF:
-            self.emu.request_stop(0, f"{self.obj.key}: guest powered off (PSCI SYSTEM_OFF)")
+            self.ctx.run.request_stop(0, f"{self.obj.key}: guest powered off (PSCI SYSTEM_OFF)")
             uc.emu_stop()
         elif function == SYSTEM_RESET:
-            self.emu.request_stop(0, f"{self.obj.key}: guest asked for a reset (PSCI)")
+            self.ctx.run.request_stop(0, f"{self.obj.key}: guest asked for a reset (PSCI)")
             uc.emu_stop()
         else:
             uc.reg_write(a64.UC_ARM64_REG_X0, PSCI_NOT_SUPPORTED)
-
-    def registers(self, pc: int) -> dict[str, int]:
-        regs = {"pc": pc, "sp": int(self.uc.reg_read(a64.UC_ARM64_REG_SP)),
-                "x30": int(self.uc.reg_read(a64.UC_ARM64_REG_X30))}  # fmt: skip
-        for i in range(8):
-            regs[f"x{i}"] = int(self.uc.reg_read(a64.UC_ARM64_REG_X0 + i))
-        return regs
 
 
 TLBI_FILTER = bytes.fromhex("833a08740331c0c3ff21")

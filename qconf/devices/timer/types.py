@@ -16,12 +16,6 @@ class TimerProps(IrqProps, MmioProps):
 
 
 def register(registry: TypeRegistry) -> None:
-    registry.add(
-        TypeInfo(
-            "timer",
-            TimerProps,
-            "A 32-bit down-counting timer with reload and an interrupt on expiry.",
-            "timer",
-            __name__,
-        )
-    )
+    registry.add(TypeInfo("timer", TimerProps, "A 32-bit down-counting timer with reload and an "
+                          "interrupt on expiry.", "timer", __name__,
+                          behaviour="qconf.devices.timer.model:Timer"))  # fmt: skip

@@ -1,25 +1,28 @@
-"""The RISC-V PLIC model, QEMU virt layout (type declared in :mod:`qconf.devices.intc`)."""
+"""The RISC-V PLIC model (QEMU virt layout) and its device-tree node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any
 
-from qconf.emu.devices.base import _Device
+from qconf.arch.riscv import MEI, SEI
+from qconf.arch.riscv.fdt import interrupts_extended
+from qconf.devices.base import Device
+from qconf.dtb import TreeWriter
+from qconf.emu.context import DeviceContext, cores_of
 from qconf.model.objects import Object
 
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
 
-
-class Plic(_Device):
+class Plic(Device):
     """RISC-V PLIC (QEMU virt layout): priorities at +0, pending bits at +0x1000, enables
     at +0x2000 + 0x80 * context, threshold and claim/complete at +0x200000 + 0x1000 *
     context. Context 2h is hart h's M mode, 2h + 1 its S mode. Sources are level
     triggered: a source is pending while its input is high and it is not being served
     (claimed and not yet completed)."""
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
-        super().__init__(obj, emu)
+    def __init__(self, ctx: DeviceContext) -> None:
+        super().__init__(ctx)
+        obj = ctx.obj
         self.sources: int = obj.get("num_sources") + 1
         contexts = 2 * obj.get("num_harts")
         words = (self.sources + 31) // 32
@@ -29,7 +32,7 @@ class Plic(_Device):
         self.serving: set[int] = set()
 
     def _pending(self, src: int) -> bool:
-        return src not in self.serving and self.emu.irqs.input_level(self.obj, "in", src)
+        return src not in self.serving and self.ctx.input_level("in", src)
 
     def _best(self, ctx: int) -> int:
         if ctx >= len(self.threshold):
@@ -45,6 +48,16 @@ class Plic(_Device):
                 if pick and self._pending(src):
                     best, best_prio = src, self.priority[src]
         return best
+
+    def connect(self, cores: Sequence[Any]) -> None:
+        """Serve the harts that see it (context 2h is hart h's M mode, 2h + 1 its S mode)."""
+        for core in cores_of(cores, "riscv"):
+            core.sources.append(self)
+
+    def pending_for(self, hartid: int) -> int:
+        """The ``mip`` bits it asserts for hart ``hartid`` (MEIP, SEIP)."""
+        return (1 << MEI if self.context_pending(2 * hartid) else 0) | (
+            1 << SEI if self.context_pending(2 * hartid + 1) else 0)  # fmt: skip
 
     def context_pending(self, ctx: int) -> bool:
         """Whether context ``ctx`` has an interrupt to take (its xEIP line)."""
@@ -91,3 +104,19 @@ class Plic(_Device):
                     self.threshold[ctx] = value & 7
                 elif reg == 4:  # complete
                     self.serving.discard(value)
+
+
+def fdt_node(w: TreeWriter, obj: Object, depth: int) -> str:
+    """``plic@BASE``: each hart's M (11) and S (9) external interrupts."""
+    name = f"plic@{obj.get('base'):x}"
+    w.emit(depth, f"{name} {{")
+    w.emit(depth + 1, f"phandle = <0x{w.phandle(obj.path):x}>;")
+    w.emit(depth + 1, f"riscv,ndev = <0x{obj.get('num_sources'):x}>;")
+    w.reg(obj, depth + 1)
+    w.emit(depth + 1, f"interrupts-extended = <{interrupts_extended(w, (11, 9))}>;")
+    w.emit(depth + 1, "interrupt-controller;")
+    w.emit(depth + 1, 'compatible = "sifive,plic-1.0.0", "riscv,plic0";')
+    w.emit(depth + 1, "#address-cells = <0x00>;")
+    w.emit(depth + 1, "#interrupt-cells = <0x01>;")
+    w.emit(depth, "};")
+    return name

@@ -36,10 +36,13 @@ class CmsdkUartProps(CharProps, MmioProps):
 
 
 def register(registry: TypeRegistry) -> None:
-    registry.add(TypeInfo("ns16550a", Ns16550aProps, "NS16550A-compatible UART.", "uart", __name__))
-    registry.add(TypeInfo("pl011", Pl011Props, "Arm PrimeCell PL011 UART.", "uart", __name__))
-    registry.add(
-        TypeInfo(
-            "cmsdk-apb-uart", CmsdkUartProps, "Arm CMSDK APB UART (MPS2 boards).", "uart", __name__
-        )
-    )
+    here = "qconf.devices.uart"
+    registry.add(TypeInfo("ns16550a", Ns16550aProps, "NS16550A-compatible UART.", "uart",
+                          __name__, behaviour=f"{here}.ns16550a:Ns16550a",
+                          fdt=f"{here}.ns16550a:fdt_node", backends=("chardev",)))  # fmt: skip
+    registry.add(TypeInfo("pl011", Pl011Props, "Arm PrimeCell PL011 UART.", "uart", __name__,
+                          behaviour=f"{here}.pl011:Pl011", fdt=f"{here}.pl011:fdt_node",
+                          backends=("chardev",)))  # fmt: skip
+    registry.add(TypeInfo("cmsdk-apb-uart", CmsdkUartProps, "Arm CMSDK APB UART (MPS2 boards).",
+                          "uart", __name__, behaviour=f"{here}.cmsdk:CmsdkUart",
+                          backends=("chardev",)))  # fmt: skip

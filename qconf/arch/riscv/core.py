@@ -13,33 +13,36 @@ raised to M around each access.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV64, Uc
 from unicorn import riscv_const as rv
 
+from qconf.arch.riscv import MEI, MSI, MTI, SEI
+from qconf.emu.context import CoreContext
 from qconf.emu.core import Core, FastRegisters
-from qconf.model.objects import Object
 
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
-
-__all__ = ("RiscvHart",)
+__all__ = ("InterruptSource", "RiscvHart")
 
 WFI = 0x10500073
-MTI, MSI, MEI, SEI = 7, 3, 11, 9
 CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           2: "illegal instruction", 3: "breakpoint", 4: "load address misaligned",
           5: "load access fault", 6: "store address misaligned", 7: "store access fault",
           8: "ecall from U-mode", 9: "ecall from S-mode", 11: "ecall from M-mode",
           12: "instruction page fault", 13: "load page fault", 15: "store page fault"}  # fmt: skip
-REG_NAMES = ["pc", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2",
-             "a3", "a4", "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9",
-             "s10", "s11", "t3", "t4", "t5", "t6"]  # fmt: skip
-"""pc, then x1-x31 by their ABI names."""
-CSR_NAMES = ["mstatus", "mepc", "mcause", "mtval", "mtvec", "mie", "mip", "sepc", "scause",
-             "stval", "satp"]  # fmt: skip
-"""The CSRs a fault report and ``info registers`` show."""
+
+
+class InterruptSource(Protocol):
+    """An interrupt controller serving harts (the CLINT, the PLIC): which ``mip`` bits it
+    asserts for hart ``hartid``."""
+
+    def pending_for(self, hartid: int) -> int: ...
+
+
+class TimeSource(Protocol):
+    """The device whose ``mtime`` the ``time`` CSR reads (the CLINT)."""
+
+    def mtime(self) -> int: ...
 
 
 TRAP_REGISTERS = {
@@ -54,25 +57,25 @@ registers, and the status bits for interrupt-enable (SIE/MIE), previous interrup
 
 
 class RiscvHart(Core):
-    """One hart: reset state, trap and interrupt entry."""
+    """One hart: reset state, trap and interrupt entry. Its interrupt controllers add
+    themselves to :attr:`sources`; the CLINT makes itself the :attr:`clock`."""
 
-    SYSTEM_REGISTERS = tuple(CSR_NAMES)
-
-    arch = "riscv64"
     PC = rv.UC_RISCV_REG_PC
     WAITS = (WFI.to_bytes(4, "little"),)
     UNTIL = (1 << 64) - 1
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
-        self.xlen = 64 if obj.info.name == "riscv64" else 32
+    def __init__(self, ctx: CoreContext) -> None:
+        arch = ctx.obj.info.arch_info
+        self.xlen = 64 if arch is not None and arch.name == "riscv64" else 32
         mode = UC_MODE_RISCV64 if self.xlen == 64 else UC_MODE_RISCV32
-        super().__init__(obj, emu, Uc(UC_ARCH_RISCV, mode))
-        self.arch = obj.info.name  # type: ignore[misc]  # riscv64 or riscv32
+        super().__init__(ctx, Uc(UC_ARCH_RISCV, mode))
         self.UNTIL = (1 << self.xlen) - 1  # type: ignore[misc]
+        obj = ctx.obj
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.hartid = obj.get("hartid")
         self._seip = 0
-        self.clint: Any = None  # the CLINT whose mtime is the time CSR; set by the emulator
+        self.sources: list[InterruptSource] = []
+        self.clock: TimeSource | None = None  # whose mtime the time CSR reads
         self._time_reads: dict[int, Any] = {}  # pc -> (high, rd) of an rdtime, or None
         self._fast = FastRegisters(self.uc)
 
@@ -137,11 +140,11 @@ class RiscvHart(Core):
             ok = insn & 0xFFFFF07F == 0x00002073 | (csr << 20) and csr in (0xC01, 0xC81)
             decoded = ((csr == 0xC81), (insn >> 7) & 31) if ok else None
             self._time_reads[pc] = decoded
-        if decoded is None or self.clint is None:
+        if decoded is None or self.clock is None:
             return False
         high, rd = decoded
         self.note_time_read(pc)
-        mtime = self.clint.mtime()
+        mtime = self.clock.mtime()
         value = mtime >> 32 if high else mtime & ((1 << self.xlen) - 1)
         if rd:
             self._fast.write(rv.UC_RISCV_REG_X0 + rd, value)
@@ -175,9 +178,12 @@ class RiscvHart(Core):
         self.pc = target
         return True
 
-    def deliver(self, pending: int) -> None:
-        """Between quanta: take the highest machine-level interrupt in ``pending`` (a mip
-        bit mask) that the hart accepts, and wake it from wfi if any is enabled."""
+    def deliver(self) -> None:
+        """Between quanta: take the highest machine-level interrupt the controllers assert
+        (``mip`` bits) that the hart accepts, and wake it from wfi if any is enabled."""
+        pending = 0
+        for source in self.sources:
+            pending |= source.pending_for(self.hartid)
         # SEIP is a line Unicorn takes natively (delegation, masking, sret): drive it
         seip = pending >> SEI & 1
         if seip != self._seip:
@@ -201,10 +207,3 @@ class RiscvHart(Core):
             if live >> cause & 1:
                 self._trap(cause, self.pc, interrupt=True)
                 return
-
-    def registers(self, pc: int) -> dict[str, int]:
-        regs = {name: pc if i == 0 else int(self.uc.reg_read(rv.UC_RISCV_REG_X0 + i))
-                for i, name in enumerate(REG_NAMES)}  # fmt: skip
-        for name in CSR_NAMES:
-            regs[name] = int(self.uc.reg_read(getattr(rv, f"UC_RISCV_REG_{name.upper()}")))
-        return regs

@@ -1,25 +1,27 @@
-"""The GICv2 model: distributor and CPU interface for one AArch64 core (type declared in
-:mod:`qconf.devices.intc`)."""
+"""The GICv2 model (distributor and CPU interface for one AArch64 core) and its
+device-tree node."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
-from qconf.emu.devices.base import _Device, write_set_clear
+from qconf.devices.base import Device
+from qconf.devices.intc.banks import write_set_clear
+from qconf.dtb import TreeWriter, cells
+from qconf.emu.context import DeviceContext, cores_of
 from qconf.model.objects import Object
 
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
 
-
-class Gic(_Device):
+class Gic(Device):
     """GICv2 distributor and CPU interface for one core. INTID 16-31 are the core's
     private lines (the generic timer: 27 virtual, 30 physical), 32 and up the ``in``
     lines wired to it (``gic.in[33]`` is SPI 1). Level-sensitive; an acknowledged
     interrupt is active until the guest writes EOIR."""
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
-        super().__init__(obj, emu)
+    def __init__(self, ctx: DeviceContext) -> None:
+        super().__init__(ctx)
+        obj = ctx.obj
         self.lines: int = obj.get("num_irq")
         words = (self.lines + 31) // 32
         self.enabled = [0] * words
@@ -29,12 +31,19 @@ class Gic(_Device):
         self.targets = bytearray(self.lines)
         self.cfg = [0] * (words * 2)
         self.dctlr = self.cctlr = self.pmr = self.bpr = 0
-        self.core: Any = None  # the AArch64 core it serves, set by the emulator
+        self.core: Any = None  # the AArch64 core it serves, it connects itself
+
+    def connect(self, cores: Sequence[Any]) -> None:
+        """Serve the first AArch64 core that sees it and has no GIC yet."""
+        for core in cores_of(cores, "aarch64"):
+            if core.gic is None:
+                core.gic, self.core = self, core
+                return
 
     def _level(self, intid: int) -> bool:
         if 16 <= intid < 32:
             return self.core is not None and bool(self.core.timer_level(intid))
-        return intid >= 32 and self.emu.irqs.input_level(self.obj, "in", intid)
+        return intid >= 32 and self.ctx.input_level("in", intid)
 
     def _pending(self, intid: int) -> bool:
         bit = self.pend[intid >> 5] >> (intid & 31) & 1
@@ -140,3 +149,17 @@ class Gic(_Device):
 
     def write(self, offset: int, size: int, value: int) -> None:  # pragma: no cover
         self.write_region("dist", offset, size, value)
+
+
+def fdt_node(w: TreeWriter, obj: Object, depth: int) -> str:
+    """``intc@DIST``: the distributor and the CPU interface, three interrupt cells."""
+    name = f"intc@{obj.get('dist_base'):x}"
+    w.emit(depth, f"{name} {{")
+    w.emit(depth + 1, f"phandle = <0x{w.phandle(obj.path):x}>;")
+    w.emit(depth + 1, f"reg = <{cells(obj.get('dist_base'))} {cells(0x10000)} "
+                      f"{cells(obj.get('cpu_base'))} {cells(0x10000)}>;")  # fmt: skip
+    w.emit(depth + 1, 'compatible = "arm,cortex-a15-gic";')
+    w.emit(depth + 1, "interrupt-controller;")
+    w.emit(depth + 1, "#interrupt-cells = <0x03>;")
+    w.emit(depth, "};")
+    return name

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
@@ -59,74 +60,42 @@ class GicProps(Props):
     )
 
 
-def _plic_inputs(props: Props) -> dict[str, int]:
-    assert isinstance(props, PlicProps)
-    return {"in": props.num_sources + 1}
+def _plic_inputs(values: Mapping[str, Any]) -> dict[str, int]:
+    return {"in": values["num_sources"] + 1}
 
 
-def _nvic_inputs(props: Props) -> dict[str, int]:
-    assert isinstance(props, NvicProps)
-    return {"in": props.num_irq}
+def _nvic_inputs(values: Mapping[str, Any]) -> dict[str, int]:
+    return {"in": values["num_irq"]}
 
 
-def _nvic_regions(props: Props) -> tuple[Region, ...]:
-    assert isinstance(props, NvicProps)
-    return (Region("scs", props.base, 0x1000),)
+def _nvic_regions(values: Mapping[str, Any]) -> tuple[Region, ...]:
+    return (Region("scs", values["base"], 0x1000),)
 
 
-def _gic_inputs(props: Props) -> dict[str, int]:
-    assert isinstance(props, GicProps)
-    return {"in": props.num_irq}
+def _gic_inputs(values: Mapping[str, Any]) -> dict[str, int]:
+    return {"in": values["num_irq"]}
 
 
-def _gic_regions(props: Props) -> tuple[Region, ...]:
-    assert isinstance(props, GicProps)
-    if props.version == 2:
-        return (Region("dist", props.dist_base, 0x1000), Region("cpu", props.cpu_base, 0x2000))
-    return (Region("dist", props.dist_base, 0x10000),
-            Region("redist", props.redist_base, 0x20000))  # fmt: skip
+def _gic_regions(values: Mapping[str, Any]) -> tuple[Region, ...]:
+    if values["version"] == 2:
+        return (Region("dist", values["dist_base"], 0x1000),
+                Region("cpu", values["cpu_base"], 0x2000))  # fmt: skip
+    return (Region("dist", values["dist_base"], 0x10000),
+            Region("redist", values["redist_base"], 0x20000))  # fmt: skip
 
 
 def register(registry: TypeRegistry) -> None:
+    here = "qconf.devices.intc"
     add = registry.add
-    add(
-        TypeInfo(
-            "clint",
-            ClintProps,
-            "RISC-V core-local interruptor: mtime, mtimecmp, msip.",
-            "intc",
-            __name__,
-        )
-    )
-    add(
-        TypeInfo(
-            "plic",
-            PlicProps,
-            "RISC-V platform-level interrupt controller.",
-            "intc",
-            __name__,
-            irq_inputs=_plic_inputs,
-        )
-    )
-    add(
-        TypeInfo(
-            "nvic",
-            NvicProps,
-            "Arm v7-M nested vectored interrupt controller with SysTick.",
-            "intc",
-            __name__,
-            regions=_nvic_regions,
-            irq_inputs=_nvic_inputs,
-        )
-    )
-    add(
-        TypeInfo(
-            "gic",
-            GicProps,
-            "Arm generic interrupt controller (v2 or v3).",
-            "intc",
-            __name__,
-            regions=_gic_regions,
-            irq_inputs=_gic_inputs,
-        )
-    )
+    add(TypeInfo("clint", ClintProps, "RISC-V core-local interruptor: mtime, mtimecmp, msip.",
+                 "intc", __name__, behaviour=f"{here}.clint:Clint",
+                 fdt=f"{here}.clint:fdt_node"))  # fmt: skip
+    add(TypeInfo("plic", PlicProps, "RISC-V platform-level interrupt controller.", "intc",
+                 __name__, irq_inputs=_plic_inputs, behaviour=f"{here}.plic:Plic",
+                 fdt=f"{here}.plic:fdt_node"))  # fmt: skip
+    add(TypeInfo("nvic", NvicProps, "Arm v7-M nested vectored interrupt controller with SysTick.",
+                 "intc", __name__, regions=_nvic_regions, irq_inputs=_nvic_inputs,
+                 behaviour=f"{here}.nvic:Nvic"))  # fmt: skip
+    add(TypeInfo("gic", GicProps, "Arm generic interrupt controller (v2 or v3).", "intc",
+                 __name__, regions=_gic_regions, irq_inputs=_gic_inputs,
+                 behaviour=f"{here}.gic:Gic", fdt=f"{here}.gic:fdt_node"))  # fmt: skip

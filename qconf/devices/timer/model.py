@@ -1,26 +1,22 @@
-"""The model of the generic ``timer`` type, a CMSDK APB timer on virtual time (type
-declared in :mod:`qconf.devices.timer`)."""
+"""The model of the generic ``timer`` type, a CMSDK APB timer on virtual time."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from qconf.emu.devices.base import _Device
-from qconf.model.objects import Object
-
-if TYPE_CHECKING:
-    from qconf.emu.emulator import Emulation
+from qconf.devices.base import Device
+from qconf.emu.context import DeviceContext
 
 
-class Timer(_Device):
+class Timer(Device):
     """The `timer` type, register-compatible with Arm's CMSDK APB timer: CTRL (+0x0: bit 0
     enable, bit 3 interrupt enable), VALUE (+0x4), RELOAD (+0x8), INTSTATUS/INTCLEAR
     (+0xC). It counts VALUE down at ``freq`` in virtual time; reaching zero sets the
     interrupt (a level, until cleared) and reloads."""
 
-    def __init__(self, obj: Object, emu: Emulation) -> None:
-        super().__init__(obj, emu)
-        self.hz: int = emu.machine.clock_rate(obj, "freq")
+    def __init__(self, ctx: DeviceContext) -> None:
+        super().__init__(ctx)
+        self.hz: int = ctx.rate("freq")
         self.ctrl = self.reload = self.status = 0
         self._value = 0
         self._epoch = 0
@@ -29,17 +25,17 @@ class Timer(_Device):
     def _now_value(self) -> int:
         if not self.ctrl & 1:
             return self._value
-        ticks = (self.emu.now() - self._epoch) * self.hz // 1_000_000_000
+        ticks = (self.ctx.clock.now() - self._epoch) * self.hz // 1_000_000_000
         return max(0, self._value - ticks)
 
     def _restart(self, value: int) -> None:
         if self._event is not None:
             self._event.cancelled = True
             self._event = None
-        self._value, self._epoch = value, self.emu.now()
+        self._value, self._epoch = value, self.ctx.clock.now()
         if self.ctrl & 1 and value > 0:
             when = self._epoch + -(-value * 1_000_000_000 // self.hz)
-            self._event = self.emu.time.at(when, self._expired)
+            self._event = self.ctx.clock.at(when, self._expired)
 
     def _expired(self) -> None:
         self._event = None

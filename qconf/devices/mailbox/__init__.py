@@ -1,0 +1,1 @@
+"""A two-sided mailbox for heterogeneous machines (registers: ``model.Mailbox``)."""

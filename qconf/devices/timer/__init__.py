@@ -1,0 +1,1 @@
+"""A generic memory-mapped timer (register-compatible with Arm's CMSDK APB timer)."""

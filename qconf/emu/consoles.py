@@ -1,0 +1,99 @@
+"""The character backends of a running machine's devices.
+
+Each UART's backend is opened when its model asks for it: the one its ``chardev`` names,
+or one given in place of it by path (tests, the Python API). The first one opened is the
+console, which a script (``--expect``/``--send``) drives whatever backend it is. Every
+device's output is also shown to listeners (QMP clients that asked for console events),
+and text typed over QMP comes before the backend's own input.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+
+from qconf.assembly.machine import Machine
+from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev
+from qconf.model.objects import Object
+
+__all__ = ("Consoles",)
+
+
+class Consoles:
+    """The backends, by backend object (or by device, for those given in place).
+
+    :param given: backends by the path of their backend object or of their device.
+    :param script: ``(pattern, text)`` steps for the console (the first backend opened).
+    :param on_quit: what Ctrl-A X on a terminal does.
+    """
+
+    def __init__(
+        self,
+        machine: Machine,
+        given: dict[str, Chardev] | None = None,
+        script: list[tuple[bytes, bytes]] | None = None,
+        on_quit: Callable[[], None] | None = None,
+    ) -> None:
+        self.machine = machine
+        self.script = list(script or [])
+        self.on_quit = on_quit
+        self.opened: dict[Object, Chardev] = {}
+        for path, dev in (given or {}).items():
+            self.opened[machine.object(path)] = dev
+        self.console: Chardev | None = None
+        self.listeners: list[Callable[[Object, bytes], None]] = []
+        """Called with each device's output (QMP console events)."""
+        self.typed: dict[Object, deque[int]] = {}
+        """Input typed into a device over QMP (``qconf-console-write``)."""
+
+    def of(self, device: Object) -> Chardev:
+        """The backend of ``device`` (opened on first use), tapped for listeners."""
+        backend = self.machine.backends.get((device, "chardev"))
+        if device in self.opened:
+            key: Object | None = device
+        else:
+            key = backend
+        if key is None:  # no backend: its output goes nowhere, and it is no console
+            return _Tapped(NullChardev(), device, self)
+        found = self.opened.get(key)
+        if found is None:
+            assert backend is not None
+            found = open_chardev(backend.get("backend"), backend.get("path"),
+                                 backend.get("host"), backend.get("port"),
+                                 on_quit=self.on_quit)  # fmt: skip
+        if self.console is None:  # the first one opened is the console: a script drives it
+            if self.script:
+                found = Scripted(found, self.script)
+            self.console = found
+        self.opened[key] = found
+        return _Tapped(found, device, self)
+
+    def close(self) -> None:
+        for dev in self.opened.values():
+            dev.close()
+        self.opened.clear()
+
+
+class _Tapped:
+    """A device's backend, with its output also shown to listeners and input typed over
+    QMP first."""
+
+    def __init__(self, inner: Chardev, obj: Object, consoles: Consoles) -> None:
+        self.inner, self.obj, self.consoles = inner, obj, consoles
+
+    def write(self, data: bytes) -> None:
+        self.inner.write(data)
+        for listener in self.consoles.listeners:
+            listener(self.obj, data)
+
+    def read(self) -> int | None:
+        typed = self.consoles.typed.get(self.obj)
+        if typed:
+            return typed.popleft()
+        return self.inner.read()
+
+    def wait_fd(self) -> int | None:
+        return self.inner.wait_fd()
+
+    def close(self) -> None:
+        self.inner.close()

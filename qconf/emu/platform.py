@@ -1,0 +1,338 @@
+"""The platform: a built machine's memory, devices, cores and images, set up on Unicorn.
+
+:meth:`Platform.prepare` makes a host buffer for each memory backend, a model for each
+device whose type has a behaviour (:mod:`qconf.model.facets`) and a core for each CPU,
+lets the models connect to the cores they serve, maps every core's address space (RAM
+and ROM through ``mem_map_ptr`` on the shared buffers, devices through ``mmio_map``
+callbacks that dispatch to the model whose window holds the address), loads the images
+and the device tree, and resets the cores. Hotplug maps and unmaps RAM later. Nothing here
+knows a type or an architecture by name: it reads facets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
+
+from qconf.assembly.links import find
+from qconf.assembly.machine import AddressSpace, Machine
+from qconf.emu.consoles import Consoles
+from qconf.emu.context import CoreContext, DeviceContext, IrqLines, MmioModel
+from qconf.emu.core import Core
+from qconf.emu.loader import read_image
+from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
+from qconf.emu.scheduler import EXIT_FAULT, Scheduler
+from qconf.model.facets import load
+from qconf.model.objects import Object
+
+__all__ = ("GuestMemory", "Platform", "Unimplemented")
+
+
+class Unimplemented:
+    """A device with no model: reads 0, ignores writes, notes the first access."""
+
+    def __init__(self, ctx: DeviceContext) -> None:
+        self.ctx, self.obj = ctx, ctx.obj
+
+    def read(self, offset: int, size: int) -> int:
+        self.ctx.run.note(f"{self.obj.key} ({self.obj.info.name}) is not modelled: read at "
+                          f"+{offset:#x} returns 0")  # fmt: skip
+        return 0
+
+    def write(self, offset: int, size: int, value: int) -> None:
+        self.ctx.run.note(f"{self.obj.key} ({self.obj.info.name}) is not modelled: write at "
+                          f"+{offset:#x} ignored")  # fmt: skip
+
+
+class GuestMemory:
+    """Guest memory as one address space shows it: RAM and ROM, through their buffers."""
+
+    def __init__(self, platform: Platform, space: AddressSpace) -> None:
+        self.platform, self.space = platform, space
+
+    def _locate(self, address: int, size: int) -> tuple[HostBuffer, int] | None:
+        for seg in flatten(self.space):
+            mp = seg.mapping
+            if seg.start <= address and address + size <= seg.end and mp.region.kind != "mmio":
+                target = mp.target if mp.region.kind == "alias" else mp.obj
+                assert target is not None
+                offset = (mp.offset if mp.region.kind == "alias" else 0) + address - mp.base
+                return self.platform.buffer(target), offset
+        return None
+
+    def read(self, address: int, size: int) -> bytes:
+        found = self._locate(address, size)
+        if found is None:
+            raise ValueError(f"{size} bytes at {address:#x} are not in any RAM or ROM")
+        return found[0].read(found[1], size)
+
+    def write(self, address: int, data: bytes) -> None:
+        found = self._locate(address, len(data))
+        if found is None:
+            raise ValueError(f"{len(data)} bytes at {address:#x} are not in any RAM or ROM")
+        found[0].write(found[1], data)
+
+
+class Platform:
+    """One machine set up to run: its buffers, device models and cores.
+
+    :param scheduler: the clock and run control models and cores are given.
+    :param wires: the interrupt wires models drive.
+    :param consoles: the devices' character backends.
+    """
+
+    def __init__(
+        self, machine: Machine, scheduler: Scheduler, wires: IrqLines, consoles: Consoles
+    ) -> None:
+        self.machine = machine
+        self.scheduler = scheduler
+        self.wires = wires
+        self.consoles = consoles
+        self.buffers: dict[Object, HostBuffer] = {}
+        self.models: dict[Object, MmioModel] = {}
+        self.cores: list[Core] = []
+        self._callbacks: list[Any] = []  # keep the engines' Python callbacks alive
+
+    # --- set-up -----------------------------------------------------------------------
+
+    def device_context(self, obj: Object) -> DeviceContext:
+        """The context a model of ``obj`` is given."""
+        machine = self.machine
+        return DeviceContext(obj, self.scheduler, self.scheduler, self.wires, self.consoles.of,
+                             machine.clock_rate, lambda scope, ref: find(machine.root, scope, ref),
+                             GuestMemory(self, machine.space_of(obj)))  # fmt: skip
+
+    def prepare(self) -> None:
+        """Make the buffers, models and cores, connect them, map memory, load the images
+        and the device tree, and reset the cores.
+
+        :raises RunError: a CPU type has no core, the machine has no CPU, memory cannot be
+            mapped, or an image cannot be loaded.
+        """
+        m, scheduler = self.machine, self.scheduler
+        for (_, kind), backend in m.backends.items():
+            if kind == "memory" and backend not in self.buffers:
+                self.buffers[backend] = HostBuffer(backend.get("size"))
+        mmio = {mp.obj for sp in m.spaces.values() for mp in sp.mappings
+                if mp.region.kind == "mmio"}  # fmt: skip
+        timing = m.root.get("timing")
+        for obj in m.objects():
+            if obj.info.arch is not None:
+                if obj.info.behaviour is None:
+                    raise RunError(
+                        f"{obj.info.name} CPUs cannot run yet", code="E905", path=obj.key,
+                        hint="every built-in CPU type runs; this one has no core",
+                    )  # fmt: skip
+                ctx = CoreContext(obj, scheduler, scheduler, scheduler.skip, timing)
+                self.cores.append(load(obj.info.behaviour)(ctx))
+            elif obj in mmio:
+                make = Unimplemented if obj.info.behaviour is None else load(obj.info.behaviour)
+                self.models[obj] = make(self.device_context(obj))
+        if not self.cores:
+            raise RunError("the machine has no CPU to run", code="E906")
+        for obj, model in self.models.items():
+            connect = getattr(model, "connect", None)
+            if connect is not None:
+                connect(self._cores_seeing(obj))
+        scheduler.cores = list(self.cores)
+        inputs: list[Any] = [m for m in self.models.values() if hasattr(m, "poll_input")]
+        scheduler.inputs = inputs  # the UARTs (see scheduler.InputDevice)
+        for core in self.cores:
+            self._map(core)
+        self._load()
+
+    def buffer(self, memory: Object) -> HostBuffer:
+        """The host buffer of a RAM or ROM."""
+        return self.buffers[self.machine.backends[(memory, "memory")]]
+
+    def _cores_seeing(self, obj: Object) -> list[Core]:
+        space = self.machine.space_of(obj)
+        return [c for c in self.cores if space in self.machine.space_of(c.obj).chain()]
+
+    def wait_fds(self) -> list[int]:
+        """The descriptors whose input could wake a waiting CPU (a console with receive
+        interrupts enabled)."""
+        return [fd for m in self.scheduler.inputs
+                if m.input_wakes() and (fd := m.out.wait_fd()) is not None]  # type: ignore[attr-defined]  # fmt: skip
+
+    # --- memory map -------------------------------------------------------------------
+
+    def _map(self, core: Core) -> None:
+        space = self.machine.space_of(core.obj)
+        memory, windows = mmio_windows(flatten(space))
+        uc = core.uc
+        for seg in memory:
+            mp = seg.mapping
+            target = mp.target if mp.region.kind == "alias" else mp.obj
+            assert target is not None
+            buf = self.buffer(target)
+            offset = (mp.offset if mp.region.kind == "alias" else 0) + seg.start - mp.base
+            readonly = any(r.kind == "rom" for r in target.info.regions(target.values))
+            perms = UC_PROT_READ | UC_PROT_EXEC if readonly else UC_PROT_ALL
+            uc.mem_map_ptr(seg.start, seg.end - seg.start, perms, buf.address + offset)
+        for window in windows:
+            self._map_mmio(uc, window)
+
+    def _map_mmio(self, uc: Uc, window: MmioPages) -> None:
+        models = self.models
+        scheduler = self.scheduler
+
+        def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            if (
+                scheduler.wall_deadline
+                and scheduler.alone
+                and time.monotonic() > scheduler.wall_deadline
+            ):
+                scheduler.cut_slice()  # polling a device for long: let the controller in
+            address = window.start + offset
+            hit = window.find(address)
+            try:
+                if hit is None:
+                    scheduler.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
+                    return 0
+                model: Any = models[hit[0]]
+                if hasattr(model, "read_region"):  # a device with several windows
+                    return int(model.read_region(hit[2], hit[1], size)) & ((1 << (size * 8)) - 1)
+                return int(model.read(hit[1], size)) & ((1 << (size * 8)) - 1)
+            except Exception as exc:  # never into C
+                scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+                uc.emu_stop()
+                return 0
+
+        def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            address = window.start + offset
+            hit = window.find(address)
+            try:
+                if hit is None:
+                    scheduler.note(f"write of {size} bytes at unassigned {address:#x} ignored")
+                    return
+                model: Any = models[hit[0]]
+                if hasattr(model, "write_region"):
+                    model.write_region(hit[2], hit[1], size, value)
+                else:
+                    model.write(hit[1], size, value)
+            except Exception as exc:  # never into C
+                scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+            if scheduler.stopping:
+                uc.emu_stop()  # a final stop (poweroff): safe from a callback
+
+        self._callbacks += [read, write]
+        uc.mmio_map(window.start, window.end - window.start, read, None, write, None)
+
+    # --- images -----------------------------------------------------------------------
+
+    def _load(self) -> None:
+        m = self.machine
+        by_cpu = {core.obj: core for core in self.cores}
+        entries: dict[Core, int] = {}
+        for image in m.objects():
+            if image.info.category != "image":
+                continue
+            target = m.find(image.get("target") or "")
+            chunks, entry = read_image(image.get("file"), image.get("address"),
+                                       image.origins.get("file"))  # fmt: skip
+            core = by_cpu.get(target) if target is not None else None
+            memory = GuestMemory(self, m.space_of(core.obj if core else target or m.root))
+            for address, data in chunks:
+                try:
+                    memory.write(address, data)
+                except ValueError:
+                    raise RunError(
+                        f"{image.get('file')}: {len(data)} bytes at {address:#x} do not fit "
+                        "in any RAM or ROM", code="E907", origin=image.origin, path=image.key,
+                        hint="link the program for this machine's memory map (qconf mtree "
+                        "shows it)",
+                    ) from None  # fmt: skip
+            if core is not None:
+                entries[core] = entry if entry is not None else image.get("address")
+        dtb = self._place_device_tree()
+        for core in self.cores:
+            core.reset(entries.get(core, core.obj.get("reset_vector") or 0), dtb)
+            core.uc.ctl_flush_tb()
+
+    def _place_device_tree(self) -> int:
+        """Generate and place the device tree if the machine asks for one; its address:
+        at the start of the first RAM where the architecture's boot protocol says so
+        (Arm ``virt``), else near its end, 2 MiB aligned (as QEMU does for RISC-V)."""
+        if self.machine.root.get("device_tree") != "auto":
+            return 0
+        from qconf.dtb import device_tree_blob, tree_arch
+
+        blob = device_tree_blob(self.machine)
+        rams = self.machine.rams()
+        if not rams:
+            raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908")
+        ram = rams[0]
+        found = tree_arch(self.machine)
+        if found is not None and found[0].tree_at_ram_start:
+            address = ram.get("base")
+        else:
+            end = ram.get("base") + ram.get("size")
+            address = (end - len(blob)) & ~((2 << 20) - 1)
+        self.buffer(ram).write(address - ram.get("base"), blob)
+        return int(address)
+
+    # --- hotplug (see qconf.assembly.hotplug) -------------------------------------------
+
+    def plug_memory(self, obj: Object) -> None:
+        """Map the RAM ``obj``, just added to the machine, into every core that sees its
+        address space (fresh zeroed memory); translated code is dropped.
+
+        :raises RunError: it cannot be mapped (not on 4 KiB boundaries, or it shares a
+            page with a device); nothing was mapped.
+        """
+        from unicorn import UcError
+
+        base, size = obj.get("base"), obj.get("size")
+        if base % 0x1000 or size % 0x1000:
+            raise RunError(f"at {base:#x}, size {size:#x}, it is not on 4 KiB boundaries",
+                           code="E907", path=obj.key,
+                           hint="RAM added to a running machine starts and ends on a 4 KiB "
+                                "boundary")  # fmt: skip
+        backend = self.machine.backends[(obj, "memory")]
+        buf = self.buffers[backend] = HostBuffer(size)
+        mapped: list[Core] = []
+        try:
+            for core in self._cores_seeing(obj):
+                core.uc.mem_map_ptr(base, size, UC_PROT_ALL, buf.address)
+                mapped.append(core)
+        except UcError as exc:
+            for core in mapped:
+                core.uc.mem_unmap(base, size)
+            del self.buffers[backend]
+            buf.close()
+            raise RunError(f"cannot map {obj.key} at {base:#x}: {exc}",
+                           code="E907", path=obj.key,
+                           hint="something already uses those pages (a device's 4 KiB page)"
+                           ) from None  # fmt: skip
+        for core in self.cores:
+            core.uc.ctl_flush_tb()
+
+    def unplug_memory(self, obj: Object) -> None:
+        """Unmap the RAM ``obj`` from every core, and free it; translated code is dropped."""
+        base, size = obj.get("base"), obj.get("size")
+        for core in self._cores_seeing(obj):
+            core.uc.mem_unmap(base, size)
+        for core in self.cores:
+            core.uc.ctl_flush_tb()
+        backend = self.machine.backends.get((obj, "memory"))
+        buf = self.buffers.pop(backend, None) if backend is not None else None
+        if buf is not None:
+            buf.close()
+
+    def close(self) -> None:
+        """Close the cores (each engine and its translation buffer), the buffers and the
+        backends."""
+        for core in self.cores:
+            core.close()
+        for buf in self.buffers.values():
+            buf.close()
+        self.consoles.close()
+        self.cores.clear()
+        self.buffers.clear()
+
+
+MakeCore = Callable[[CoreContext], Core]
