@@ -139,7 +139,7 @@ class _Builder:
                 if parsed is not None:
                     at = node.origin if node is not None else obj.origin
                     users.append((obj, "chardev", parsed, at))
-            elif obj.info.category == "cpu" and self.nodes[obj].value.get("firmware") is not None:
+            elif "program" in obj.info.backends and self.nodes[obj].value.get("firmware"):
                 file = self.nodes[obj].value["firmware"]
                 if file.value is not None:
                     vector = self.nodes[obj].value.get("reset_vector")
@@ -149,10 +149,10 @@ class _Builder:
                         "target": obj.path,
                     }
                     users.append((obj, "image", image, file.origin))
-            elif obj.info.name in ("ram", "rom"):
+            elif "memory" in obj.info.backends or "rom" in obj.info.backends:
                 node = self.nodes[obj]
                 values = {"size": to_plain(node.value["size"]),
-                          "readonly": obj.info.name == "rom"}  # fmt: skip
+                          "readonly": "rom" in obj.info.backends}  # fmt: skip
                 users.append((obj, "memory", values, node.origin))
                 file = node.value.get("file")
                 if file is not None and file.value is not None:
@@ -171,7 +171,7 @@ class _Builder:
         if backends is None:
             backends = root.add_child("backends", container, root.origin)
             self.values[backends] = ({"description": "host-side backends of devices"}, {})
-        elif backends.info.name != "container":
+        elif backends.info is not container:
             raise BuildError(
                 "'backends' is reserved for the container of backend objects",
                 code="E611", origin=backends.origin, path="backends",
@@ -219,7 +219,11 @@ class _Builder:
         # address spaces first: a region's space is its nearest enclosing space
         m.spaces[root.path] = AddressSpace("system", root)
         for obj in self.objects():
-            if obj is not root and obj.info.name == "container" and obj.get("address_space"):
+            if (
+                obj is not root
+                and "address_space" in obj.info.prop_names
+                and obj.get("address_space")
+            ):
                 parent = m.space_of(obj.parent) if obj.parent else None
                 m.spaces[obj.path] = AddressSpace(obj.key, obj, parent)
         for obj in self.objects():
@@ -234,7 +238,7 @@ class _Builder:
         m, root = self.machine, self.root
         assert root is not None
         space = m.space_of(obj)
-        if obj.info.category == "cpu":
+        if obj.info.arch is not None:
             space.cpus.append(obj)
         for region in obj.info.regions(obj.values):
             at = obj.origins.get("base")
@@ -264,7 +268,7 @@ class _Builder:
                     else:
                         target = resolve_object(root, obj, ref, prop, origin, wiring.target)
                         self.deps[obj].append((target, prop))
-                        if obj.info.name == "clock" and prop == "source":
+                        if wiring.target == "clock":  # a clock derived from another
                             m.clock_links[(obj, prop)] = target
                 except QconfError as exc:
                     errors.append(exc)
@@ -272,7 +276,7 @@ class _Builder:
         if isinstance(spec, str) and (obj, "chardev") not in m.backends:
             backend = resolve_object(root, obj, spec, "chardev", obj.origins.get("chardev"),
                                      "backend")  # fmt: skip
-            if backend.info.name != "chardev":
+            if backend.info is not self.doc.registry.get("chardev"):
                 raise BuildError(
                     f"{spec!r} is a {backend.info.name}, not a chardev", code="E603",
                     origin=obj.origins.get("chardev"), path=f"{obj.key}.chardev",
@@ -280,12 +284,12 @@ class _Builder:
                 )  # fmt: skip
             m.backends[(obj, "chardev")] = backend
             self.deps[obj].append((backend, "chardev"))
-        if obj.info.name == "reset-domain":
+        if obj.info.category == "reset":
             for i, member in enumerate(obj.get("members") or ()):
                 at = obj.origins.get(f"members[{i}]")
                 target = resolve_object(root, obj, member, "members", at)
                 owner = m.reset_parent.get(target)
-                if owner is not None and owner.info.name == "reset-domain":
+                if owner is not None and owner.info.category == "reset":
                     raise BuildError(
                         f"{target.key} is a member of two reset domains: {owner.key} and "
                         f"{obj.key}",
@@ -295,7 +299,7 @@ class _Builder:
                 m.reset_parent[target] = obj
         if obj.parent is not None and obj not in m.reset_parent:
             m.reset_parent[obj] = obj.parent
-        if obj.info.name == "reset-domain" and obj.get("parent"):
+        if obj.info.category == "reset" and obj.get("parent"):
             m.reset_parent[obj] = resolve_object(
                 root, obj, obj.get("parent"), "parent", obj.origins.get("parent"))  # fmt: skip
 
@@ -305,17 +309,9 @@ class _Builder:
         for space in self.machine.spaces.values():
             errors.extend(_overlaps(space))
         for obj in self.objects():
-            if obj.info.name == "clock":
+            if obj.info.check is not None:
                 self.current = obj
-                has_freq, has_source = obj.get("freq") is not None, obj.get("source") is not None
-                if has_freq == has_source:
-                    errors.append(BuildError(
-                        "a clock needs exactly one of 'freq' (a source) or 'source' (derived)",
-                        code="E607", origin=obj.origin, path=obj.key,
-                        hint="set freq: 24MHz, or source: PATH with mul/div",
-                    ))  # fmt: skip
-            if obj.info.name == "alias":
-                self._check_alias(obj, errors)
+                errors.extend(obj.info.check(obj, self.machine))
         if errors:  # a cycle search over half-resolved links would only add noise
             raise errors[0] if len(errors) == 1 else Problems(errors)
         cycle = _find_cycle(self.deps)
@@ -335,19 +331,6 @@ class _Builder:
             ))  # fmt: skip
         if errors:
             raise errors[0] if len(errors) == 1 else Problems(errors)
-
-    def _check_alias(self, obj: Object, errors: list[QconfError]) -> None:
-        target = next((t for t, p in self.deps[obj] if p == "target"), None)
-        if target is None:
-            return
-        end = obj.get("offset") + obj.get("size")
-        if end > target.get("size"):
-            errors.append(BuildError(
-                f"the window (offset {obj.get('offset'):#x} + size {obj.get('size'):#x}) runs "
-                f"past the end of {target.key} ({target.get('size'):#x} bytes)",
-                code="E608", origin=obj.origins.get("size") or obj.origin, path=obj.key,
-                hint="shrink the window or lower its offset",
-            ))  # fmt: skip
 
     def realize(self) -> None:
         self.step = "realize"

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
+from qconf.errors import BuildError, QconfError
+from qconf.model.objects import Object
 from qconf.model.props import Address, Integer, MemoryLink, Props, Size
 from qconf.model.registry import TypeInfo, TypeRegistry, region_from_base_size
+
+if TYPE_CHECKING:
+    from qconf.assembly.machine import Machine
 
 
 class RamProps(Props):
@@ -44,6 +52,24 @@ class UnimplementedProps(Props):
     )
 
 
+def check_alias(alias: Object, machine: Machine) -> Sequence[QconfError]:
+    """An alias's window lies within its target."""
+    from qconf.assembly.links import find
+
+    target = find(machine.root, alias, alias.get("target"))
+    if target is None:  # the connect step reported it
+        return ()
+    end = alias.get("offset") + alias.get("size")
+    if end <= target.get("size"):
+        return ()
+    return (BuildError(
+        f"the window (offset {alias.get('offset'):#x} + size {alias.get('size'):#x}) runs "
+        f"past the end of {target.key} ({target.get('size'):#x} bytes)",
+        code="E608", origin=alias.origins.get("size") or alias.origin, path=alias.key,
+        hint="shrink the window or lower its offset",
+    ),)  # fmt: skip
+
+
 def register(registry: TypeRegistry) -> None:
     registry.add(
         TypeInfo(
@@ -60,7 +86,7 @@ def register(registry: TypeRegistry) -> None:
     registry.add(
         TypeInfo(
             "rom", RomProps, "Read-only memory.", "memory", __name__,
-            regions=region_from_base_size("rom"), backends=("memory", "image"),
+            regions=region_from_base_size("rom"), backends=("rom",),
         )
     )  # fmt: skip
     registry.add(
@@ -72,6 +98,7 @@ def register(registry: TypeRegistry) -> None:
             "memory",
             __name__,
             regions=region_from_base_size("alias"),
+            check=check_alias,
         )
     )
     registry.add(

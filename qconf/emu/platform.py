@@ -170,7 +170,7 @@ class Platform:
             assert target is not None
             buf = self.buffer(target)
             offset = (mp.offset if mp.region.kind == "alias" else 0) + seg.start - mp.base
-            readonly = any(r.kind == "rom" for r in target.info.regions(target.values))
+            readonly = self.machine.backends[(target, "memory")].get("readonly")
             perms = UC_PROT_READ | UC_PROT_EXEC if readonly else UC_PROT_ALL
             uc.mem_map_ptr(seg.start, seg.end - seg.start, perms, buf.address + offset)
         for window in windows:

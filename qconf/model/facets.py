@@ -69,6 +69,7 @@ class ArchInfo:
         constant named by the prefix and its name in upper case.
     :param device_tree: the writer of a whole device tree for machines of this
         architecture (a :data:`Ref`), None if it has none.
+    :param bits: the width of its addresses and general registers.
     :param tree_at_ram_start: where a generated device tree goes: at the start of the
         first RAM (the Arm ``virt`` board's boot protocol), else near its end (2 MiB
         aligned, as QEMU places it for RISC-V).
@@ -82,6 +83,7 @@ class ArchInfo:
     system_registers: tuple[str, ...]
     unicorn_registers: str
     device_tree: Ref | None = None
+    bits: int = 64
     tree_at_ram_start: bool = False
 
     def register_number(self, name: str) -> int | None:

@@ -25,11 +25,13 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from qconf.config.origin import Origin
-from qconf.errors import BuildError, ValidationError
+from qconf.errors import BuildError, QconfError, ValidationError
 from qconf.model.annotations import Unit, Wiring, unit_of, wiring_of
 from qconf.model.facets import ArchInfo, Ref, load
 
 if TYPE_CHECKING:  # the property models need pydantic; a snapshot's machine runs without
+    from qconf.assembly.machine import Machine
+    from qconf.model.objects import Object
     from qconf.model.props import Props
 
 __all__ = (
@@ -45,12 +47,12 @@ __all__ = (
 
 ENTRY_POINT_GROUP = "qconf.modules"
 
-BACKEND_KINDS = ("chardev", "memory", "image", "program")
-"""The host resources a type may need (:attr:`TypeInfo.backends`): ``chardev`` a
-character backend named by its ``chardev`` property; ``memory`` a host buffer of its
-``size`` (read-only for a ``rom`` region); ``image`` the file of its ``file`` property
-copied in at its ``base``; ``program`` a CPU's ``firmware``, loaded as an ELF or at its
-``reset_vector``."""
+BACKEND_KINDS = ("chardev", "memory", "rom", "program")
+"""The host resources a type may need (:attr:`TypeInfo.backends`), which the builder makes
+as objects under ``/machine/backends``: ``chardev`` a character backend named by its
+``chardev`` property; ``memory`` a host buffer of its ``size``; ``rom`` a read-only one,
+with the file of its ``file`` property (if set) copied in at its ``base``; ``program`` a
+CPU's ``firmware``, loaded as an ELF or at its ``reset_vector``."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,9 @@ class TypeInfo:
     """The host resources its objects need (:data:`BACKEND_KINDS`), made by the builder."""
     arch: Ref | ArchInfo | None = None
     """For a CPU, its architecture (:class:`~qconf.model.facets.ArchInfo`)."""
+    check: Callable[[Object, Machine], Sequence[QconfError]] | None = None
+    """Checks of one object at the build's check step, once links are resolved: the
+    problems it finds (a clock with neither or both of its sources...)."""
     composite: Any = None
     """For a component type, its :class:`~qconf.model.composite.CompositeDef`."""
     facts: PropFacts | None = None

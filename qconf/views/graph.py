@@ -36,11 +36,11 @@ def _label(obj: Object, machine: Machine) -> str:
     rows = [f"<b>{html.escape(obj.name)}</b>", html.escape(obj.info.name)]
     for region in obj.info.regions(obj.values):
         rows.append(f"{region.base:#x} +{format_size(region.size)}")
-    if obj.info.category == "cpu" and "freq" in obj.info.prop_names:
+    if obj.info.arch is not None and "freq" in obj.info.prop_names:
         rows.append(format_frequency(obj.get("freq")))
-    if obj.info.name == "clock":
+    if obj.info.category == "clock":
         rows.append(format_frequency(machine.clock_freq(obj)))
-    if obj.info.name == "chardev":
+    if obj.info.category == "backend" and "backend" in obj.info.prop_names:  # a chardev
         rows.append(html.escape(str(obj.get("backend"))))
     return "<" + "<br/>".join(rows) + ">"
 
@@ -65,7 +65,7 @@ def machine_graph(machine: Machine) -> graphviz.Digraph:
         dot.edge(_id(obj), _id(backend), color="darkgreen", style="dotted", arrowhead="none")
     for obj in machine.objects():
         for prop, wiring in obj.info.wires.items():
-            if wiring.kind == "link" and not (obj.info.name == "clock" and prop == "source"):
+            if wiring.kind == "link" and (obj, prop) not in machine.clock_links:
                 value = obj.get(prop)
                 targets = value if isinstance(value, list) else [value] if value else []
                 for ref in targets:
@@ -85,7 +85,7 @@ def _cluster(dot: graphviz.Digraph, obj: Object, machine: Machine) -> None:
             with dot.subgraph(name=f"cluster_{_id(child)}") as sub:
                 sub.attr(label=f"{child.name} ({child.info.name})", style="rounded",
                          color="gray60", fontcolor="gray20")  # fmt: skip
-                if child.info.name != "container":  # a box of its own for what it is
+                if child.info.category != "machine":  # not a plain group: a box of its own
                     sub.node(_id(child), _label(child, machine), shape="note",
                              fillcolor="gray95")  # fmt: skip
                 _cluster(sub, child, machine)

@@ -120,13 +120,13 @@ def clock_lines(machine: Machine) -> list[str]:
             how = f" (= {src.key} * {clock.get('mul')} / {clock.get('div')})"
         out.append("  " * depth + f"{clock.key} {freq}{how}")
         for obj, prop in users.get(clock, ()):
-            if obj.info.name == "clock":
+            if obj.info.category == "clock":
                 show(obj, depth + 1)
             else:
                 out.append("  " * (depth + 1) + f"{obj.key}.{prop} {freq}")
 
     for clock in machine.objects():
-        if clock.info.name == "clock" and clock.get("source") is None:
+        if clock.info.category == "clock" and clock.get("source") is None:
             show(clock, 0)
     fixed = [
         f"  {o.key}.{p} {hz(o.get(p))}"
@@ -145,7 +145,7 @@ def reset_lines(machine: Machine) -> list[str]:
     out: list[str] = []
 
     def show(obj: Object, depth: int) -> None:
-        domain = " (reset domain)" if obj.info.name == "reset-domain" else ""
+        domain = " (reset domain)" if obj.info.category == "reset" else ""
         out.append("  " * depth + (obj.key or obj.path) + domain)
         for child in machine.reset_children(obj):
             show(child, depth + 1)

@@ -32,4 +32,5 @@ CORTEX_M = ArchInfo(
     ),
     system_registers=(),
     unicorn_registers="unicorn.arm_const:UC_ARM_REG_",
+    bits=32,
 )

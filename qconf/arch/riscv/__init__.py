@@ -37,4 +37,5 @@ RV32 = ArchInfo(
     system_registers=CSRS,
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
+    bits=32,
 )

@@ -66,7 +66,7 @@ class RiscvHart(Core):
 
     def __init__(self, ctx: CoreContext) -> None:
         arch = ctx.obj.info.arch_info
-        self.xlen = 64 if arch is not None and arch.name == "riscv64" else 32
+        self.xlen = arch.bits if arch is not None else 64
         mode = UC_MODE_RISCV64 if self.xlen == 64 else UC_MODE_RISCV32
         super().__init__(ctx, Uc(UC_ARCH_RISCV, mode))
         self.UNTIL = (1 << self.xlen) - 1  # type: ignore[misc]

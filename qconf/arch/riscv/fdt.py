@@ -17,7 +17,7 @@ def isa_string(cpu: Object) -> str:
     multi = [x for x in cpu.get("isa") if len(x) > 1]
     order = sorted(letters, key=lambda x: SINGLE.index(x) if x in SINGLE else 99)
     arch = cpu.info.arch_info
-    base = "rv64" if arch is not None and arch.name == "riscv64" else "rv32"
+    base = f"rv{arch.bits if arch is not None else 64}"
     return base + "".join(order) + "".join(f"_{m}" for m in multi)
 
 
