@@ -30,8 +30,6 @@ from qconf.model.annotations import Unit, Wiring, unit_of, wiring_of
 from qconf.model.facets import ArchInfo, Ref, load
 
 if TYPE_CHECKING:  # the property models need pydantic; a snapshot's machine runs without
-    from qconf.assembly.machine import Machine
-    from qconf.model.objects import Object
     from qconf.model.props import Props
 
 __all__ = (
@@ -142,9 +140,10 @@ class TypeInfo:
     """The host resources its objects need (:data:`BACKEND_KINDS`), made by the builder."""
     arch: Ref | ArchInfo | None = None
     """For a CPU, its architecture (:class:`~qconf.model.facets.ArchInfo`)."""
-    check: Callable[[Object, Machine], Sequence[QconfError]] | None = None
-    """Checks of one object at the build's check step, once links are resolved: the
-    problems it finds (a clock with neither or both of its sources...)."""
+    check: Callable[..., Sequence[QconfError]] | None = None
+    """Checks of one object at the build's check step, once links are resolved: called as
+    ``check(obj, machine)``, the problems it finds (a clock with neither or both of its
+    sources...)."""
     composite: Any = None
     """For a component type, its :class:`~qconf.model.composite.CompositeDef`."""
     facts: PropFacts | None = None
