@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 import qconf
 from qconf.cli import main
-from tests.helpers import REPO, write
+from tests.helpers import MACHINES, REPO, write
 
 PLUGINS = REPO / "tests" / "plugins"
 PLUGIN_MODULES = ("qconf_demo", "qconf_broken", "qconf_halfway")
@@ -94,6 +94,39 @@ def test_a_plugin_type_builds_and_wires(plugins, tmp_path, monkeypatch):
     led = m.object("soc.led")
     assert (led.info.module, led.get("period")) == ("qconf_demo", 250_000_000)
     assert [w.input_name for w in m.wires if w.source is led] == ["soc.plic.in[5]"]
+
+
+def test_a_plugin_device_with_behaviour_and_a_tree_node_runs_a_guest(
+    plugins, tmp_path, monkeypatch
+):
+    """Adding a device is one module: the plugin's blinker declares its properties, its
+    model and its device-tree node in one file, and a guest uses it (its interrupt wakes
+    the hart at each blink, in virtual time)."""
+    monkeypatch.chdir(tmp_path)
+    board = BOARD.replace("250ms", "1ms") + (
+        f"cpu0:\n  firmware: {MACHINES / 'guests' / 'riscv' / 'blink.elf'}\n"
+    )
+    write(tmp_path, "board.yaml", board)
+    r = run("run", "-c", "board.yaml", "--stats", "--no-cache")
+    assert r.exit_code == 0, r.output
+    assert r.stdout == "blink 1\nblink 2\nblink 3\n"
+    assert "virtual time 3.0" in r.stderr  # three periods of 1 ms
+    tree = run("dtb", "-c", "board.yaml", "--format", "dts")
+    assert tree.exit_code == 0, tree.output
+    node = tree.stdout[tree.stdout.index("blinker@30000000 {") :]
+    assert node[: node.index("};")].split("\n")[1:] == [
+        "\t\t\tinterrupts = <0x5>;",
+        f"\t\t\tinterrupt-parent = <0x{_phandle(tree.stdout, 'plic@c000000'):x}>;",
+        "\t\t\treg = <0x0 0x30000000 0x0 0x100>;",
+        '\t\t\tcompatible = "qconf,blinker";',
+        "\t\t",
+    ]
+
+
+def _phandle(dts: str, node: str) -> int:
+    after = dts[dts.index(node + " {") :]
+    line = next(x for x in after.splitlines() if "phandle = " in x)
+    return int(line.split("<")[1].split(">")[0], 16)
 
 
 def test_a_machine_with_plugin_types_is_not_snapshotted(plugins, tmp_path, monkeypatch):

@@ -12,7 +12,6 @@ knows a type or an architecture by name: it reads facets.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
@@ -127,9 +126,9 @@ class Platform:
                         hint="every built-in CPU type runs; this one has no core",
                     )  # fmt: skip
                 ctx = CoreContext(obj, scheduler, scheduler, scheduler.skip, timing)
-                self.cores.append(load(obj.info.behaviour)(ctx))
+                self.cores.append(_model_of(obj)(ctx))
             elif obj in mmio:
-                make = Unimplemented if obj.info.behaviour is None else load(obj.info.behaviour)
+                make = Unimplemented if obj.info.behaviour is None else _model_of(obj)
                 self.models[obj] = make(self.device_context(obj))
         if not self.cores:
             raise RunError("the machine has no CPU to run", code="E906")
@@ -335,4 +334,18 @@ class Platform:
         self.buffers.clear()
 
 
-MakeCore = Callable[[CoreContext], Core]
+def _model_of(obj: Object) -> Any:
+    """The class that runs ``obj`` (its type's behaviour), imported now.
+
+    :raises RunError: the type's behaviour names nothing (a broken installation).
+    """
+    ref = obj.info.behaviour
+    assert ref is not None
+    try:
+        return load(ref)
+    except Exception as exc:  # an import may fail in any way: say which and why
+        raise RunError(
+            f"the model of {obj.info.name} ({ref!r}) cannot be loaded: "
+            f"{type(exc).__name__}: {exc}", code="E909", path=obj.key,
+            hint=f"reinstall the module that declares {obj.info.name} ({obj.info.module})",
+        ) from None  # fmt: skip

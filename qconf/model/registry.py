@@ -205,6 +205,50 @@ class TypeInfo:
                 out[name] = unit
         return out
 
+    def problems(self) -> list[str]:
+        """What is wrong with the type's facets (each reference is imported to see what it
+        names): a reference that names nothing, a CPU without a core, a backend its
+        properties cannot feed. Empty for a sound type."""
+        out: list[str] = []
+        loaded: dict[str, Any] = {}
+        for facet in ("behaviour", "fdt", "arch"):
+            ref = getattr(self, facet)
+            if ref is None:
+                continue
+            try:
+                loaded[facet] = load(ref) if isinstance(ref, str) else ref
+            except Exception as exc:  # any import failure is the answer
+                out.append(f"{facet} {ref!r} names nothing: {type(exc).__name__}: {exc}")
+        for facet in ("behaviour", "fdt", "check", "hooks"):
+            value = loaded.get(facet, getattr(self, facet))
+            if value is not None and not callable(value):
+                out.append(f"{facet} is not callable: {value!r}")
+        arch = loaded.get("arch")
+        if self.arch is not None and not isinstance(arch, ArchInfo):
+            out.append(f"arch {self.arch!r} is not an ArchInfo")
+        if self.arch is not None and self.behaviour is None:
+            out.append("a CPU type (it has an arch) without a core (behaviour)")
+        if isinstance(arch, ArchInfo):
+            if arch.device_tree is not None:
+                try:
+                    load(arch.device_tree)
+                except Exception as exc:
+                    out.append(f"arch device_tree {arch.device_tree!r} names nothing: {exc}")
+            for reg in arch.registers + arch.system_registers:
+                if arch.register_number(reg) is None:
+                    out.append(f"arch register {reg!r} has no number in {arch.unicorn_registers}")
+        needs = {"chardev": ("chardev",), "memory": ("size",), "rom": ("size", "base"),
+                 "program": ("firmware", "reset_vector")}  # fmt: skip
+        for kind in self.backends:
+            if kind not in BACKEND_KINDS:
+                out.append(f"backend {kind!r} is not one of {', '.join(BACKEND_KINDS)}")
+            for prop in needs.get(kind, ()):
+                if prop not in self.prop_names:
+                    out.append(f"backend {kind!r} needs property {prop!r}")
+        if "program" in self.backends and self.arch is None:
+            out.append("backend 'program' is for CPU types (with an arch)")
+        return out
+
     def format(self, prop: str, value: Any) -> Any:
         """``value`` of ``prop`` as a person would write it (``1GHz``, ``0x80000000``)."""
         unit = self.units.get(prop)
@@ -253,6 +297,13 @@ class TypeRegistry:
         recorded in :attr:`failures`, never raised."""
         self._load(module, _importer(module))
 
+    def load_module_from(
+        self, name: str, loader: Callable[[], Callable[[TypeRegistry], None]]
+    ) -> None:
+        """Load module ``name`` whose ``register`` function ``loader`` returns, now, as
+        :meth:`load_module` does (a failure is recorded, never raised)."""
+        self._load(name, loader)
+
     def defer_module(self, name: str, loader: Callable[[], Callable[[TypeRegistry], None]]) -> None:
         """Remember a module to load when its types are first needed."""
         self._pending[name] = loader
@@ -293,7 +344,11 @@ class TypeRegistry:
             register(self)
             if complete:  # property models build lazily; a broken one fails its module now
                 for name in sorted(set(self._types) - before):
-                    self._types[name].model().model_rebuild()
+                    info = self._types[name]
+                    info.model().model_rebuild()
+                    problems = info.problems()
+                    if problems:
+                        raise TypeError(f"type {name!r}: " + "; ".join(problems))
         except Exception as exc:  # a plugin may fail in any way; record it, go on
             added = tuple(sorted(set(self._types) - before))
             for name in added:
