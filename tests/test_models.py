@@ -51,7 +51,7 @@ def test_uart_transmits_to_its_console_and_raises_its_receive_interrupt() -> Non
 class FakeHart:
     """What a CLINT connects to: a RISC-V core's interrupt sources and time source."""
 
-    class arch:  # noqa: N801 - stands in for an ArchInfo
+    class arch:
         family = "riscv"
 
     def __init__(self) -> None:
