@@ -264,8 +264,29 @@ def test_a_failure_at_every_realize_step_leaves_nothing(tmp_path, monkeypatch):
         assert [r() for r in created if r() is not None] == []
 
 
-def test_build_steps_are_named():
-    assert STEPS == ("create", "configure", "connect", "check", "realize")
+def test_build_steps_take_every_object_through_its_life_cycle_in_order(tmp_path):
+    """Step by step: objects are all created before any is configured, all configured
+    before anything is wired, wired and checked before any is realized."""
+    from qconf.assembly.builder import _Builder
+
+    write(tmp_path, "board.yaml", BOARD)
+    builder = _Builder(qconf.resolve([tmp_path / "board.yaml"]))
+    seen = []
+    for step in STEPS:
+        getattr(builder, step)()
+        assert builder.root is not None
+        states = {o.state for o in builder.root.walk()}
+        m = builder.machine
+        seen.append((builder.step, states, bool(m.wires), bool(m.spaces), len(m.order)))
+    objects = len(list(builder.root.walk()))
+    assert seen == [
+        ("create", {State.CREATED}, False, False, 0),
+        ("configure", {State.CONFIGURED}, False, False, 0),
+        ("connect", {State.CONFIGURED}, True, True, 0),
+        ("check", {State.CONFIGURED}, True, True, 0),
+        ("realize", {State.REALIZED}, True, True, objects),
+    ]
+    builder.machine.destroy()
 
 
 def test_backends_are_objects_in_their_own_container(tmp_path):

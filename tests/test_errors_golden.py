@@ -13,6 +13,8 @@ and review the diff.
 
 from __future__ import annotations
 
+import re
+
 import os
 from pathlib import Path
 
@@ -60,4 +62,34 @@ def test_golden_error(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # every error line is located: a file position or a --set argument
     for line in result.stderr.splitlines():
         if line.startswith("qconf: error: "):
-            assert line[len("qconf: error: ") :].split(":")[0], line
+            assert is_located(line), line
+
+
+LOCATED = re.compile(
+    r"^qconf: error: (?:"
+    r"[^\s:]+\.(?:yaml|yml|toml|json|ini|txt)(?::\d+:\d+)?: "  # a file, a place in one
+    r"|--set #\d+ '.*': "  # a --set argument
+    r")"
+)
+
+
+def is_located(line: str) -> bool:
+    """Whether an error line starts with where: ``FILE:LINE:COL:``, ``FILE:`` or
+    ``--set #N 'TEXT':``."""
+    return LOCATED.match(line) is not None
+
+
+@pytest.mark.parametrize(
+    ("line", "located"),
+    [
+        ("qconf: error: board.yaml:3:9: cpu0.freq: unknown frequency unit [E405]", True),
+        ("qconf: error: sub/b.yaml:1:10: include cycle: ... [E305]", True),
+        ("qconf: error: board.ini: unknown file type [E104]", True),
+        ("qconf: error: --set #1 'cpu0.frq=1GHz': unknown property [E402]", True),
+        ("qconf: error: cpu0.freq: unknown frequency unit [E405]", False),
+        ("qconf: error: unknown frequency unit [E405]", False),
+        ("qconf: error: : nothing [E405]", False),
+    ],
+)
+def test_the_located_check_tells_located_from_unlocated(line: str, located: bool) -> None:
+    assert is_located(line) is located

@@ -54,9 +54,15 @@ def test_public_names_are_pinned():
 
 
 def test_exceptions_share_one_root():
-    for name in ("Problems", "SourceError", "LayerError", "OverrideError", "ValidationError",
-                 "EditError"):  # fmt: skip
-        assert issubclass(getattr(qconf, name), qconf.QconfError)
+    """Every public exception, whatever the stage, derives from QconfError (and the list
+    is the public one: a new exception class is added here and to ``__all__``)."""
+    exceptions = [name for name in qconf.__all__ if isinstance(getattr(qconf, name), type)
+                  and issubclass(getattr(qconf, name), BaseException)]  # fmt: skip
+    assert exceptions == ["QconfError", "Problems", "SourceError", "LayerError",
+                          "OverrideError", "ValidationError", "EditError", "BuildError",
+                          "StateError"]  # fmt: skip
+    for name in exceptions:
+        assert issubclass(getattr(qconf, name), qconf.QconfError), name
 
 
 def test_registries_are_independent():
