@@ -13,9 +13,8 @@ and review the diff.
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 from pathlib import Path
 
 import pytest
