@@ -1,10 +1,10 @@
 """What QMP commands act on: the layers of the document, the machine built from them, and
 the run state. One ``Control`` per qconf process, shared by every client.
 
-Also what every command module shares: the phases a command may need (``_need``), the
-conversion of configuration errors into one ``GenericError`` (``_problems``), and the
-argument checks (``_string``, ``_int``). The commands are in ``run_commands``, ``qom``,
-``guest`` and ``queries``; ``commands`` assembles them."""
+Also the conversion of configuration errors into one ``GenericError`` (``_problems``),
+which every command module shares. The commands are declared in ``commands`` (their
+arguments and the run states they need, see ``registry``) and written in ``run_commands``,
+``qom``, ``guest``, ``queries`` and ``hmp``."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ from qconf.config.overrides import parse_override
 from qconf.config.search import SearchPath
 from qconf.errors import QconfError, flatten
 from qconf.qmp.protocol import QmpError
+from qconf.qmp.state import Runstate, transition
 
 if TYPE_CHECKING:
     from qconf.assembly.snapshot import Inputs
 
 __all__ = ("Control", "Preview")
-
-Handler = Callable[["Control", dict[str, Any], str], Any]
 
 
 class Preview(NamedTuple):
@@ -46,7 +45,6 @@ class Control:
     files: list[str] = field(default_factory=list)
     sets: list[tuple[str, str | None]] = field(default_factory=list)  # (text, who)
     include_dirs: list[str] = field(default_factory=list)
-    status: str = "prelaunch"  # prelaunch (preconfig), paused, running, shutdown
     machine: Any = None
     start_paused: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -59,6 +57,33 @@ class Control:
     prepare: Callable[[Any], Any] | None = None  # machine -> its prepared emulator
     prepared: Any = None  # ... made at the build, so that a missing image is a build error
     preview: Preview | None = None  # before the build: what the QOM commands show
+    runstate_listeners: list[Callable[[Runstate, Runstate], None]] = field(default_factory=list)
+    """Called with (old, new) at each change of the run state."""
+    _runstate: Runstate = field(default=Runstate.PRELAUNCH, init=False)
+
+    # --- the run state --------------------------------------------------------------
+
+    @property
+    def status(self) -> Runstate:
+        """The run state (``query-status``'s ``status``)."""
+        return self._runstate
+
+    @status.setter
+    def status(self, new: Runstate | str) -> None:
+        """The runner sets it by name (``control.status = "shutdown"``): the same guarded
+        step as :meth:`transition`."""
+        self.transition(Runstate(new))
+
+    def transition(self, new: Runstate) -> None:
+        """Move the machine to run state ``new``, telling the listeners.
+
+        :raises RunstateError: the life cycle has no step from the present state to ``new``.
+        """
+        old = self._runstate
+        self._runstate = transition(old, new)
+        if new != old:
+            for listener in list(self.runstate_listeners):
+                listener(old, new)
 
     def console_output(self, device: str, data: bytes) -> None:
         """A UART wrote ``data``: kept for the clients that asked for it, one chunk per
@@ -91,12 +116,41 @@ class Control:
 
         return resolve_layers(self.layers(), search=SearchPath.default(self.include_dirs))
 
+    def add_set(self, text: str, who: str | None) -> None:
+        """Keep one ``--set``-style tweak (its origin: ``who``), if its path exists in the
+        configuration so far.
+
+        :raises QmpError: every problem, located; the tweak is not kept.
+        """
+        from qconf.config.layers import merge_layers
+        from qconf.resolve import registry_for
+
+        self.sets.append((text, who))
+        try:
+            layers = self.layers()
+            search = SearchPath.default(self.include_dirs)
+            merge_layers(layers, registry_for(search, layers).declared)  # a path that exists?
+        except QconfError as exc:
+            self.sets.pop()
+            raise _problems(exc) from None
+
     # --- the machine ----------------------------------------------------------------
 
     def emulator(self) -> Any:
         """The emulator of the built machine: the running one, else the one prepared at
         the build (None before it)."""
         return self.emulation if self.emulation is not None else self.prepared
+
+    def live(self) -> Any:
+        """What the guest commands act on: the running emulation, else the one prepared at
+        the build, which the run goes on with.
+
+        :raises QmpError: neither exists (the machine is not built, or between runs).
+        """
+        emulator = self.emulator()
+        if emulator is None:
+            raise QmpError(f"the machine has no emulation to act on (it is {self.status})")
+        return emulator
 
     def drop_preview(self) -> None:
         """Forget the machine shown before the build (see :func:`machine_for_qom`)."""
@@ -122,38 +176,4 @@ class Control:
                 machine.destroy()
                 raise _problems(exc) from None
         self.machine = machine
-        self.status = "paused" if self.start_paused else "running"
-
-
-PHASES = {
-    "prelaunch": "before the machine is built (in preconfig, until x-exit-preconfig)",
-    "built": "once the machine is built (after x-exit-preconfig)",
-    "running": "once the machine has started (after x-exit-preconfig and cont)",
-}
-
-
-def _need(control: Control, name: str, phase: str) -> None:
-    """Refuse a command in the wrong phase, naming the one it needs and the current one."""
-    now = control.status
-    ok = {"prelaunch": now == "prelaunch",
-          "built": control.machine is not None and now != "shutdown",
-          "running": control.emulation is not None and now != "shutdown"}[phase]  # fmt: skip
-    if not ok:
-        raise QmpError(f"The command '{name}' is permitted only {PHASES[phase]}; "
-                       f"the machine is {now}")  # fmt: skip
-
-
-def _string(args: dict[str, Any], name: str) -> str:
-    value = args.get(name)
-    if not isinstance(value, str):
-        raise QmpError(f"Parameter '{name}' is missing" if value is None
-                       else f"Invalid parameter type for '{name}', expected: string")  # fmt: skip
-    return value
-
-
-def _int(args: dict[str, Any], name: str) -> int:
-    value = args.get(name)
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise QmpError(f"Parameter '{name}' is missing" if value is None
-                       else f"Invalid parameter type for '{name}', expected: integer")  # fmt: skip
-    return value
+        self.transition(Runstate.PAUSED if self.start_paused else Runstate.RUNNING)

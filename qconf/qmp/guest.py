@@ -1,12 +1,13 @@
 """The guest state and output of a running machine: memory and registers as a CPU sees
 them (``qconf-memory-read``/``-write``, ``qconf-register-read``/``-write``), and the
-UARTs' consoles (``qconf-console-events``, ``qconf-console-write``)."""
+UARTs' consoles (``qconf-console-events``, ``qconf-console-write``). They act on the
+emulation the machine runs in (``Control.live``), from the build on."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from qconf.qmp.control import Control, _int, _need, _string
+from qconf.qmp.control import Control
 from qconf.qmp.protocol import QmpError
 
 __all__ = (
@@ -20,7 +21,7 @@ __all__ = (
 
 
 def _cpu(control: Control, path: str) -> Any:
-    for cpu in control.emulation.cpus:
+    for cpu in control.live().cpus:
         if path in (cpu.obj.path, cpu.obj.key):
             return cpu
     raise QmpError(f"Device '{path}' not found (a CPU path, e.g. /machine/cpu0)",
@@ -29,13 +30,12 @@ def _cpu(control: Control, path: str) -> Any:
 
 def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
     """``size`` bytes at ``address`` as ``cpu`` sees them, as hex."""
-    _need(control, "qconf-memory-read", "running")
-    cpu = _cpu(control, _string(args, "cpu"))
-    size = _int(args, "size")
+    cpu = _cpu(control, args["cpu"])
+    size: int = args["size"]
     if not 0 < size <= 1 << 20:
         raise QmpError("Parameter 'size' must be between 1 and 1048576")
     try:
-        return {"data": bytes(cpu.uc.mem_read(_int(args, "address"), size)).hex()}
+        return {"data": bytes(cpu.uc.mem_read(args["address"], size)).hex()}
     except Exception as exc:
         raise QmpError(f"cannot read guest memory: {exc}") from None
 
@@ -43,14 +43,13 @@ def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
 def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:
     """Write ``data`` (hex) at ``address`` as ``cpu`` sees it; every CPU's translated
     code is dropped, since the bytes may be code."""
-    _need(control, "qconf-memory-write", "running")
-    cpu = _cpu(control, _string(args, "cpu"))
+    cpu = _cpu(control, args["cpu"])
     try:
-        data = bytes.fromhex(_string(args, "data"))
-        cpu.uc.mem_write(_int(args, "address"), data)
+        data = bytes.fromhex(args["data"])
+        cpu.uc.mem_write(args["address"], data)
     except (ValueError, Exception) as exc:
         raise QmpError(f"cannot write guest memory: {exc}") from None
-    for other in control.emulation.cpus:
+    for other in control.live().cpus:
         other.uc.ctl_flush_tb()
     return {}
 
@@ -63,18 +62,19 @@ def _register_id(cpu: Any, name: str) -> int:
 
 
 def register_read(control: Control, args: dict[str, Any], who: str) -> Any:
-    _need(control, "qconf-register-read", "running")
-    cpu = _cpu(control, _string(args, "cpu"))
-    return {"value": int(cpu.uc.reg_read(_register_id(cpu, _string(args, "register"))))}
+    """A CPU register's value (``pc``, ``sp``, ``a0``, ``x0``, ``r0``...)."""
+    cpu = _cpu(control, args["cpu"])
+    return {"value": int(cpu.uc.reg_read(_register_id(cpu, args["register"])))}
 
 
 def register_write(control: Control, args: dict[str, Any], who: str) -> Any:
-    _need(control, "qconf-register-write", "running")
-    cpu = _cpu(control, _string(args, "cpu"))
-    name = _string(args, "register")
-    cpu.uc.reg_write(_register_id(cpu, name), _int(args, "value"))
+    """Set a CPU register."""
+    cpu = _cpu(control, args["cpu"])
+    name: str = args["register"]
+    value: int = args["value"]
+    cpu.uc.reg_write(_register_id(cpu, name), value)
     if name.lower() == "pc":
-        cpu.pc = _int(args, "value")
+        cpu.pc = value
     return {}
 
 
@@ -97,8 +97,8 @@ def console_write(control: Control, args: dict[str, Any], who: str) -> Any:
     import binascii
     from collections import deque
 
-    _need(control, "qconf-console-write", "running")
-    path, text = _string(args, "device"), _string(args, "data")
+    path: str = args["device"]
+    text: str = args["data"]
     obj = control.machine.find(path)
     if obj is None or "chardev" not in obj.info.prop_names:
         raise QmpError(f"Device '{path}' not found (a UART's path, e.g. /machine/soc/uart0)",
@@ -113,5 +113,5 @@ def console_write(control: Control, args: dict[str, Any], who: str) -> Any:
         data = text.encode()
     else:
         raise QmpError(f"Parameter 'format' does not accept value '{fmt}'")
-    control.emulation.console_input.setdefault(obj, deque()).extend(data)
+    control.live().console_input.setdefault(obj, deque()).extend(data)
     return {}

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from qconf.qmp.protocol import QmpError
+from qconf.qmp.qom import machine_for_qom
 
 __all__ = ("human_monitor_command",)
+
+QmpRunner = Callable[[str], Any]
+"""Runs a QMP command without arguments as the client that sent the line (its run state
+checked as for the command itself)."""
 
 HELP = [
     ("info status", "the machine's run state"),
@@ -35,15 +41,26 @@ HELP = [
 ]
 
 
-def human_monitor_command(control: Any, args: dict[str, Any], who: str) -> str:
-    """Run one human monitor command line; its output."""
-    # the session has checked both against the command's declaration (qconf.qmp.schema)
-    line: str = args["command-line"]
-    index: int = args.get("cpu-index", 0)
-    words = line.split()
+@dataclass(frozen=True)
+class _Line:
+    """One command line being run: the control, the selected CPU, the words after the
+    command's name, and how to run a QMP command as the client that sent it."""
+
+    control: Any
+    index: int
+    rest: list[str]
+    qmp: QmpRunner
+
+
+def human_monitor_command(control: Any, args: dict[str, Any], qmp: QmpRunner) -> str:
+    """Run one human monitor command line (``command-line``, for the CPU ``cpu-index``);
+    its output. ``qmp`` runs the QMP commands some lines stand for (``stop``...)."""
+    # checked against the command's declaration (qconf.qmp.commands) before
+    words = args["command-line"].split()
     if not words:
         return ""
     name, rest = words[0], words[1:]
+    index: int = args.get("cpu-index", 0)
     if name == "info":
         what = rest[0] if rest else ""
         show = INFO.get(what)
@@ -53,7 +70,7 @@ def human_monitor_command(control: Any, args: dict[str, Any], who: str) -> str:
     command = COMMANDS.get(name)
     if command is None:
         return _text([f"unknown command: '{name}'"])
-    return _text(command(control, index, rest, who))
+    return _text(command(_Line(control, index, rest, qmp)))
 
 
 def _text(lines: list[str]) -> str:
@@ -68,8 +85,8 @@ def _help(prefix: str = "") -> list[str]:
 
 
 def _status(control: Any, index: int, rest: list[str]) -> list[str]:
-    state = {"prelaunch": "paused (prelaunch)"}.get(control.status, control.status)
-    return [f"VM status: {state}"]
+    state = control.status.value
+    return [f"VM status: {'paused (prelaunch)' if state == 'prelaunch' else state}"]
 
 
 def _version(control: Any, index: int, rest: list[str]) -> list[str]:
@@ -115,7 +132,6 @@ def _view(name: str) -> Callable[[Any, int, list[str]], list[str]]:
     (before the build, of the machine as configured so far)."""
 
     def show(control: Any, index: int, rest: list[str]) -> list[str]:
-        from qconf.qmp.qom import machine_for_qom
         from qconf.views import text
 
         lines: list[str] = getattr(text, name)(machine_for_qom(control))
@@ -142,8 +158,9 @@ _FMT = re.compile(r"/(?P<count>\d*)(?P<fmt>[xdu]?)(?P<size>[bhwg]?)$")
 _SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}
 
 
-def _memory(control: Any, index: int, rest: list[str], who: str) -> list[str]:
+def _memory(line: _Line) -> list[str]:
     """``x /4xw 0x80000000``: values as QEMU prints them, a line per 16 bytes."""
+    rest = line.rest
     fmt = _FMT.match(rest[0]) if len(rest) == 2 else None
     if fmt is None:
         raise QmpError("usage: x /fmt addr (fmt: count, x|d|u, b|h|w|g; e.g. x /4xw 0x1000)")
@@ -155,7 +172,7 @@ def _memory(control: Any, index: int, rest: list[str], who: str) -> list[str]:
     size = _SIZES[fmt["size"] or "w"]
     if not 0 < count * size <= 1 << 16:
         raise QmpError("x shows up to 64 KiB at a time")
-    cpu = _selected(control, index)
+    cpu = _selected(line.control, line.index)
     try:
         data = bytes(cpu.uc.mem_read(address, count * size))
     except Exception as exc:
@@ -173,23 +190,21 @@ def _memory(control: Any, index: int, rest: list[str], who: str) -> list[str]:
     return out
 
 
-def _qmp(name: str) -> Callable[[Any, int, list[str], str], list[str]]:
+def _qmp(name: str) -> Callable[[_Line], list[str]]:
     """An HMP command that is a QMP command without arguments."""
 
-    def run(control: Any, index: int, rest: list[str], who: str) -> list[str]:
-        from qconf.qmp.commands import COMMANDS
-
-        COMMANDS[name](control, {}, who)
+    def run(line: _Line) -> list[str]:
+        line.qmp(name)
         return []
 
     return run
 
 
-def _usage(control: Any, index: int, rest: list[str], who: str) -> list[str]:
+def _usage(line: _Line) -> list[str]:
     return _help()
 
 
-COMMANDS: dict[str, Callable[[Any, int, list[str], str], list[str]]] = {
+COMMANDS: dict[str, Callable[[_Line], list[str]]] = {
     "x": _memory,
     "xp": _memory,
     "stop": _qmp("stop"),

@@ -9,9 +9,9 @@ from typing import Any
 
 from qconf.config.search import SearchPath
 from qconf.errors import QconfError
-from qconf.qmp.control import Control, Preview, _need, _problems, _string
+from qconf.qmp.control import Control, Preview, _problems
 from qconf.qmp.protocol import QmpError
-from qconf.qmp.run_commands import qconf_set
+from qconf.qmp.state import Runstate
 
 __all__ = (
     "device_add",
@@ -73,7 +73,8 @@ def _prop_type(info: Any, name: str) -> str:
 
 
 def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
-    obj = _object(machine_for_qom(control), _string(args, "path"))
+    """An object's children and properties, with their QOM types."""
+    obj = _object(machine_for_qom(control), args["path"])
     out = [{"name": "type", "type": "string"}]
     out += [{"name": name, "type": f"child<{child.info.name}>"}
             for name, child in obj.children.items()]  # fmt: skip
@@ -83,8 +84,9 @@ def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def qom_get(control: Control, args: dict[str, Any], who: str) -> Any:
-    obj = _object(machine_for_qom(control), _string(args, "path"))
-    prop = _string(args, "property")
+    """A property's canonical value."""
+    obj = _object(machine_for_qom(control), args["path"])
+    prop: str = args["property"]
     if prop == "type":
         return obj.info.name
     if prop not in obj.info.prop_names:
@@ -95,16 +97,16 @@ def qom_get(control: Control, args: dict[str, Any], who: str) -> Any:
 def qom_set(control: Control, args: dict[str, Any], who: str) -> Any:
     """Before the build, a tweak of the configuration (with its origin); after it, a
     write to the object, where the type allows it."""
-    path, prop = _string(args, "path"), _string(args, "property")
-    if "value" not in args:
-        raise QmpError("Parameter 'value' is missing")
+    path: str = args["path"]
+    prop: str = args["property"]
     value = args["value"]
-    if control.machine is None:
+    if control.status is Runstate.PRELAUNCH:
         if not path.startswith("/machine"):
             raise QmpError(f"Device '{path}' not found", "DeviceNotFound")
         dotted = ".".join(p for p in path.split("/")[2:] if p)
         key = f"{dotted}.{prop}" if dotted else prop
-        return qconf_set(control, {"set": f"{key}={json.dumps(value)}"}, who)
+        control.add_set(f"{key}={json.dumps(value)}", who)
+        return {}
     obj = _object(control.machine, path)
     if prop not in obj.info.prop_names:
         raise QmpError(f"Property '{obj.info.name}.{prop}' not found")
@@ -168,9 +170,10 @@ def qom_list_types(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def device_list_properties(control: Control, args: dict[str, Any], who: str) -> Any:
+    """A type's properties: name, type, description, default."""
     from qconf.resolve import registry_for
 
-    name = _string(args, "typename")
+    name: str = args["typename"]
     info = registry_for(SearchPath.default(control.include_dirs)).find(name)
     if info is None:
         raise QmpError(f"Parameter 'typename' expects a type name: '{name}' is not one",
@@ -205,9 +208,9 @@ def device_add(control: Control, args: dict[str, Any], who: str) -> Any:
     parent = ".".join(p for p in bus.split("/") if p and p != "machine") if "/" in bus else bus
     key = f"{parent}.{ident}" if parent else ident
     tweak = f"+{key}={json.dumps({'type': kind, **props})}"
-    if control.machine is None:
-        return qconf_set(control, {"set": tweak}, who)
-    _need(control, "device_add", "built")
+    if control.status is Runstate.PRELAUNCH:
+        control.add_set(tweak, who)
+        return {}
     from qconf.resolve import registry_for
 
     info = registry_for(SearchPath.default(control.include_dirs)).find(kind)
@@ -221,10 +224,10 @@ def device_del(control: Control, args: dict[str, Any], who: str) -> Any:
     """Remove an object (``id``: its name or dotted path): before the build, from the
     configuration; after it, a hotpluggable one (RAM) from the running machine (event
     ``DEVICE_DELETED``)."""
-    ident = _string(args, "id")
-    if control.machine is None:
-        return qconf_set(control, {"set": f"~{ident}"}, who)
-    _need(control, "device_del", "built")
+    ident: str = args["id"]
+    if control.status is Runstate.PRELAUNCH:
+        control.add_set(f"~{ident}", who)
+        return {}
 
     obj = control.machine.find(ident)
     if obj is None or obj is control.machine.root:

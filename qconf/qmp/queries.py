@@ -1,37 +1,20 @@
 """What a client asks about the machine: ``query-cpus-fast``, ``query-target``,
-``query-memory-size-summary`` (``query-kvm`` and ``query-name``, constant, are in
-``commands``); the schema of every command (``query-qmp-schema``) and the human monitor
-(``human-monitor-command``, whose commands are in ``hmp``)."""
+``query-memory-size-summary``, ``query-kvm``, ``query-name``. (The commands about the
+commands, ``query-commands`` and ``query-qmp-schema``, are in ``commands``.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from qconf.config.search import SearchPath
 from qconf.qmp.control import Control
 
 __all__ = (
-    "human_monitor_command",
     "query_cpus_fast",
+    "query_kvm",
     "query_memory_size_summary",
-    "query_qmp_schema",
+    "query_name",
     "query_target",
 )
-
-
-def query_qmp_schema(control: Control, args: dict[str, Any], who: str) -> Any:
-    from qconf.qmp.commands import COMMANDS
-    from qconf.qmp.schema import qmp_schema
-    from qconf.resolve import registry_for
-
-    return qmp_schema(list(COMMANDS), registry_for(SearchPath.default(control.include_dirs)))
-
-
-def human_monitor_command(control: Control, args: dict[str, Any], who: str) -> Any:
-    """A human monitor command line (``info mtree``, ``x /4xw ADDR``...); its output."""
-    from qconf.qmp.hmp import human_monitor_command as hmp
-
-    return hmp(control, args, who)
 
 
 def query_cpus_fast(control: Control, args: dict[str, Any], who: str) -> Any:
@@ -63,3 +46,13 @@ def query_memory_size_summary(control: Control, args: dict[str, Any], who: str) 
     total = sum(o.get("size") for o in rams)
     plugged = sum(o.get("size") for o in rams if o.path in control.plugged)
     return {"base-memory": total - plugged, "plugged-memory": plugged}
+
+
+def query_kvm(control: Control, args: dict[str, Any], who: str) -> Any:
+    """As QEMU without KVM: neither present nor enabled."""
+    return {"enabled": False, "present": False}
+
+
+def query_name(control: Control, args: dict[str, Any], who: str) -> Any:
+    """As QEMU without ``-name``: no name."""
+    return {}

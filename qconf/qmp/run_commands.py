@@ -1,7 +1,8 @@
 """The commands on the run state (``stop``, ``cont``, ``quit``, ``x-exit-preconfig``,
 ``system_reset``, ``query-status``...) and on the configuration before the build
 (``qconf-add-file``, ``qconf-set``, ``qconf-validate``, ``qconf-resolve``,
-``qconf-explain``, ``qconf-diff``)."""
+``qconf-explain``, ``qconf-diff``). Their arguments and run states are checked before they
+run (see their declarations in ``commands``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import json
 from typing import Any
 
 from qconf.config.paths import PathSyntaxError, parse_path
-from qconf.config.search import SearchPath
 from qconf.errors import QconfError
-from qconf.qmp.control import Control, _need, _problems, _string
+from qconf.qmp.control import Control, _problems
 from qconf.qmp.protocol import QmpError
+from qconf.qmp.state import Runstate
 
 __all__ = (
     "cont",
@@ -23,7 +24,6 @@ __all__ = (
     "qconf_set",
     "qconf_validate",
     "qmp_capabilities",
-    "query_commands",
     "query_status",
     "query_version",
     "quit_",
@@ -34,44 +34,47 @@ __all__ = (
 
 
 def qmp_capabilities(control: Control, args: dict[str, Any], who: str) -> Any:
-    raise AssertionError("handled by the session")  # pragma: no cover
+    """End capability negotiation, enabling the capabilities in ``enable`` (``oob``)."""
+    for cap in args.get("enable") or []:
+        if cap != "oob":
+            raise QmpError(f"Parameter 'null' does not accept value '{cap}'")
+    return {}  # the session, which asked, is now past negotiation
 
 
 def query_version(control: Control, args: dict[str, Any], who: str) -> Any:
+    """The QEMU version whose dialect qconf speaks (7.2.0), and qconf's as ``package``."""
     from qconf import __version__
     from qconf.qmp.protocol import QEMU_VERSION
 
     return {"qemu": dict(QEMU_VERSION), "package": f"qconf {__version__}"}
 
 
-def query_commands(control: Control, args: dict[str, Any], who: str) -> Any:
-    from qconf.qmp.commands import COMMANDS
-
-    return [{"name": name} for name in COMMANDS]
-
-
 def query_status(control: Control, args: dict[str, Any], who: str) -> Any:
-    return {"status": control.status, "singlestep": False,
-            "running": control.status == "running"}  # fmt: skip
+    """The run state: ``status`` (QEMU's name), ``singlestep``, ``running``."""
+    return {"status": control.status.value, "singlestep": False,
+            "running": control.status is Runstate.RUNNING}  # fmt: skip
 
 
 def stop(control: Control, args: dict[str, Any], who: str) -> Any:
-    if control.status == "running":
-        control.status = "paused"
+    """Pause the machine (event ``STOP``; nothing if it is paused already)."""
+    if control.status is Runstate.RUNNING:
+        control.transition(Runstate.PAUSED)
         control.events.append({"event": "STOP"})
     return {}
 
 
 def cont(control: Control, args: dict[str, Any], who: str) -> Any:
-    if control.status == "prelaunch":
+    """Resume the machine (event ``RESUME``); before the build, build it first."""
+    if control.status is Runstate.PRELAUNCH:
         control.build()  # as if x-exit-preconfig then cont
-    if control.status == "paused":
-        control.status = "running"
+    if control.status is Runstate.PAUSED:
+        control.transition(Runstate.RUNNING)
         control.events.append({"event": "RESUME"})
     return {}
 
 
 def quit_(control: Control, args: dict[str, Any], who: str) -> Any:
+    """End qconf (status 0) once the reply is sent; event ``SHUTDOWN``."""
     control.quit_requested = True
     control.events.append({"event": "SHUTDOWN", "data": {"guest": False,
                                                          "reason": "host-qmp-quit"}})  # fmt: skip
@@ -79,15 +82,15 @@ def quit_(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def x_exit_preconfig(control: Control, args: dict[str, Any], who: str) -> Any:
-    _need(control, "x-exit-preconfig", "prelaunch")
+    """Build the machine from the configuration so far (every problem, or paused or
+    running)."""
     control.build()
     return {}
 
 
 def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
     """Add a file layer (a path, or a profile name) above those there are."""
-    _need(control, "qconf-add-file", "prelaunch")
-    path = _string(args, "path")
+    path: str = args["path"]
     control.files.append(path)
     try:
         control.layers()
@@ -99,19 +102,7 @@ def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
 
 def qconf_set(control: Control, args: dict[str, Any], who: str) -> Any:
     """Apply one ``--set``-style tweak; its origin names the client and command."""
-    _need(control, "qconf-set", "prelaunch")
-    text = _string(args, "set")
-    control.sets.append((text, who))
-    try:
-        from qconf.config.layers import merge_layers
-        from qconf.resolve import registry_for
-
-        layers = control.layers()
-        search = SearchPath.default(control.include_dirs)
-        merge_layers(layers, registry_for(search, layers).declared)  # a path that exists?
-    except QconfError as exc:
-        control.sets.pop()
-        raise _problems(exc) from None
+    control.add_set(args["set"], who)
     return {}
 
 
@@ -142,7 +133,7 @@ def qconf_explain(control: Control, args: dict[str, Any], who: str) -> Any:
     """Where the value at ``path`` was set, layer by layer."""
     from qconf.model.explain import explain
 
-    text = _string(args, "path")
+    text: str = args["path"]
     try:
         path = parse_path(text) if text not in ("", ".") else ()
     except PathSyntaxError as exc:
@@ -156,7 +147,6 @@ def qconf_explain(control: Control, args: dict[str, Any], who: str) -> Any:
 def system_reset(control: Control, args: dict[str, Any], who: str) -> Any:
     """Restart the machine from power-on: memory cleared, programs loaded again, every
     CPU at its reset address (event ``RESET``)."""
-    _need(control, "system_reset", "built")
     control.reset_requested = True
     return {}
 
@@ -169,7 +159,7 @@ def qconf_diff(control: Control, args: dict[str, Any], who: str) -> Any:
 
     try:
         here = control.resolve()
-        other = resolve([_string(args, "path")], include_dirs=control.include_dirs)
+        other = resolve([args["path"]], include_dirs=control.include_dirs)
     except QconfError as exc:
         raise _problems(exc) from None
     changes = diff(here, other)

@@ -8,7 +8,6 @@ from typing import Any
 from qconf.qmp.commands import COMMANDS
 from qconf.qmp.control import Control
 from qconf.qmp.protocol import QmpError, check_envelope, event
-from qconf.qmp.schema import check_arguments
 
 __all__ = ("Session",)
 
@@ -32,34 +31,28 @@ class Session:
 
         if isinstance(msg, QmpError):
             return [{"error": {"class": msg.klass, "desc": msg.desc}}]
+        name = ""
         try:
             name, args = check_envelope(msg)
-            if not self.negotiated:
-                if name != "qmp_capabilities":
-                    raise QmpError("Expecting capabilities negotiation with 'qmp_capabilities'",
-                                   "CommandNotFound")  # fmt: skip
-                check_arguments(name, args)
-                for cap in args.get("enable", []) or []:
-                    if cap != "oob":
-                        raise QmpError(f"Parameter 'null' does not accept value '{cap}'")
-                self.oob = "oob" in (args.get("enable") or [])
-                self.negotiated = True
-                return [reply({"return": {}})]
-            if name == "qmp_capabilities":
-                raise QmpError("Capabilities negotiation is already complete, command ignored",
+            if self.negotiated == (name == "qmp_capabilities"):
+                raise QmpError("Capabilities negotiation is already complete, command ignored"
+                               if self.negotiated else
+                               "Expecting capabilities negotiation with 'qmp_capabilities'",
                                "CommandNotFound")  # fmt: skip
-            if isinstance(msg, dict) and "exec-oob" in msg:
+            if self.negotiated and "exec-oob" in msg:
                 # no qconf command runs out of band; without the capability, the member
                 # itself is not allowed (QEMU's rules)
                 if not self.oob:
                     raise QmpError("QMP input member 'exec-oob' is unexpected")
                 raise QmpError(f"The command {name} does not support OOB")
-            handler = COMMANDS.get(name)
-            if handler is None:
+            command = COMMANDS.get(name)
+            if command is None:
                 raise QmpError(f"The command {name} has not been found", "CommandNotFound")
-            check_arguments(name, args)
             who = f"qmp client {self.number}" + (f" id {ident!r}" if has_id else "")
-            result = handler(self.control, args, who)
+            result = command(self.control, args, who)
+            if not self.negotiated:  # qmp_capabilities succeeded
+                self.oob = "oob" in (args.get("enable") or [])
+                self.negotiated = True
         except QmpError as exc:
             return [reply({"error": {"class": exc.klass, "desc": exc.desc}})]
         except Exception as exc:  # a bug in qconf: the server and the client go on
