@@ -595,12 +595,10 @@ def cache(clear: bool) -> None:
     """Show the machine snapshots qconf run starts from (one per command line, used while
     the files it read are unchanged), or remove them with the remembered parses of qconf
     run's words. $QCONF_CACHE_DIR moves them."""
-    from qconf.assembly.snapshot import MAX_ENTRIES, MachineCache, describe_entry
+    from qconf.cache import MAX_ENTRIES, MachineCache, describe_entry, forget
 
     store = MachineCache()
     if clear:
-        from qconf.runner import forget
-
         removed, parses = store.clear(), forget()
         click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]} "
                    f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip

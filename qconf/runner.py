@@ -2,7 +2,7 @@
 
 :mod:`qconf.cli` parses the words with click, checks how they combine, and calls
 :func:`execute` with :class:`RunOptions`. A run also remembers how its words were parsed
-(:func:`remember`, next to the machine snapshots), so that the next ``qconf run`` with the
+(:func:`remember`, in the start-up cache), so that the next ``qconf run`` with the
 same words and the same qconf starts without loading click at all (:func:`remembered`,
 asked by :mod:`qconf.__main__`): the parse is click's, made once, like the machine's
 snapshot is the resolver's.
@@ -10,19 +10,18 @@ snapshot is the resolver's.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import sys
 from dataclasses import asdict, dataclass
 from typing import Any, NoReturn
 
-from qconf.assembly.snapshot import CacheFolder, MachineCache, cached_machine, code_fingerprint
+from qconf import cache
+from qconf.cache import MachineCache, cached_machine
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.emulator import run as emulate
 from qconf.errors import QconfError, report
 
-__all__ = ("RunOptions", "execute", "forget", "remember", "remembered", "run_remembered")
+__all__ = ("RunOptions", "execute", "remember", "remembered", "run_remembered")
 
 
 @dataclass(frozen=True)
@@ -106,8 +105,8 @@ def execute(options: RunOptions) -> int:
             return 0
         machine = control.machine
     else:
-        cache = MachineCache() if options.use_cache else None
-        machine, cached = cached_machine(files, sets, include_dirs, cache)
+        snapshots = MachineCache() if options.use_cache else None
+        machine, cached = cached_machine(files, sets, include_dirs, snapshots)
     live = sys.stderr.isatty()
     shown = False
 
@@ -181,42 +180,24 @@ def execute(options: RunOptions) -> int:
 # --- remembered parses ------------------------------------------------------------------
 
 
-RUNS = "runs"
-"""The cache folder of remembered parses (beside the machine snapshots)."""
-
-
-def _memo_key(argv: list[str]) -> dict[str, Any]:
-    return {"argv": argv, "code": code_fingerprint(), "python": list(sys.version_info[:2])}
-
-
 def remember(argv: list[str], options: RunOptions) -> None:
     """Keep how ``qconf run`` parsed ``argv`` (its words, ``run`` first) for the next run
     with the same words; best effort, as the cache it sits beside."""
-    key = _memo_key(argv)
-    with contextlib.suppress(OSError):
-        CacheFolder(RUNS).write(key, {"key": key, "options": asdict(options)})
-
-
-def forget() -> int:
-    """Forget every remembered parse; returns how many there were."""
-    return CacheFolder(RUNS).clear()
+    cache.remember(argv, asdict(options))
 
 
 def remembered(argv: list[str]) -> RunOptions | None:
     """The options an earlier ``qconf run`` with exactly these words (and this qconf)
     parsed them into, if it remembered them."""
-    key = _memo_key(argv)
+    fields = cache.remembered(argv)
+    if fields is None:
+        return None
     try:
-        with open(CacheFolder(RUNS).entry(key), "rb") as f:
-            data = json.load(f)
-        if data["key"] != key:
-            return None
-        fields = data["options"]
         for name in ("files", "sets", "include_dirs", "qmps"):
             fields[name] = tuple(fields[name])
         fields["script"] = tuple((e, t) for e, t in fields["script"])
         return RunOptions(**fields)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
 
 

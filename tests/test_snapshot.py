@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import qconf
-from qconf.assembly.snapshot import MachineCache, NotSnapshottable, cached_machine, dump, restore
+from qconf.assembly.snapshot import NotSnapshottable, dump, restore
+from qconf.cache import MachineCache, cached_machine
 from qconf.cli import main
 from qconf.config.origin import LayerKind, Origin, Source
 from qconf.emu.chardev import MemoryChardev

@@ -19,7 +19,7 @@ from qconf.errors import QconfError, flatten
 from qconf.qmp.protocol import QmpError
 
 if TYPE_CHECKING:
-    from qconf.assembly.snapshot import Inputs
+    from qconf.cache import Inputs
 
 __all__ = ("Control", "Preview")
 

@@ -1,0 +1,133 @@
+"""Machine snapshots by command line: what ``qconf run`` starts from when nothing it was
+read from has changed."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qconf.assembly.machine import Machine
+from qconf.assembly.snapshot import NotSnapshottable, dump, restore
+from qconf.cache.folder import CacheFolder, code_fingerprint
+from qconf.cache.inputs import Inputs, searched
+
+__all__ = ("ENVIRONMENT", "FORMAT", "MachineCache", "cached_machine", "describe_entry")
+
+FORMAT = 3
+"""The layout of an entry: part of every key."""
+
+ENVIRONMENT = ("QCONF_PATH", "QCONF_MAX_FILE_BYTES")
+"""Environment variables that change what a configuration resolves to."""
+
+
+class MachineCache:
+    """Snapshots of built machines in a directory, by command line (see the module's
+    notes)."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.folder = CacheFolder("machines", directory)
+        self.directory = self.folder.path
+
+    @staticmethod
+    def command_line(
+        files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]
+    ) -> dict[str, Any]:
+        """What a snapshot is kept for: a ``qconf run`` command line in the present
+        environment, with qconf's code."""
+        return {
+            "format": FORMAT,
+            "python": list(sys.version_info[:2]),
+            "code": code_fingerprint(),
+            "cwd": os.getcwd(),
+            "files": list(files),
+            "sets": list(sets),
+            "include": list(include_dirs),
+            "env": {name: os.environ.get(name) for name in ENVIRONMENT},
+        }
+
+    def load(self, line: dict[str, Any]) -> Machine | None:
+        """The machine saved for ``line``, if its inputs are unchanged (else None)."""
+        entry = self.folder.entry(line)
+        try:
+            with open(entry, "rb") as f:
+                data = json.load(f)
+            if data.get("line") != line or not Inputs.from_json(data["inputs"]).unchanged():
+                return None
+            return restore(data["machine"])
+        except OSError:  # none yet, or no cache to read
+            return None
+        except Exception:  # a damaged entry is a miss; the next run rewrites it
+            with contextlib.suppress(OSError):
+                entry.unlink()
+            return None
+
+    def store(self, line: dict[str, Any], machine: Machine, inputs: Inputs) -> str:
+        """Save ``machine`` for ``line`` with the inputs it was resolved from. Returns what
+        happened, for ``--stats``: ``stored``, or why not."""
+        try:
+            snapshot = dump(machine)
+        except NotSnapshottable as exc:
+            return f"not stored: {exc}"
+        try:
+            self.folder.write(line, {"line": line, "inputs": inputs.to_json(),
+                                     "machine": snapshot})  # fmt: skip
+        except OSError as exc:
+            return f"not stored: {self.directory}: {exc.strerror or exc}"
+        return "stored"
+
+    def entries(self) -> list[Path]:
+        """The snapshots in the cache, oldest first."""
+        return self.folder.entries()
+
+    def clear(self) -> int:
+        """Remove every snapshot; returns how many there were."""
+        return self.folder.clear()
+
+
+def describe_entry(entry: Path) -> str:
+    """One line about a cache entry: when it was written, and for which command line."""
+    import shlex
+    import time
+
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.stat().st_mtime))
+    try:
+        with open(entry, "rb") as f:
+            line = json.load(f)["line"]
+        words = [*(w for f in line["files"] for w in ("-c", f)),
+                 *(w for d in line["include"] for w in ("-I", d)),
+                 *(w for s in line["sets"] for w in ("--set", s))]  # fmt: skip
+        return f"{when}  qconf run {shlex.join(words)}  (in {line['cwd']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"{when}  {entry.name}: damaged (the next run that needs it rewrites it)"
+
+
+def cached_machine(
+    files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str],
+    cache: MachineCache | None,
+) -> tuple[Machine, str]:  # fmt: skip
+    """The built machine of a command line, and how the cache served it (``hit``,
+    ``stored``, ``not stored: WHY``, or ``off`` when ``cache`` is None): restored from
+    its snapshot when the inputs are unchanged, else resolved, built and stored.
+
+    :raises QconfError: as :func:`~qconf.resolve.resolve` and
+        :func:`~qconf.assembly.builder.build`.
+    """
+    if cache is not None:
+        line = cache.command_line(files, sets, include_dirs)
+        machine = cache.load(line)
+        if machine is not None:
+            return machine, "hit"
+    from qconf.assembly.builder import build
+    from qconf.config.sources import recording_reads
+    from qconf.resolve import resolve
+
+    with recording_reads() as reads:
+        machine = build(resolve(files, sets, include_dirs=include_dirs))
+    if cache is None:
+        return machine, "off"
+    return machine, cache.store(line, machine, Inputs.of(reads, searched(files, include_dirs)))
