@@ -1,16 +1,17 @@
 """``qconf run`` behind its command line: from a run's options to the guest's exit status.
 
-:mod:`qconf.cli` parses the words with click, checks how they combine, and calls
-:func:`execute` with :class:`RunOptions`. A run also remembers how its words were parsed
-(:func:`remember`, in the start-up cache), so that the next ``qconf run`` with the
-same words and the same qconf starts without loading click at all (:func:`remembered`,
-asked by :mod:`qconf.__main__`): the parse is click's, made once, like the machine's
-snapshot is the resolver's.
+There are two ways in and one way out. :mod:`qconf.cli` parses the words with click,
+checks how they combine, and calls :func:`command` with :class:`RunOptions`; a run also
+remembers how its words were parsed (:func:`remember`, in the start-up cache), so that the
+next ``qconf run`` with the same words and the same qconf takes them from there
+(:func:`remembered`, asked by :mod:`qconf.__main__`) and calls :func:`command` without
+loading click at all: the parse is click's, made once, like the machine's snapshot is the
+resolver's. :func:`command` runs (:func:`execute`), reports errors and Ctrl-C as every
+command does (:func:`~qconf.errors.exit_status`) and exits.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import asdict, dataclass
 from typing import Any, NoReturn
@@ -19,9 +20,9 @@ from qconf import cache
 from qconf.cache import MachineCache, cached_machine
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.emulator import run as emulate
-from qconf.errors import QconfError, report
+from qconf.errors import exit_status
 
-__all__ = ("RunOptions", "execute", "remember", "remembered", "run_remembered")
+__all__ = ("RunOptions", "command", "execute", "remember", "remembered")
 
 
 @dataclass(frozen=True)
@@ -201,18 +202,7 @@ def remembered(argv: list[str]) -> RunOptions | None:
         return None
 
 
-def run_remembered(options: RunOptions) -> NoReturn:
-    """Run as the command line would, errors and Ctrl-C included, and exit."""
-    try:
-        status = execute(options)
-    except QconfError as exc:
-        if os.environ.get("QCONF_DEBUG") == "1":
-            raise
-        _say("\n".join(report(exc)))
-        status = 1
-    except KeyboardInterrupt:
-        if os.environ.get("QCONF_DEBUG") == "1":
-            raise
-        _say("qconf: interrupted")
-        status = 130
-    sys.exit(status)
+def command(options: RunOptions) -> NoReturn:
+    """Run as ``qconf run`` does, however its words were parsed, and exit: the guest's
+    status, or an error's (reported as every command reports it), or 130 for Ctrl-C."""
+    sys.exit(exit_status(lambda: execute(options)))

@@ -294,3 +294,29 @@ def test_the_cache_command_lists_and_clears(board: Path) -> None:
     r = CliRunner().invoke(main, ["cache", "--clear"])
     assert r.stdout == f"{cache}: removed 1 snapshot and 1 remembered command line\n"
     assert not list((cache.parent / "runs").glob("*.json"))
+
+
+@pytest.mark.parametrize("raised", [ValidationError("bad value", code="E405"), KeyboardInterrupt()],
+                         ids=["error", "ctrl-c"])  # fmt: skip
+def test_both_ways_into_a_run_end_in_one_place(
+    board: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    raised: BaseException,
+) -> None:  # fmt: skip
+    """Words parsed by click and words remembered from an earlier run reach the same
+    ``runner.command``: the same error lines and exit statuses."""
+    from qconf import runner
+
+    def fail(options: runner.RunOptions) -> int:
+        raise raised
+
+    monkeypatch.setattr(runner, "execute", fail)
+    clicked = CliRunner().invoke(main, ["run", "-c", "board.yaml"])
+    argv = ["run", "-c", "board.yaml"]
+    runner.remember(argv, runner.RunOptions(files=("board.yaml",)))
+    options = runner.remembered(argv)
+    assert options is not None
+    with pytest.raises(SystemExit) as done:
+        runner.command(options)
+    assert (done.value.code, capsys.readouterr().err) == (clicked.exit_code, clicked.stderr)
+    assert clicked.exit_code in (1, 130) and clicked.stderr in (
+        "qconf: error: bad value [E405]\n", "qconf: interrupted\n")  # fmt: skip

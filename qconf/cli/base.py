@@ -4,44 +4,29 @@ how a command ends on an error."""
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
-from qconf.errors import QconfError, report
+from qconf.errors import exit_status
 
 __all__ = ("build_files", "layer_options", "main", "reports_errors", "resolve_files")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _print_error(exc: QconfError) -> None:
-    for line in report(exc):
-        click.echo(line, err=True)
-
-
 def reports_errors(error_code: int = 1) -> Callable[[F], F]:
-    """Turn QconfError into a located message and ``error_code``; no traceback unless
-    ``QCONF_DEBUG=1``."""
+    """Turn QconfError into a located message and ``error_code``, Ctrl-C into 130; no
+    traceback unless ``QCONF_DEBUG=1`` (see :func:`~qconf.errors.exit_status`)."""
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return fn(*args, **kwargs)
-            except QconfError as exc:
-                if os.environ.get("QCONF_DEBUG") == "1":
-                    raise
-                _print_error(exc)
-                sys.exit(error_code)
-            except KeyboardInterrupt:  # before a run started, or outside one
-                if os.environ.get("QCONF_DEBUG") == "1":
-                    raise
-                click.echo("qconf: interrupted", err=True)
-                sys.exit(130)
+        def inner(*args: Any, **kwargs: Any) -> None:
+            status = exit_status(functools.partial(fn, *args, **kwargs), error_code)
+            if status:
+                sys.exit(status)
 
         return inner  # type: ignore[return-value]
 

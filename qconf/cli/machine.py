@@ -181,7 +181,7 @@ def run(
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
-    from qconf.runner import RunOptions, execute, remember
+    from qconf.runner import RunOptions, command, remember
 
     if len(expects) != len(sends):
         raise click.UsageError(
@@ -198,7 +198,7 @@ def run(
     argv = (click.get_current_context().obj or {}).get("argv")
     if use_cache and argv is not None:  # started as the qconf command: next time, no click
         remember(argv, options)
-    sys.exit(execute(options))
+    command(options)  # where a remembered parse of the same words goes too
 
 
 @main.command()
