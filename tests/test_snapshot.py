@@ -183,11 +183,12 @@ def test_the_environment_and_the_working_directory_are_part_of_the_key(
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(board: Path) -> None:
     served(["board.yaml"])
     (entry,) = MachineCache().entries()
-    data = json.loads(entry.read_text())
+    sign, body = entry.path.read_bytes().split(b"\n", 1)
+    data = json.loads(body)
     data["machine"]["objects"][1][1] = "no-such-type"
-    entry.write_text(json.dumps(data))
+    entry.path.write_bytes(sign + b"\n" + json.dumps(data).encode())
     assert served(["board.yaml"]) == ("stored", 1_000_000_000)
-    entry.write_text("{not json")
+    entry.path.write_text("{not json")
     assert served(["board.yaml"]) == ("stored", 1_000_000_000)
     assert served(["board.yaml"]) == ("hit", 1_000_000_000)
 

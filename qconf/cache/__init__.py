@@ -15,30 +15,35 @@ without click (:func:`remembered`).
   the words and the same code.
 * **Invalidation** (:class:`Inputs`). Every configuration file the resolve read (size,
   modification time and checksum) and every directory it searched (modification time: a
-  file added where a profile or component is looked up changes it). Machines with types
-  from plugins are not snapshotted: their code is not qconf's to fingerprint.
+  file added where a profile or component is looked up changes it). Images are not
+  inputs: they are read on every run, a hit included. Machines with types from plugins
+  are not snapshotted: their code is not qconf's to fingerprint.
+* **Trust** (:mod:`qconf.cache.folder`). The cache directory is used only when it is the
+  user's own and nobody else can write it; every entry is authenticated with a key of
+  the user's.
 
-Entries are JSON (nothing in one is executed), written atomically to ``$QCONF_CACHE_DIR``
-(default ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``), the newest
-:data:`MAX_ENTRIES` of each folder kept. An entry that cannot be read or restored is a
-miss.
+Entries are JSON behind their signature (nothing in one is executed), written atomically to
+``$QCONF_CACHE_DIR`` (default ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``), the
+newest :data:`MAX_ENTRIES` of each folder kept. An entry that cannot be read, is not
+authenticated, or cannot be restored is a miss.
 """
 
-from qconf.cache.folder import MAX_ENTRIES, CacheFolder, cache_dir
+from qconf.cache.folder import MAX_ENTRIES, CacheFolder, Entry, Refused, cache_dir
 from qconf.cache.inputs import Inputs, searched
-from qconf.cache.machines import MachineCache, cached_machine, describe_entry
+from qconf.cache.machines import MachineCache, cached_machine
 from qconf.cache.runs import forget, remember, remembered
 
 __all__ = (
     "MachineCache",
     "Inputs",
     "CacheFolder",
+    "Entry",
     "cached_machine",
-    "describe_entry",
     "searched",
     "remember",
     "remembered",
     "forget",
     "cache_dir",
     "MAX_ENTRIES",
+    "Refused",
 )

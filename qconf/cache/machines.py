@@ -3,8 +3,6 @@ read from has changed."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import sys
 from collections.abc import Sequence
@@ -13,12 +11,12 @@ from typing import Any
 
 from qconf.assembly.machine import Machine
 from qconf.assembly.snapshot import NotSnapshottable, dump, restore
-from qconf.cache.folder import CacheFolder, code_fingerprint
+from qconf.cache.folder import CacheFolder, Entry, Refused, code_fingerprint
 from qconf.cache.inputs import Inputs, searched
 
-__all__ = ("ENVIRONMENT", "FORMAT", "MachineCache", "cached_machine", "describe_entry")
+__all__ = ("ENVIRONMENT", "FORMAT", "MachineCache", "cached_machine")
 
-FORMAT = 3
+FORMAT = 4
 """The layout of an entry: part of every key."""
 
 ENVIRONMENT = ("QCONF_PATH", "QCONF_MAX_FILE_BYTES")
@@ -26,8 +24,11 @@ ENVIRONMENT = ("QCONF_PATH", "QCONF_MAX_FILE_BYTES")
 
 
 class MachineCache:
-    """Snapshots of built machines in a directory, by command line (see the module's
-    notes)."""
+    """Snapshots of built machines in the cache's ``machines`` folder, by command line.
+
+    :raises Refused: (every method but :meth:`command_line`) the cache directory cannot be
+        trusted; see :mod:`qconf.cache.folder`.
+    """
 
     def __init__(self, directory: Path | None = None) -> None:
         self.folder = CacheFolder("machines", directory)
@@ -51,19 +52,16 @@ class MachineCache:
         }
 
     def load(self, line: dict[str, Any]) -> Machine | None:
-        """The machine saved for ``line``, if its inputs are unchanged (else None)."""
-        entry = self.folder.entry(line)
+        """The machine saved for ``line``, if qconf saved it and its inputs are unchanged
+        (else None)."""
+        data = self.folder.read(line)
+        if data is None:
+            return None
         try:
-            with open(entry, "rb") as f:
-                data = json.load(f)
             if data.get("line") != line or not Inputs.from_json(data["inputs"]).unchanged():
                 return None
             return restore(data["machine"])
-        except OSError:  # none yet, or no cache to read
-            return None
-        except Exception:  # a damaged entry is a miss; the next run rewrites it
-            with contextlib.suppress(OSError):
-                entry.unlink()
+        except Exception:  # written by qconf, yet not a snapshot it can read: a miss
             return None
 
     def store(self, line: dict[str, Any], machine: Machine, inputs: Inputs) -> str:
@@ -80,7 +78,7 @@ class MachineCache:
             return f"not stored: {self.directory}: {exc.strerror or exc}"
         return "stored"
 
-    def entries(self) -> list[Path]:
+    def entries(self) -> list[Entry]:
         """The snapshots in the cache, oldest first."""
         return self.folder.entries()
 
@@ -88,40 +86,44 @@ class MachineCache:
         """Remove every snapshot; returns how many there were."""
         return self.folder.clear()
 
+    def describe(self, entry: Entry) -> str:
+        """One line about ``entry``: when it was written, and for which command line."""
+        import shlex
+        import time
 
-def describe_entry(entry: Path) -> str:
-    """One line about a cache entry: when it was written, and for which command line."""
-    import shlex
-    import time
-
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.stat().st_mtime))
-    try:
-        with open(entry, "rb") as f:
-            line = json.load(f)["line"]
-        words = [*(w for f in line["files"] for w in ("-c", f)),
-                 *(w for d in line["include"] for w in ("-I", d)),
-                 *(w for s in line["sets"] for w in ("--set", s))]  # fmt: skip
-        return f"{when}  qconf run {shlex.join(words)}  (in {line['cwd']})"
-    except (OSError, ValueError, KeyError, TypeError):
-        return f"{when}  {entry.name}: damaged (the next run that needs it rewrites it)"
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.mtime_ns / 1e9))
+        try:
+            line = self.folder.read_name(entry.name)["line"]
+            words = [*(w for f in line["files"] for w in ("-c", f)),
+                     *(w for d in line["include"] for w in ("-I", d)),
+                     *(w for s in line["sets"] for w in ("--set", s))]  # fmt: skip
+            return f"{when}  qconf run {shlex.join(words)}  (in {line['cwd']})"
+        except (ValueError, KeyError, TypeError):
+            return f"{when}  {entry.name}: not one qconf wrote, or damaged (not used)"
 
 
 def cached_machine(
     files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str],
     cache: MachineCache | None,
 ) -> tuple[Machine, str]:  # fmt: skip
-    """The built machine of a command line, and how the cache served it (``hit``,
-    ``stored``, ``not stored: WHY``, or ``off`` when ``cache`` is None): restored from
-    its snapshot when the inputs are unchanged, else resolved, built and stored.
+    """The built machine of a command line, and how the cache served it: ``hit``,
+    ``stored``, ``not stored: WHY``, ``off`` when ``cache`` is None, or ``off (WHY)`` when
+    the cache directory cannot be trusted. Restored from its snapshot when the inputs are
+    unchanged, else resolved, built and stored.
 
     :raises QconfError: as :func:`~qconf.resolve.resolve` and
         :func:`~qconf.assembly.builder.build`.
     """
+    how = "off"
     if cache is not None:
         line = cache.command_line(files, sets, include_dirs)
-        machine = cache.load(line)
-        if machine is not None:
-            return machine, "hit"
+        try:
+            machine = cache.load(line)
+        except Refused as exc:
+            how, cache = f"off ({exc})", None
+        else:
+            if machine is not None:
+                return machine, "hit"
     from qconf.assembly.builder import build
     from qconf.config.sources import recording_reads
     from qconf.resolve import resolve
@@ -129,5 +131,9 @@ def cached_machine(
     with recording_reads() as reads:
         machine = build(resolve(files, sets, include_dirs=include_dirs))
     if cache is None:
-        return machine, "off"
-    return machine, cache.store(line, machine, Inputs.of(reads, searched(files, include_dirs)))
+        return machine, how
+    inputs = Inputs.of(reads, searched(files, include_dirs))
+    try:
+        return machine, cache.store(line, machine, inputs)
+    except Refused as exc:  # it changed since the look-up
+        return machine, f"off ({exc})"

@@ -4,11 +4,10 @@ the same words (and the same qconf) starts without loading the command line pars
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from typing import Any
 
-from qconf.cache.folder import CacheFolder, code_fingerprint
+from qconf.cache.folder import CacheFolder, Refused, code_fingerprint
 
 __all__ = ("forget", "remember", "remembered")
 
@@ -24,18 +23,17 @@ def remember(argv: list[str], options: dict[str, Any]) -> None:
     """Keep ``options`` (JSON-ready), what ``argv`` (the words, ``run`` first) parsed into,
     for the next run with the same words; best effort, as the cache it sits beside."""
     key = _key(argv)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, Refused):
         CacheFolder(RUNS).write(key, {"key": key, "options": options})
 
 
 def remembered(argv: list[str]) -> dict[str, Any] | None:
     """The options an earlier run with exactly these words (and this qconf) parsed them
-    into, if it remembered them."""
+    into, if qconf remembered them."""
     key = _key(argv)
     try:
-        with open(CacheFolder(RUNS).entry(key), "rb") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        data = CacheFolder(RUNS).read(key)
+    except (OSError, Refused):
         return None
     if not isinstance(data, dict) or data.get("key") != key:
         return None
@@ -44,5 +42,8 @@ def remembered(argv: list[str]) -> dict[str, Any] | None:
 
 
 def forget() -> int:
-    """Forget every remembered parse; returns how many there were."""
+    """Forget every remembered parse; returns how many there were.
+
+    :raises Refused: the cache directory cannot be trusted.
+    """
     return CacheFolder(RUNS).clear()

@@ -202,22 +202,28 @@ def run(
 
 
 @main.command()
-@click.option("--clear", is_flag=True, help="Remove every machine snapshot.")
+@click.option("--clear", is_flag=True,
+              help="Remove the snapshots and remembered command lines (nothing else).")  # fmt: skip
 def cache(clear: bool) -> None:
     """Show the machine snapshots qconf run starts from (one per command line, used while
     the files it read are unchanged), or remove them with the remembered parses of qconf
-    run's words. $QCONF_CACHE_DIR moves them."""
-    from qconf.cache import MAX_ENTRIES, MachineCache, describe_entry, forget
+    run's words. $QCONF_CACHE_DIR moves them; a directory others can write is not used
+    (exit status 1)."""
+    from qconf.cache import MAX_ENTRIES, MachineCache, Refused, forget
 
     store = MachineCache()
-    if clear:
-        removed, parses = store.clear(), forget()
-        click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]} "
-                   f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip
-        return
-    entries = store.entries()
-    size = sum(entry.stat().st_size for entry in entries)
+    try:
+        if clear:
+            removed, parses = store.clear(), forget()
+            click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]} "
+                       f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip
+            return
+        entries = store.entries()
+        lines = [f"  {store.describe(entry)}" for entry in reversed(entries)]
+    except Refused as exc:
+        click.echo(f"{store.folder.root}: off ({exc}){': nothing removed' if clear else ''}")
+        sys.exit(1)
+    size = sum(entry.size for entry in entries)
     click.echo(f"{store.directory}: {len(entries)} snapshot{'s'[: len(entries) != 1]}, "
                f"{size / 1024:.0f} KiB (the newest {MAX_ENTRIES} are kept)")  # fmt: skip
-    for entry in reversed(entries):
-        click.echo(f"  {describe_entry(entry)}")
+    click.echo("\n".join(lines), nl=bool(lines))
