@@ -13,7 +13,7 @@ command does (:func:`~qconf.errors.exit_status`) and exits.
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, NoReturn
 
 from qconf import cache
@@ -181,6 +181,11 @@ def execute(options: RunOptions) -> int:
 # --- remembered parses ------------------------------------------------------------------
 
 
+WIDENING = {"qmp_allow_remote": "--qmp-allow-remote"}
+"""Options that let others in, which a remembered parse may turn on only when the words
+hold their flag."""
+
+
 def remember(argv: list[str], options: RunOptions) -> None:
     """Keep how ``qconf run`` parsed ``argv`` (its words, ``run`` first) for the next run
     with the same words; best effort, as the cache it sits beside."""
@@ -189,17 +194,20 @@ def remember(argv: list[str], options: RunOptions) -> None:
 
 def remembered(argv: list[str]) -> RunOptions | None:
     """The options an earlier ``qconf run`` with exactly these words (and this qconf)
-    parsed them into, if it remembered them."""
-    fields = cache.remembered(argv)
-    if fields is None:
+    parsed them into, if it remembered them; each text in them is one of the words, and
+    each option of :data:`WIDENING` they turn on has its flag among them."""
+    data = cache.remembered(argv)
+    if data is None or set(data) != {f.name for f in fields(RunOptions)}:
+        return None
+    if any(data[name] and flag not in argv for name, flag in WIDENING.items()):
         return None
     try:
         for name in ("files", "sets", "include_dirs", "qmps"):
-            fields[name] = tuple(fields[name])
-        fields["script"] = tuple((e, t) for e, t in fields["script"])
-        return RunOptions(**fields)
-    except (KeyError, TypeError, ValueError):
+            data[name] = tuple(data[name])
+        data["script"] = tuple((e, t) for e, t in data["script"])
+    except (TypeError, ValueError):
         return None
+    return RunOptions(**data)
 
 
 def command(options: RunOptions) -> NoReturn:

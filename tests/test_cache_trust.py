@@ -1,6 +1,6 @@
 """The start-up cache trusts nothing it did not write: a directory others can write is not
-used, an entry qconf did not write is a miss, and clearing touches only qconf's own
-entries. Each test is an audit finding."""
+used, an entry qconf did not write is a miss, no entry widens what the configuration
+allows, and clearing touches only qconf's own entries. Each test is an audit finding."""
 
 from __future__ import annotations
 
@@ -164,9 +164,84 @@ def test_an_entry_qconf_did_not_write_is_a_miss(cache: Path, signed: str) -> Non
     assert served() == ("hit", "hello.elf")
 
 
+def _edit(data: dict[str, Any], path: str, values: dict[str, Any]) -> None:
+    for obj in data["machine"]["objects"]:
+        if obj[0] == path:
+            obj[3].update(values)
+            return
+    raise AssertionError(path)
+
+
+UART = "/machine/backends/chardev/soc-uart0"
+EDITS = {
+    "chardev-overwrites-a-file": (UART, {"backend": "file", "path": "VICTIM"}),
+    "chardev-listens-on-all-addresses": (UART, {"backend": "tcp", "host": "0.0.0.0"}),
+    "another-firmware": ("/machine/backends/image/cpu0", {"file": str(GUESTS / "timer.elf")}),
+}
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=list(EDITS))
+def test_a_signed_entry_cannot_widen_what_the_configuration_allows(
+    cache: Path, tmp_path: Path, edit: str
+) -> None:
+    """Audit: edited snapshots made a chardev overwrite an arbitrary file and listen on all
+    addresses. Even one signed with the user's key (written here through qconf's own
+    writer) is used only where the configuration says what it reaches on the host."""
+    victim = write(tmp_path, "victim", "precious\n")
+    served()
+    line = line_of("board.yaml")
+    data = CacheFolder("machines").read(line)
+    path, values = EDITS[edit]
+    _edit(data, path, {k: str(victim) if v == "VICTIM" else v for k, v in values.items()})
+    CacheFolder("machines").write(line, data)
+    r = CliRunner().invoke(main, ["run", "-c", "board.yaml", "--stats"])
+    assert r.exit_code == 0 and r.stdout == "Hello from riscv-virt (rv64, ns16550a)\n"
+    assert r.stderr.splitlines()[-1] == "  machine cache: stored"
+    assert victim.read_text() == "precious\n"
+
+
+def test_what_the_configuration_says_is_used_from_the_cache(cache: Path) -> None:
+    uart = "soc:\n  uart0:\n    chardev: {}\n"
+    write(Path(), "file.yaml", board(str(GUESTS / "hello.elf"), uart.format("file:out.txt")))
+    assert served("file.yaml") == ("stored", "hello.elf")
+    assert served("file.yaml") == ("hit", "hello.elf")
+    remote = ("soc.uart0.chardev=tcp:0.0.0.0:1",)
+    assert served(sets=remote) == ("stored", "hello.elf")
+    assert served(sets=remote) == ("hit", "hello.elf")
+    write(Path(), "remote.yaml", board(str(GUESTS / "hello.elf"), uart.format("tcp:0.0.0.0:1")))
+    how = served("remote.yaml")[0]
+    assert how == ("not stored: backends.chardev.soc-uart0.host is 0.0.0.0, which other "
+                   "machines reach: taken from the configuration on every run unless a --set "
+                   "argument gives it")  # fmt: skip
+
+
 # --- remembered command lines -----------------------------------------------------------
 
 ARGV = ["run", "-c", "board.yaml"]
+
+
+@pytest.mark.parametrize("how", ["hand-edit", "signed"])
+def test_an_edited_remembered_parse_cannot_serve_qmp(cache: Path, how: str) -> None:
+    """Audit: an edited ``runs/*.json`` made a plain ``qconf run`` serve QMP on 0.0.0.0."""
+    remember(ARGV, RunOptions(files=("board.yaml",)))
+    assert remembered(ARGV) == RunOptions(files=("board.yaml",))
+    folder = CacheFolder("runs")
+    (entry,) = folder.entries()
+    data = folder.read_name(entry.name)
+    key = data["key"]
+    data["options"].update(qmps=["tcp:0.0.0.0:4444"], qmp_allow_remote=True)
+    if how == "signed":
+        folder.write(key, data)
+    else:
+        sign = entry.path.read_bytes().split(b"\n", 1)[0]
+        entry.path.write_bytes(sign + b"\n" + json.dumps(data).encode())
+    assert remembered(ARGV) is None
+    data["options"].update(qmps=["tcp:127.0.0.1:4444"], qmp_allow_remote=False)
+    folder.write(key, data)
+    assert remembered(ARGV) is None  # an address that is not one of the words
+    data["options"].update(qmps=[], qmp_allow_remote=True)
+    folder.write(key, data)
+    assert remembered(ARGV) is None  # a flag that is not among the words
 
 
 def test_a_run_with_an_edited_remembered_parse_goes_through_click(cache: Path) -> None:

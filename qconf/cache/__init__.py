@@ -18,9 +18,11 @@ without click (:func:`remembered`).
   file added where a profile or component is looked up changes it). Images are not
   inputs: they are read on every run, a hit included. Machines with types from plugins
   are not snapshotted: their code is not qconf's to fingerprint.
-* **Trust** (:mod:`qconf.cache.folder`). The cache directory is used only when it is the
-  user's own and nobody else can write it; every entry is authenticated with a key of
-  the user's.
+* **Trust** (:mod:`qconf.cache.folder`, :mod:`qconf.cache.host`). The cache directory is
+  used only when it is the user's own and nobody else can write it; every entry is
+  authenticated with a key of the user's; what a restored machine reaches on the host
+  must be written in its configuration; a remembered parse holds only words of its
+  command line.
 
 Entries are JSON behind their signature (nothing in one is executed), written atomically to
 ``$QCONF_CACHE_DIR`` (default ``$XDG_CACHE_HOME/qconf``, else ``~/.cache/qconf``), the

@@ -37,21 +37,30 @@ class Inputs:
         return cls(tuple((str(p), *read) for p, read in sorted(reads.items())),
                    tuple((str(d), _mtime(d)) for d in sorted(dirs)))  # fmt: skip
 
-    def unchanged(self) -> bool:
-        """Whether every file and directory is as it was: a file's bytes are compared too
-        (by checksum), so an edit within a coarse clock tick, or one that keeps the
-        modification time, is seen."""
+    def verified(self) -> dict[str, bytes] | None:
+        """The bytes of every file, if every file and directory is as it was (else None).
+        A file's bytes are compared too (by checksum), so an edit within a coarse clock
+        tick, or one that keeps the modification time, is seen."""
+        texts = {}
         for path, size, mtime, crc in self.files:
             try:
-                st = os.stat(path)
-                if (st.st_size, st.st_mtime_ns) != (size, mtime):
-                    return False
                 with open(path, "rb") as f:
-                    if zlib.crc32(f.read()) != crc:
-                        return False
+                    st = os.fstat(f.fileno())
+                    if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                        return None
+                    data = f.read()
             except OSError:
-                return False
-        return all(_mtime(Path(path)) == mtime for path, mtime in self.dirs)
+                return None
+            if zlib.crc32(data) != crc:
+                return None
+            texts[path] = data
+        if any(_mtime(Path(path)) != mtime for path, mtime in self.dirs):
+            return None
+        return texts
+
+    def unchanged(self) -> bool:
+        """Whether every file and directory is as it was (see :meth:`verified`)."""
+        return self.verified() is not None
 
     def to_json(self) -> dict[str, Any]:
         return {"files": [list(f) for f in self.files], "dirs": [list(d) for d in self.dirs]}

@@ -12,6 +12,7 @@ from typing import Any
 from qconf.assembly.machine import Machine
 from qconf.assembly.snapshot import NotSnapshottable, dump, restore
 from qconf.cache.folder import CacheFolder, Entry, Refused, code_fingerprint
+from qconf.cache.host import unconfigured
 from qconf.cache.inputs import Inputs, searched
 
 __all__ = ("ENVIRONMENT", "FORMAT", "MachineCache", "cached_machine")
@@ -52,17 +53,24 @@ class MachineCache:
         }
 
     def load(self, line: dict[str, Any]) -> Machine | None:
-        """The machine saved for ``line``, if qconf saved it and its inputs are unchanged
-        (else None)."""
+        """The machine saved for ``line``, if qconf saved it, its inputs are unchanged,
+        and what it reaches on the host is what they say (else None)."""
         data = self.folder.read(line)
         if data is None:
             return None
         try:
-            if data.get("line") != line or not Inputs.from_json(data["inputs"]).unchanged():
+            if data.get("line") != line:
                 return None
-            return restore(data["machine"])
+            texts = Inputs.from_json(data["inputs"]).verified()
+            if texts is None:
+                return None
+            machine = restore(data["machine"])
         except Exception:  # written by qconf, yet not a snapshot it can read: a miss
             return None
+        if unconfigured(machine, texts.get, line["sets"]) is not None:
+            machine.destroy()
+            return None
+        return machine
 
     def store(self, line: dict[str, Any], machine: Machine, inputs: Inputs) -> str:
         """Save ``machine`` for ``line`` with the inputs it was resolved from. Returns what
@@ -71,6 +79,11 @@ class MachineCache:
             snapshot = dump(machine)
         except NotSnapshottable as exc:
             return f"not stored: {exc}"
+        readable = {path for path, *_ in inputs.files}
+        reason = unconfigured(machine, lambda path: _bytes(path) if path in readable else None,
+                              line["sets"])  # fmt: skip
+        if reason is not None:
+            return f"not stored: {reason}"
         try:
             self.folder.write(line, {"line": line, "inputs": inputs.to_json(),
                                      "machine": snapshot})  # fmt: skip
@@ -100,6 +113,14 @@ class MachineCache:
             return f"{when}  qconf run {shlex.join(words)}  (in {line['cwd']})"
         except (ValueError, KeyError, TypeError):
             return f"{when}  {entry.name}: not one qconf wrote, or damaged (not used)"
+
+
+def _bytes(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def cached_machine(

@@ -29,7 +29,8 @@ def remember(argv: list[str], options: dict[str, Any]) -> None:
 
 def remembered(argv: list[str]) -> dict[str, Any] | None:
     """The options an earlier run with exactly these words (and this qconf) parsed them
-    into, if qconf remembered them."""
+    into, if qconf remembered them and every text in them is one of the words: an entry
+    can only repeat what the command line says, never add to it."""
     key = _key(argv)
     try:
         data = CacheFolder(RUNS).read(key)
@@ -38,7 +39,9 @@ def remembered(argv: list[str]) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("key") != key:
         return None
     options = data.get("options")
-    return options if isinstance(options, dict) else None
+    if not isinstance(options, dict) or not _typed(options, _words(argv)):
+        return None
+    return options
 
 
 def forget() -> int:
@@ -47,3 +50,24 @@ def forget() -> int:
     :raises Refused: the cache directory cannot be trusted.
     """
     return CacheFolder(RUNS).clear()
+
+
+def _words(argv: list[str]) -> set[str]:
+    """The words, and the values inside ``--name=VALUE`` and ``-xVALUE``."""
+    words = set(argv)
+    for word in argv:
+        if word.startswith("--") and "=" in word:
+            words.add(word.partition("=")[2])
+        elif word.startswith("-") and len(word) > 2:
+            words.add(word[2:])
+    return words
+
+
+def _typed(value: Any, words: set[str]) -> bool:
+    if isinstance(value, str):
+        return value in words
+    if isinstance(value, list):
+        return all(_typed(v, words) for v in value)
+    if isinstance(value, dict):
+        return all(_typed(v, words) for v in value.values())
+    return value is None or isinstance(value, int | float)
