@@ -14,10 +14,11 @@ without click (:func:`remembered`).
   qconf's own code (each module's size and modification time); a remembered parse, for
   the words and the same code.
 * **Invalidation** (:class:`Inputs`). Every configuration file the resolve read (size,
-  modification time and checksum) and every directory it searched (modification time: a
-  file added where a profile or component is looked up changes it). Images are not
-  inputs: they are read on every run, a hit included. Machines with types from plugins
-  are not snapshotted: their code is not qconf's to fingerprint.
+  modification time and checksum), every directory it searched (modification time: a
+  file added where a profile or component is looked up changes it), and every path it
+  named with where its symbolic links led. Images are not inputs: they are read on every
+  run, a hit included. Machines with types from plugins are not snapshotted: their code
+  is not qconf's to fingerprint.
 * **Trust** (:mod:`qconf.cache.folder`, :mod:`qconf.cache.host`). The cache directory is
   used only when it is the user's own and nobody else can write it; every entry is
   authenticated with a key of the user's; what a restored machine reaches on the host
