@@ -127,7 +127,7 @@ def test_a_link_of_another_user_to_the_cache_is_not_used(
     assert served() == (f"off ({link} is a symbolic link of another user)", "hello.elf")
 
 
-@pytest.mark.parametrize("kind", ["readable", "link", "short"])
+@pytest.mark.parametrize("kind", ["readable", "link", "short", "fifo"])
 def test_a_key_qconf_did_not_make_turns_the_cache_off(cache: Path, kind: str) -> None:
     served()
     key = cache / "key"
@@ -137,8 +137,11 @@ def test_a_key_qconf_did_not_make_turns_the_cache_off(cache: Path, kind: str) ->
         (cache / "elsewhere").write_bytes(key.read_bytes())
         key.unlink()
         key.symlink_to("elsewhere")
-    else:
+    elif kind == "short":
         key.write_bytes(b"short")
+    else:  # opening it must not wait for a writer
+        key.unlink()
+        os.mkfifo(key, 0o600)
     how, firmware = served()
     assert how.startswith(f"off ({key} is not a key qconf made") and firmware == "hello.elf"
 
@@ -160,6 +163,13 @@ def test_an_entry_qconf_did_not_write_is_a_miss(cache: Path, signed: str) -> Non
     else:
         text = planted(data, None if signed == "unsigned" else os.urandom(32))
     entry_of("board.yaml").write_bytes(text)
+    assert served() == ("stored", "hello.elf")
+    assert served() == ("hit", "hello.elf")
+
+
+def test_an_entry_that_is_not_a_regular_file_is_a_miss(cache: Path) -> None:
+    served("other.yaml")
+    os.mkfifo(entry_of("board.yaml"), 0o600)  # opening it must not wait for a writer
     assert served() == ("stored", "hello.elf")
     assert served() == ("hit", "hello.elf")
 

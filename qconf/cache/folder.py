@@ -43,6 +43,7 @@ KEY_BYTES = 32
 _HEX = frozenset("0123456789abcdef")
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a FIFO: no wait
 
 
 class Refused(Exception):
@@ -134,7 +135,7 @@ def _open_root(root: Path, create: bool) -> int:
 
 
 def _read_key(root: int, path: Path) -> bytes:
-    fd = os.open(KEY, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=root)
+    fd = os.open(KEY, _READ_FLAGS, dir_fd=root)
     with os.fdopen(fd, "rb") as f:
         st = os.fstat(fd)
         if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid()
@@ -246,7 +247,7 @@ class CacheFolder:
         """The data of the entry called ``name`` (see :meth:`read`)."""
         try:
             with self._opened(create=False) as (folder, key):
-                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+                fd = os.open(name, _READ_FLAGS, dir_fd=folder)
                 with os.fdopen(fd, "rb") as f:
                     st = os.fstat(fd)
                     if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
