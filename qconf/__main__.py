@@ -4,7 +4,8 @@ Two things make a run start quickly:
 
 * ``qconf run`` with words an earlier run used (and the same qconf) skips the command
   line parser: the earlier run remembered how click parsed them
-  (:func:`qconf.runner.remembered`), and its machine comes from its snapshot.
+  (:func:`qconf.runner.remembered`), and its machine comes from its snapshot. Both ways
+  end in :func:`qconf.runner.command`.
 * Start-up makes only objects that live as long as the process (modules, classes,
   commands): the garbage collector is paused while they are made, since collecting then
   frees nothing and costs every run milliseconds, and resumes with what start-up made
@@ -26,12 +27,12 @@ def main() -> None:
     gc.disable()
     argv = sys.argv[1:]
     if argv[:1] == ["run"]:
-        from qconf.runner import remembered, run_remembered
+        from qconf.runner import command, remembered
 
         options = remembered(argv)
         if options is not None:
             _collect()
-            run_remembered(options)
+            command(options)
     try:
         from qconf.cli import main as command_line
     finally:

@@ -26,7 +26,9 @@ Codes are stable: tests and users may grep for them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -43,6 +45,7 @@ __all__ = (
     "StateError",
     "ToolError",
     "ValidationError",
+    "exit_status",
     "flatten",
     "report",
 )
@@ -191,3 +194,23 @@ def report(error: QconfError) -> list[str]:
     if len(errors) > 1:
         out.append(f"qconf: {len(errors)} errors")
     return out
+
+
+def exit_status(action: Callable[[], int | None], error_code: int = 1) -> int:
+    """``action()``'s exit status (0 for None), ended as every command ends: a
+    :class:`QconfError` prints :func:`report`'s lines on standard error and gives
+    ``error_code``; Ctrl-C prints ``qconf: interrupted`` and gives 130. With
+    ``QCONF_DEBUG=1`` both go on with their traceback."""
+    try:
+        return action() or 0
+    except QconfError as exc:
+        if os.environ.get("QCONF_DEBUG") == "1":
+            raise
+        lines, status = report(exc), error_code
+    except KeyboardInterrupt:  # before a run started, or outside one
+        if os.environ.get("QCONF_DEBUG") == "1":
+            raise
+        lines, status = ["qconf: interrupted"], 130
+    sys.stderr.write("".join(line + "\n" for line in lines))
+    sys.stderr.flush()
+    return status

@@ -1,28 +1,28 @@
 """``qconf run`` behind its command line: from a run's options to the guest's exit status.
 
-:mod:`qconf.cli` parses the words with click, checks how they combine, and calls
-:func:`execute` with :class:`RunOptions`. A run also remembers how its words were parsed
-(:func:`remember`, next to the machine snapshots), so that the next ``qconf run`` with the
-same words and the same qconf starts without loading click at all (:func:`remembered`,
-asked by :mod:`qconf.__main__`): the parse is click's, made once, like the machine's
-snapshot is the resolver's.
+There are two ways in and one way out. :mod:`qconf.cli` parses the words with click,
+checks how they combine, and calls :func:`command` with :class:`RunOptions`; a run also
+remembers how its words were parsed (:func:`remember`, in the start-up cache), so that the
+next ``qconf run`` with the same words and the same qconf takes them from there
+(:func:`remembered`, asked by :mod:`qconf.__main__`) and calls :func:`command` without
+loading click at all: the parse is click's, made once, like the machine's snapshot is the
+resolver's. :func:`command` runs (:func:`execute`), reports errors and Ctrl-C as every
+command does (:func:`~qconf.errors.exit_status`) and exits.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, NoReturn
 
-from qconf.assembly.snapshot import CacheFolder, MachineCache, cached_machine, code_fingerprint
+from qconf import cache
+from qconf.cache import MachineCache, cached_machine
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.emulator import run as emulate
-from qconf.errors import QconfError, report
+from qconf.errors import exit_status
 
-__all__ = ("RunOptions", "execute", "forget", "remember", "remembered", "run_remembered")
+__all__ = ("RunOptions", "command", "execute", "remember", "remembered")
 
 
 @dataclass(frozen=True)
@@ -106,8 +106,8 @@ def execute(options: RunOptions) -> int:
             return 0
         machine = control.machine
     else:
-        cache = MachineCache() if options.use_cache else None
-        machine, cached = cached_machine(files, sets, include_dirs, cache)
+        snapshots = MachineCache() if options.use_cache else None
+        machine, cached = cached_machine(files, sets, include_dirs, snapshots)
     live = sys.stderr.isatty()
     shown = False
 
@@ -181,57 +181,36 @@ def execute(options: RunOptions) -> int:
 # --- remembered parses ------------------------------------------------------------------
 
 
-RUNS = "runs"
-"""The cache folder of remembered parses (beside the machine snapshots)."""
-
-
-def _memo_key(argv: list[str]) -> dict[str, Any]:
-    return {"argv": argv, "code": code_fingerprint(), "python": list(sys.version_info[:2])}
+WIDENING = {"qmp_allow_remote": "--qmp-allow-remote"}
+"""Options that let others in, which a remembered parse may turn on only when the words
+hold their flag."""
 
 
 def remember(argv: list[str], options: RunOptions) -> None:
     """Keep how ``qconf run`` parsed ``argv`` (its words, ``run`` first) for the next run
     with the same words; best effort, as the cache it sits beside."""
-    key = _memo_key(argv)
-    with contextlib.suppress(OSError):
-        CacheFolder(RUNS).write(key, {"key": key, "options": asdict(options)})
-
-
-def forget() -> int:
-    """Forget every remembered parse; returns how many there were."""
-    return CacheFolder(RUNS).clear()
+    cache.remember(argv, asdict(options))
 
 
 def remembered(argv: list[str]) -> RunOptions | None:
     """The options an earlier ``qconf run`` with exactly these words (and this qconf)
-    parsed them into, if it remembered them."""
-    key = _memo_key(argv)
-    try:
-        with open(CacheFolder(RUNS).entry(key), "rb") as f:
-            data = json.load(f)
-        if data["key"] != key:
-            return None
-        fields = data["options"]
-        for name in ("files", "sets", "include_dirs", "qmps"):
-            fields[name] = tuple(fields[name])
-        fields["script"] = tuple((e, t) for e, t in fields["script"])
-        return RunOptions(**fields)
-    except (OSError, ValueError, KeyError, TypeError):
+    parsed them into, if it remembered them; each text in them is one of the words, and
+    each option of :data:`WIDENING` they turn on has its flag among them."""
+    data = cache.remembered(argv)
+    if data is None or set(data) != {f.name for f in fields(RunOptions)}:
         return None
-
-
-def run_remembered(options: RunOptions) -> NoReturn:
-    """Run as the command line would, errors and Ctrl-C included, and exit."""
+    if any(data[name] and flag not in argv for name, flag in WIDENING.items()):
+        return None
     try:
-        status = execute(options)
-    except QconfError as exc:
-        if os.environ.get("QCONF_DEBUG") == "1":
-            raise
-        _say("\n".join(report(exc)))
-        status = 1
-    except KeyboardInterrupt:
-        if os.environ.get("QCONF_DEBUG") == "1":
-            raise
-        _say("qconf: interrupted")
-        status = 130
-    sys.exit(status)
+        for name in ("files", "sets", "include_dirs", "qmps"):
+            data[name] = tuple(data[name])
+        data["script"] = tuple((e, t) for e, t in data["script"])
+    except (TypeError, ValueError):
+        return None
+    return RunOptions(**data)
+
+
+def command(options: RunOptions) -> NoReturn:
+    """Run as ``qconf run`` does, however its words were parsed, and exit: the guest's
+    status, or an error's (reported as every command reports it), or 130 for Ctrl-C."""
+    sys.exit(exit_status(lambda: execute(options)))

@@ -131,7 +131,7 @@ def _phandle(dts: str, node: str) -> int:
 
 def test_a_machine_with_plugin_types_is_not_snapshotted(plugins, tmp_path, monkeypatch):
     """A plugin's code is not qconf's to fingerprint: its machines resolve on every run."""
-    from qconf.assembly.snapshot import MachineCache, cached_machine
+    from qconf.cache import MachineCache, cached_machine
 
     monkeypatch.chdir(tmp_path)
     write(tmp_path, "board.yaml", BOARD)

@@ -15,7 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 import qconf
-from qconf.assembly.snapshot import MachineCache, NotSnapshottable, cached_machine, dump, restore
+from qconf.assembly.snapshot import NotSnapshottable, dump, restore
+from qconf.cache import MachineCache, cached_machine
 from qconf.cli import main
 from qconf.config.origin import LayerKind, Origin, Source
 from qconf.emu.chardev import MemoryChardev
@@ -182,11 +183,12 @@ def test_the_environment_and_the_working_directory_are_part_of_the_key(
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(board: Path) -> None:
     served(["board.yaml"])
     (entry,) = MachineCache().entries()
-    data = json.loads(entry.read_text())
+    sign, body = entry.path.read_bytes().split(b"\n", 1)
+    data = json.loads(body)
     data["machine"]["objects"][1][1] = "no-such-type"
-    entry.write_text(json.dumps(data))
+    entry.path.write_bytes(sign + b"\n" + json.dumps(data).encode())
     assert served(["board.yaml"]) == ("stored", 1_000_000_000)
-    entry.write_text("{not json")
+    entry.path.write_text("{not json")
     assert served(["board.yaml"]) == ("stored", 1_000_000_000)
     assert served(["board.yaml"]) == ("hit", 1_000_000_000)
 
@@ -293,3 +295,29 @@ def test_the_cache_command_lists_and_clears(board: Path) -> None:
     r = CliRunner().invoke(main, ["cache", "--clear"])
     assert r.stdout == f"{cache}: removed 1 snapshot and 1 remembered command line\n"
     assert not list((cache.parent / "runs").glob("*.json"))
+
+
+@pytest.mark.parametrize("raised", [ValidationError("bad value", code="E405"), KeyboardInterrupt()],
+                         ids=["error", "ctrl-c"])  # fmt: skip
+def test_both_ways_into_a_run_end_in_one_place(
+    board: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    raised: BaseException,
+) -> None:  # fmt: skip
+    """Words parsed by click and words remembered from an earlier run reach the same
+    ``runner.command``: the same error lines and exit statuses."""
+    from qconf import runner
+
+    def fail(options: runner.RunOptions) -> int:
+        raise raised
+
+    monkeypatch.setattr(runner, "execute", fail)
+    clicked = CliRunner().invoke(main, ["run", "-c", "board.yaml"])
+    argv = ["run", "-c", "board.yaml"]
+    runner.remember(argv, runner.RunOptions(files=("board.yaml",)))
+    options = runner.remembered(argv)
+    assert options is not None
+    with pytest.raises(SystemExit) as done:
+        runner.command(options)
+    assert (done.value.code, capsys.readouterr().err) == (clicked.exit_code, clicked.stderr)
+    assert clicked.exit_code in (1, 130) and clicked.stderr in (
+        "qconf: error: bad value [E405]\n", "qconf: interrupted\n")  # fmt: skip

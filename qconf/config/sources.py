@@ -7,6 +7,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qconf.config.node import Node
@@ -14,15 +15,33 @@ from qconf.config.origin import Origin, Source
 from qconf.config.yaml_source import load_yaml
 from qconf.errors import SourceError
 
-__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "note_read", "read_file", "read_text", "recording_reads")
+__all__ = (
+    "MAX_FILE_BYTES",
+    "SUFFIXES",
+    "Reads",
+    "note_read",
+    "read_file",
+    "named",
+    "read_text",
+    "recording_reads",
+)
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 MAX_FILE_BYTES = 8 * 2**20
 
 
-Reads = dict[Path, tuple[int, int, int]]
-"""Files read, by resolved path, with the size, modification time (ns) and CRC-32 of the
-bytes they had."""
+@dataclass
+class Reads:
+    """What a resolve read: the inputs a snapshot of its result depends on."""
+
+    files: dict[Path, tuple[int, int, int]] = field(default_factory=dict)
+    """Each file read, by real path, with the size, modification time (ns) and CRC-32 of
+    the bytes it had."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Each path as it was named (made absolute, nothing else: ``..`` after a link goes
+    up from the link's target) and the real path it led to through every symbolic link on
+    the way; a link retargeted later leads elsewhere."""
+
 
 _reads: ContextVar[Reads | None] = ContextVar("qconf_reads", default=None)
 
@@ -30,8 +49,8 @@ _reads: ContextVar[Reads | None] = ContextVar("qconf_reads", default=None)
 @contextmanager
 def recording_reads() -> Iterator[Reads]:
     """Note every configuration file read inside the block, with its size, modification
-    time and checksum when it was read: the inputs a snapshot of the result depends on."""
-    reads: Reads = {}
+    time and checksum when it was read, and where its name led through symbolic links."""
+    reads = Reads()
     token = _reads.set(reads)
     try:
         yield reads
@@ -46,7 +65,15 @@ def note_read(path: Path, stat: os.stat_result, data: bytes | None = None) -> No
     if reads is not None:
         if data is None:
             data = path.read_bytes()
-        reads[path.resolve()] = (stat.st_size, stat.st_mtime_ns, zlib.crc32(data))
+        real = os.path.realpath(path)
+        reads.files[Path(real)] = (stat.st_size, stat.st_mtime_ns, zlib.crc32(data))
+        reads.names[named(path)] = real
+
+
+def named(path: Path | str) -> str:
+    """``path`` made absolute from the working directory, without resolving ``..`` or
+    links (:func:`os.path.abspath` would drop ``link/..`` before the link is followed)."""
+    return os.path.join(os.getcwd(), path)
 
 
 def max_file_bytes() -> int:

@@ -20,7 +20,7 @@ from qconf.qmp.protocol import QmpError
 from qconf.qmp.state import Runstate, transition
 
 if TYPE_CHECKING:
-    from qconf.assembly.snapshot import Inputs
+    from qconf.cache import Inputs
 
 __all__ = ("Control", "Preview")
 

@@ -32,7 +32,7 @@ def machine_for_qom(control: Control) -> Any:
     walking the tree property by property does not resolve it again for each."""
     if control.machine is not None:
         return control.machine
-    from qconf.assembly.snapshot import Inputs, searched
+    from qconf.cache import Inputs, searched
 
     preview = control.preview
     if preview is not None and preview.sets == control.sets and preview.inputs.unchanged():

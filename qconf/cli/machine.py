@@ -1,0 +1,229 @@
+"""Commands about the built machine: its views (tree, memory map, interrupts, clocks,
+resets, picture, device tree), running it, and the start-up cache runs keep."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qconf.cli.base import build_files, layer_options, main, reports_errors
+
+__all__ = ("cache", "clocks", "dtb", "graph", "irqs", "mtree", "resets", "run", "tree")
+
+
+def _view(name: str, doc: str) -> Callable[[Callable[..., list[str]]], Any]:
+    """A command that builds the machine and prints one of its views."""
+
+    def make(render: Callable[..., list[str]]) -> Any:
+        @main.command(name=name, help=doc)
+        @layer_options
+        @reports_errors()
+        def command(
+            files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+            **options: Any,
+        ) -> None:  # fmt: skip
+            machine = build_files(files, sets, include_dirs)
+            click.echo("\n".join(render(machine, **options)))
+            machine.destroy()
+
+        return command
+
+    return make
+
+
+def _tree(machine: Any, all_props: bool) -> list[str]:
+    from qconf.views.text import tree_lines
+
+    return tree_lines(machine, all_props=all_props)
+
+
+tree = click.option("--all", "all_props", is_flag=True, help="Show every property.")(
+    _view("tree", "The composition tree: objects, their types and key properties.")(_tree)
+)
+
+
+@_view(
+    "mtree",
+    "Each address space: regions by address with owners, kinds, priorities and aliases.",
+)
+def mtree(machine: Any) -> list[str]:
+    from qconf.views.text import mtree_lines
+
+    return mtree_lines(machine)
+
+
+@_view("irqs", "The interrupt graph: each controller input and the outputs that drive it.")
+def irqs(machine: Any) -> list[str]:
+    from qconf.views.text import irq_lines
+
+    return irq_lines(machine)
+
+
+@_view("clocks", "The clock tree with derived frequencies, and every clock input.")
+def clocks(machine: Any) -> list[str]:
+    from qconf.views.text import clock_lines
+
+    return clock_lines(machine)
+
+
+@_view("resets", "The reset tree: what resetting each object resets.")
+def resets(machine: Any) -> list[str]:
+    from qconf.views.text import reset_lines
+
+    return reset_lines(machine)
+
+
+@main.command()
+@layer_options
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="machine.svg, .png, .pdf (drawn by Graphviz's dot) or .dot (its source).",
+)
+@reports_errors()
+def graph(
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...], output: str
+) -> None:
+    """Draw the machine: nested boxes for the composition, IRQ wires, clock links and
+    other links as edges, and each address space's memory map as a table."""
+    from qconf.views.graph import write_graph
+
+    machine = build_files(files, sets, include_dirs)
+    write_graph(machine, Path(output))
+    machine.destroy()
+    click.echo(f"{output}: written", err=True)
+
+
+@main.command()
+@layer_options
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write to a file (default: DTS text on stdout).")  # fmt: skip
+@click.option("--format", "fmt", type=click.Choice(["dtb", "dts"]), default=None,
+              help="dtb (default with -o) or dts (default on stdout).")  # fmt: skip
+@reports_errors()
+def dtb(
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+    output: str | None, fmt: str | None,
+) -> None:  # fmt: skip
+    """The machine's device tree, generated from the built machine (RISC-V machines)."""
+    from qconf.dtb import device_tree_blob, device_tree_source
+
+    machine = build_files(files, sets, include_dirs)
+    kind = fmt or ("dtb" if output else "dts")
+    data = device_tree_blob(machine) if kind == "dtb" else device_tree_source(machine).encode()
+    machine.destroy()
+    if output:
+        Path(output).write_bytes(data)
+    elif kind == "dts":
+        click.echo(data.decode(), nl=False)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@main.command()
+@layer_options
+@click.option(
+    "--max-insns",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Stop after about N guest instructions (all CPUs); exit status 124.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Stop after this much wall-clock time; exit status 124.",
+)
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="Print instructions, virtual time, wall time and MIPS per CPU at the end.",
+)
+@click.option(
+    "--expect",
+    "expects",
+    multiple=True,
+    metavar="TEXT",
+    help="Wait for TEXT on the console (the first UART), then type the matching --send; "
+    "repeatable, in order.",
+)
+@click.option(
+    "--send",
+    "sends",
+    multiple=True,
+    metavar="TEXT",
+    help="What to type when the matching --expect appears (\\n, \\r, \\t allowed).",
+)
+@click.option("--qmp", "qmps", multiple=True, metavar="ADDRESS",
+              help="Serve QMP on unix:PATH or tcp:127.0.0.1:PORT (repeatable).")  # fmt: skip
+@click.option("--qmp-allow-remote", is_flag=True,
+              help="Let --qmp listen on an address other machines can reach.")  # fmt: skip
+@click.option("--preconfig", is_flag=True,
+              help="With --qmp: wait for clients to complete the configuration; build on "
+              "x-exit-preconfig (or cont).")  # fmt: skip
+@click.option("-S", "start_paused", is_flag=True,
+              help="With --qmp: build, but start paused until a client sends cont.")  # fmt: skip
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="Start from the machine's snapshot when its files are unchanged "
+              "(qconf cache shows where they are).")  # fmt: skip
+@reports_errors()
+def run(
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+    max_insns: int | None, timeout: float | None, stats: bool,
+    expects: tuple[str, ...], sends: tuple[str, ...], qmps: tuple[str, ...],
+    qmp_allow_remote: bool, preconfig: bool, start_paused: bool, use_cache: bool,
+) -> None:  # fmt: skip
+    """Run the machine: every CPU runs its firmware until the guest powers off (its status
+    is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
+    from qconf.runner import RunOptions, command, remember
+
+    if len(expects) != len(sends):
+        raise click.UsageError(
+            f"give one --send for each --expect ({len(expects)} --expect, {len(sends)} --send)"
+        )
+    if (preconfig or start_paused) and not qmps:
+        raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
+    options = RunOptions(
+        files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
+        timeout=timeout, stats=stats, script=tuple(zip(expects, sends, strict=True)),
+        qmps=qmps, qmp_allow_remote=qmp_allow_remote, preconfig=preconfig,
+        start_paused=start_paused, use_cache=use_cache,
+    )  # fmt: skip
+    argv = (click.get_current_context().obj or {}).get("argv")
+    if use_cache and argv is not None:  # started as the qconf command: next time, no click
+        remember(argv, options)
+    command(options)  # where a remembered parse of the same words goes too
+
+
+@main.command()
+@click.option("--clear", is_flag=True,
+              help="Remove the snapshots and remembered command lines (nothing else).")  # fmt: skip
+def cache(clear: bool) -> None:
+    """Show the machine snapshots qconf run starts from (one per command line, used while
+    the files it read are unchanged), or remove them with the remembered parses of qconf
+    run's words. $QCONF_CACHE_DIR moves them; a directory others can write is not used
+    (exit status 1)."""
+    from qconf.cache import MAX_ENTRIES, MachineCache, Refused, forget
+
+    store = MachineCache()
+    try:
+        if clear:
+            removed, parses = store.clear(), forget()
+            click.echo(f"{store.directory}: removed {removed} snapshot{'s'[: removed != 1]} "
+                       f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip
+            return
+        entries = store.entries()
+        lines = [f"  {store.describe(entry)}" for entry in reversed(entries)]
+    except Refused as exc:
+        click.echo(f"{store.folder.root}: off ({exc}){': nothing removed' if clear else ''}")
+        sys.exit(1)
+    size = sum(entry.size for entry in entries)
+    click.echo(f"{store.directory}: {len(entries)} snapshot{'s'[: len(entries) != 1]}, "
+               f"{size / 1024:.0f} KiB (the newest {MAX_ENTRIES} are kept)")  # fmt: skip
+    click.echo("\n".join(lines), nl=bool(lines))
