@@ -81,9 +81,9 @@ def raw_unicorn(elf: Path, block_hook: bool = False) -> float:
     uc.mmio_map(0x10_0000, 0x1000, lambda *a: 0, None, finisher, None)
     uc.mmio_map(0x1000_0000, 0x1000, lambda *a: 0x60, None, lambda *a: None, None)
     if block_hook:
-        from qconf.emu.budget import NativeBudget
+        from qconf.emu.counting import make_counter
 
-        NativeBudget(uc).arm(1 << 60)
+        make_counter(uc, "riscv", exact=False).arm(1 << 60)
     t0 = time.perf_counter()
     uc.emu_start(entry, 0xFFFF_FFFF_FFFF_FFFF)
     return time.perf_counter() - t0

@@ -1,0 +1,134 @@
+/*
+ * Instruction counting hooks: one block hook (and, in exact timing, one code hook) per
+ * engine, each the only hook of its kind, so Unicorn calls it straight from the
+ * translated code. The algorithm is described, and implemented again in Python for
+ * hosts without this extension, in qconf/emu/counting.py.
+ */
+#include "counting.h"
+
+static size_t slot_of(const qc_counter *c, uint64_t pc, uint32_t size)
+{
+    uint64_t h = (pc >> 1) ^ (pc >> 17) ^ ((uint64_t)size << 9);
+    return (size_t)(h & c->mask);
+}
+
+/* the number of instructions in [pc, pc + size), from the code bytes (read through the
+   MMU, as the CPU fetched them); 0 if they cannot be read */
+static uint32_t decode(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t size)
+{
+    uint8_t code[4096];
+    uint32_t n = 0, i = 0;
+    if (c->kind == QC_FIXED4) {
+        return size / 4;
+    }
+    while (i < size) {
+        uint32_t chunk = size - i > sizeof code ? (uint32_t)sizeof code : size - i;
+        uint32_t at = 0;
+        if (c->vmem_read(uc, pc + i, QC_UC_PROT_EXEC, code, chunk) != 0) {
+            c->failed = 1;
+            return 0;
+        }
+        while (at + 2 <= chunk) {
+            uint16_t half = (uint16_t)(code[at] | code[at + 1] << 8);
+            uint32_t top = half >> 11;
+            if (c->kind == QC_RISCV) {
+                at += (half & 3) == 3 ? 4 : 2; /* RVC: low bits 00, 01, 10 */
+            } else {
+                at += (top == 0x1d || top == 0x1e || top == 0x1f) ? 4 : 2; /* Thumb-2 */
+            }
+            n++;
+        }
+        if (at < 2) {
+            break; /* a lone byte: no instruction starts there */
+        }
+        i += at; /* past the chunk when its last instruction straddles it */
+    }
+    return n;
+}
+
+static uint32_t block_count(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t size)
+{
+    qc_entry *e;
+    uint32_t n;
+    if (c->kind == QC_FIXED4) {
+        return size / 4;
+    }
+    e = &c->table[slot_of(c, pc, size)];
+    if (e->pc == pc && e->size == size && e->icount && !e->ambiguous) {
+        return e->icount;
+    }
+    c->misses++;
+    n = decode(uc, c, pc, size);
+    if (!(e->pc == pc && e->size == size && e->ambiguous)) {
+        e->pc = pc;
+        e->size = size;
+        e->icount = (uint16_t)n;
+        e->ambiguous = 0;
+    }
+    return n;
+}
+
+void qc_block_fast(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+{
+    /* check first: a block that would start past the budget does not run */
+    if (c->count >= c->limit || c->cut) {
+        c->stopped = 1;
+        c->block_size = 0; /* the last block counted ran whole */
+        c->emu_stop(uc);
+        return;
+    }
+    c->block_pc = pc;
+    c->block_size = size;
+    c->block_start = c->count;
+    c->count += block_count(uc, c, pc, size);
+}
+
+void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+{
+    (void)pc;
+    (void)size;
+    if (c->cut) {
+        c->stopped = 1;
+        c->emu_stop(uc);
+    }
+}
+
+void qc_code_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+{
+    (void)size;
+    if (c->pending) {
+        /* the stop asked before the last instruction was reverted (a Thumb IT block):
+           it ran */
+        c->count++;
+        c->pending = 0;
+    }
+    if (c->count >= c->limit) {
+        c->pending = 1;
+        c->pending_pc = pc;
+        c->stopped = 1;
+        c->emu_stop(uc);
+        return;
+    }
+    c->count++;
+}
+
+void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c)
+{
+    qc_entry *e;
+    (void)uc;
+    (void)prev;
+    if (c->kind == QC_FIXED4 || cur->icount == 0) {
+        return;
+    }
+    e = &c->table[slot_of(c, cur->pc, cur->size)];
+    if (e->pc == cur->pc && e->size == cur->size && e->icount) {
+        if (e->icount != cur->icount) {
+            e->ambiguous = 1;
+        }
+        return;
+    }
+    e->pc = cur->pc;
+    e->size = cur->size;
+    e->icount = cur->icount;
+    e->ambiguous = 0;
+}
