@@ -4,33 +4,38 @@ Every core has one :class:`Counter` in both timings. It counts guest instruction
 compressed RISC-V or 16-bit Thumb instruction is one), the same on every host, and ends
 the core's slice:
 
-- **fast** timing: one block hook. It *checks first*: when the slice's budget is used up
-  or the machine asked the slice to end (:meth:`Counter.cut`), it stops the engine before
-  the block, which does not run and is not counted; else it adds the block's instruction
-  count. A slice therefore ends at a translated-block boundary, at most one block past its
-  budget. The block's count comes from a table filled by a ``UC_HOOK_EDGE_GENERATED``
-  hook, which Unicorn calls with each new translated block's ``icount`` (keyed by the
-  block's pc and size); Unicorn does not call it for an engine's very first block, nor
-  for blocks translated outside its main loop, so on a miss the count is decoded from
-  the code bytes (read through the MMU with ``uc_vmem_read``: RISC-V lengths from the low
-  two bits, Thumb from the first halfword's top five bits; AArch64 is size / 4 and needs
-  no table). A key whose translations disagree (the same pc and size holding different
-  code, under different page tables) is decoded every time.
-- **exact** timing: a code hook on every instruction counts it, and stops the engine
-  before the instruction that would pass the budget, so a slice ends at the budget's
-  instruction. Unicorn reverts a stop asked inside a Thumb IT block and runs the
-  instruction anyway: the hook notices that it was called again (or, at the slice's end,
-  that pc moved) and counts it. A block hook ends the slice at the next block when the
-  machine asks, as in fast timing.
+- **Counting**, in both timings: one block hook. It *checks first*: when the slice's
+  budget is used up or the machine asked the slice to end (:meth:`Counter.cut`), it
+  stops the engine before the block, which does not run and is not counted; else it adds
+  the block's instruction count. The count comes from a table filled by a
+  ``UC_HOOK_EDGE_GENERATED`` hook, which Unicorn calls with each new translated block's
+  ``icount`` (keyed by the block's pc and size); Unicorn does not call it for an
+  engine's very first block, nor for blocks translated outside its main loop, so on a
+  miss the count is decoded from the code bytes (read through the MMU with
+  ``uc_vmem_read``: RISC-V lengths from the low two bits, Thumb from the first
+  halfword's top five bits; AArch64 is size / 4 and needs no table). A key whose
+  translations disagree (the same pc and size holding different code, under different
+  page tables) is decoded every time.
+- **Leaving a block in its middle**: the block was counted whole at its start, so what
+  did not run of it is taken back, decoded from the code: when the slice ends with pc
+  inside the block (:meth:`Counter.finish`: an exact-timing stop, RISC-V ``wfi``, which
+  halts without ending its block), or when an instruction raises an exception
+  (:meth:`Counter.exception_at`, called by the core's exception hook with the faulting
+  pc: the instructions after it are taken back; the one that raised counts, in both
+  timings, as it was issued: an ``ecall``, an emulated ``rdtime``, a load that faults
+  and runs again after the handler counts each time).
+- **fast** timing: the block hook alone. A slice ends at a translated-block boundary, at
+  most one block past its budget (the scheduler gives that CPU less next time).
+- **exact** timing: a code hook on every instruction as well, which only says where to
+  stop: before the instruction at which the budget runs out (the block hook works out
+  its index in the block). A slice then ends at its budget's instruction; Unicorn
+  reverts a stop asked inside a Thumb IT block and runs the instruction anyway, so the
+  hook asks again at the next one, and a slice may end up to the end of an IT block late.
+  Counting is the block hook's, as in fast timing: the two timings count alike, and
+  devices read the same time (to the end of the running block).
 - **Stops asked by the machine** (a device ending the run, an interrupt raised, Ctrl-C)
   never stop the engine directly: they :meth:`~Counter.cut` the slice, which ends at the
   next block boundary in both timings.
-- **Exceptions inside a block** (a fault, a trap the core enters itself): fast timing has
-  counted the block whole at its start, so the core tells the counter the faulting pc
-  (:meth:`~Counter.exception_at`) and the instructions after it in the block, which did
-  not run, are taken back. The instruction that raised the exception counts, in both
-  timings (it was issued: an ``ecall``, an emulated ``rdtime``, a load that faults and
-  is executed again after the handler counts each time).
 
 There is exactly one hook of each kind on an engine: a second hook of the same kind makes
 Unicorn walk a list instead of calling it straight from the translated code (~3x slower).
@@ -54,6 +59,7 @@ KINDS = {"fixed4": 0, "riscv": 1, "thumb": 2}
 TABLE_SLOTS = 1 << 14
 """Blocks the native table remembers (direct-mapped by pc and size; a clash decodes)."""
 UC_PROT_EXEC = 4
+STOP_NEVER = 0xFFFFFFFF
 
 
 class _Entry(ctypes.Structure):
@@ -66,12 +72,13 @@ class _State(ctypes.Structure):
 
     _fields_ = [("count", ctypes.c_uint64), ("limit", ctypes.c_uint64),
                 ("block_pc", ctypes.c_uint64), ("block_start", ctypes.c_uint64),
-                ("pending_pc", ctypes.c_uint64), ("misses", ctypes.c_uint64),
-                ("mask", ctypes.c_uint64), ("table", ctypes.POINTER(_Entry)),
+                ("misses", ctypes.c_uint64), ("mask", ctypes.c_uint64),
+                ("table", ctypes.POINTER(_Entry)),
                 ("emu_stop", ctypes.c_void_p), ("vmem_read", ctypes.c_void_p),
                 ("block_size", ctypes.c_uint32), ("kind", ctypes.c_uint32),
                 ("cut", ctypes.c_uint32), ("stopped", ctypes.c_uint32),
-                ("pending", ctypes.c_uint32), ("failed", ctypes.c_uint32)]  # fmt: skip
+                ("position", ctypes.c_uint32), ("stop_at", ctypes.c_uint32),
+                ("failed", ctypes.c_uint32), ("reserved", ctypes.c_uint32)]  # fmt: skip
 
 
 def read_code(uc: Any, address: int, size: int) -> bytes | None:
@@ -110,6 +117,7 @@ class Counter:
     :param exact: exact timing (the slice ends at its budget's instruction).
     """
 
+    uc: Any
     exact: bool
     kind: int
 
@@ -137,14 +145,18 @@ class Counter:
         raise NotImplementedError
 
     def finish(self, pc: int) -> None:
-        """The slice ended with the core at ``pc``, the next instruction to run: settle a
-        stop Unicorn reverted (exact), take back the rest of a block the engine left in
-        its middle (fast: RISC-V ``wfi`` halts the CPU without ending its block)."""
-        raise NotImplementedError
+        """The slice ended with the core at ``pc``, the next instruction to run: take back
+        the rest of a block it left in its middle (an exact-timing stop; RISC-V ``wfi``)."""
+        self._take_back_from(self.uc, pc, faulted=False)
+        self._end_block()
 
     def exception_at(self, pc: int) -> None:
         """The instruction at ``pc`` raised an exception: take back the rest of its block,
-        which did not run (fast timing counted the block whole)."""
+        which did not run."""
+        self._take_back_from(self.uc, pc, faulted=True)
+        self._end_block()
+
+    def _end_block(self) -> None:
         raise NotImplementedError
 
     def _block(self) -> tuple[int, int, int]:
@@ -186,14 +198,11 @@ class NativeCounter(Counter):
         state.emu_stop = native.address_of("uc_emu_stop")
         state.vmem_read = native.address_of("uc_vmem_read")
         state.kind = kind
-        keep = (self._table,)
+        native.hook_add(uc, unicorn.UC_HOOK_BLOCK, hooks["block"], state, keep=(self._table,))
+        if kind != 0:
+            native.hook_add(uc, unicorn.UC_HOOK_EDGE_GENERATED, hooks["edge"], state)
         if exact:
-            native.hook_add(uc, unicorn.UC_HOOK_BLOCK, hooks["block_exact"], state, keep=keep)
             native.hook_add(uc, unicorn.UC_HOOK_CODE, hooks["code_exact"], state)
-        else:
-            native.hook_add(uc, unicorn.UC_HOOK_BLOCK, hooks["block_fast"], state, keep=keep)
-            if kind != 0:
-                native.hook_add(uc, unicorn.UC_HOOK_EDGE_GENERATED, hooks["edge"], state)
 
     @property
     def count(self) -> int:
@@ -206,8 +215,7 @@ class NativeCounter(Counter):
     def arm(self, budget: int) -> None:
         s = self._state
         s.limit = s.count + budget
-        s.cut = s.stopped = s.pending = 0
-        s.block_size = 0
+        s.cut = s.stopped = s.block_size = 0
 
     def cut(self) -> None:
         self._state.cut = 1
@@ -215,19 +223,7 @@ class NativeCounter(Counter):
     def stopped(self) -> bool:
         return bool(self._state.stopped)
 
-    def finish(self, pc: int) -> None:
-        s = self._state
-        if s.pending:
-            if pc != s.pending_pc:
-                s.count += 1
-            s.pending = 0
-        if not self.exact:
-            self._take_back_from(self.uc, pc, faulted=False)
-        s.block_size = 0
-
-    def exception_at(self, pc: int) -> None:
-        if not self.exact:
-            self._take_back_from(self.uc, pc, faulted=True)
+    def _end_block(self) -> None:
         self._state.block_size = 0
 
     def _block(self) -> tuple[int, int, int]:
@@ -246,16 +242,15 @@ class PythonCounter(Counter):
 
         self.uc, self.kind, self.exact = uc, kind, exact
         self._count = self._limit = self._block_pc = self._block_start = 0
-        self._block_size = self._pending_pc = self._misses = 0
-        self._cut = self._stopped = self._pending = False
+        self._block_size = self._misses = self._position = 0
+        self._stop_at = STOP_NEVER
+        self._cut = self._stopped = False
         self._table: dict[tuple[int, int], int | None] = {}  # None: ambiguous, decode
+        uc.hook_add(unicorn.UC_HOOK_BLOCK, self._on_block)
+        if kind != 0:
+            uc.hook_add(unicorn.UC_HOOK_EDGE_GENERATED, self._on_edge)
         if exact:
-            uc.hook_add(unicorn.UC_HOOK_BLOCK, self._on_block_exact)
             uc.hook_add(unicorn.UC_HOOK_CODE, self._on_code_exact)
-        else:
-            uc.hook_add(unicorn.UC_HOOK_BLOCK, self._on_block_fast)
-            if kind != 0:
-                uc.hook_add(unicorn.UC_HOOK_EDGE_GENERATED, self._on_edge)
 
     # --- the hooks (as counting.c) ----------------------------------------------------
 
@@ -272,28 +267,23 @@ class PythonCounter(Counter):
             self._table[(pc, size)] = found
         return found
 
-    def _on_block_fast(self, uc: Any, pc: int, size: int, user_data: object) -> None:
+    def _on_block(self, uc: Any, pc: int, size: int, user_data: object) -> None:
         if self._count >= self._limit or self._cut:
             self._stopped, self._block_size = True, 0
             uc.emu_stop()
             return
         self._block_pc, self._block_size, self._block_start = pc, size, self._count
         self._count += self._block_count(uc, pc, size)
-
-    def _on_block_exact(self, uc: Any, pc: int, size: int, user_data: object) -> None:
-        if self._cut:
-            self._stopped = True
-            uc.emu_stop()
+        self._position = 0
+        over = self._count > self._limit
+        self._stop_at = self._limit - self._block_start if over else STOP_NEVER
 
     def _on_code_exact(self, uc: Any, pc: int, size: int, user_data: object) -> None:
-        if self._pending:
-            self._count += 1
-            self._pending = False
-        if self._count >= self._limit:
-            self._pending, self._pending_pc, self._stopped = True, pc, True
+        position = self._position
+        self._position = position + 1
+        if position >= self._stop_at:
+            self._stopped = True
             uc.emu_stop()
-            return
-        self._count += 1
 
     def _on_edge(self, uc: Any, cur: Any, prev: Any, user_data: object) -> None:
         key, icount = (int(cur.pc), int(cur.size)), int(cur.icount)
@@ -317,7 +307,7 @@ class PythonCounter(Counter):
 
     def arm(self, budget: int) -> None:
         self._limit = self._count + budget
-        self._cut = self._stopped = self._pending = False
+        self._cut = self._stopped = False
         self._block_size = 0
 
     def cut(self) -> None:
@@ -326,18 +316,7 @@ class PythonCounter(Counter):
     def stopped(self) -> bool:
         return self._stopped
 
-    def finish(self, pc: int) -> None:
-        if self._pending:
-            if pc != self._pending_pc:
-                self._count += 1
-            self._pending = False
-        if not self.exact:
-            self._take_back_from(self.uc, pc, faulted=False)
-        self._block_size = 0
-
-    def exception_at(self, pc: int) -> None:
-        if not self.exact:
-            self._take_back_from(self.uc, pc, faulted=True)
+    def _end_block(self) -> None:
         self._block_size = 0
 
     def _block(self) -> tuple[int, int, int]:

@@ -6,10 +6,22 @@
  */
 #include "counting.h"
 
-static size_t slot_of(const qc_counter *c, uint64_t pc, uint32_t size)
+#define PROBES 8
+
+/* the entry for (pc, size): the one holding it, else the first empty one of its PROBES
+   slots (open addressing), else its first slot, to be replaced */
+static qc_entry *entry_of(const qc_counter *c, uint64_t pc, uint32_t size)
 {
-    uint64_t h = (pc >> 1) ^ (pc >> 17) ^ ((uint64_t)size << 9);
-    return (size_t)(h & c->mask);
+    /* Fibonacci hashing: relocated copies of code (U-Boot's) differ only in high bits */
+    uint64_t h = ((pc ^ (uint64_t)size << 52) * 0x9E3779B97F4A7C15ull) >> 40;
+    uint32_t i;
+    for (i = 0; i < PROBES; i++) {
+        qc_entry *e = &c->table[(h + i) & c->mask];
+        if (e->icount == 0 || (e->pc == pc && e->size == size)) {
+            return e;
+        }
+    }
+    return &c->table[h & c->mask];
 }
 
 /* the number of instructions in [pc, pc + size), from the code bytes (read through the
@@ -53,7 +65,7 @@ static uint32_t block_count(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t 
     if (c->kind == QC_FIXED4) {
         return size / 4;
     }
-    e = &c->table[slot_of(c, pc, size)];
+    e = entry_of(c, pc, size);
     if (e->pc == pc && e->size == size && e->icount && !e->ambiguous) {
         return e->icount;
     }
@@ -68,7 +80,7 @@ static uint32_t block_count(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t 
     return n;
 }
 
-void qc_block_fast(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+void qc_block(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
 {
     /* check first: a block that would start past the budget does not run */
     if (c->count >= c->limit || c->cut) {
@@ -81,35 +93,21 @@ void qc_block_fast(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
     c->block_size = size;
     c->block_start = c->count;
     c->count += block_count(uc, c, pc, size);
-}
-
-void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
-{
-    (void)pc;
-    (void)size;
-    if (c->cut) {
-        c->stopped = 1;
-        c->emu_stop(uc);
-    }
+    c->position = 0;
+    /* exact timing: where in this block the budget ends, if it does */
+    c->stop_at = c->count > c->limit ? (uint32_t)(c->limit - c->block_start) : UINT32_MAX;
 }
 
 void qc_code_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
 {
+    (void)pc;
     (void)size;
-    if (c->pending) {
-        /* the stop asked before the last instruction was reverted (a Thumb IT block):
-           it ran */
-        c->count++;
-        c->pending = 0;
-    }
-    if (c->count >= c->limit) {
-        c->pending = 1;
-        c->pending_pc = pc;
+    /* a stop asked inside a Thumb IT block is reverted by Unicorn: ask again at the next
+       instruction; what ran is counted when the slice ends (finish) */
+    if (c->position++ >= c->stop_at) {
         c->stopped = 1;
         c->emu_stop(uc);
-        return;
     }
-    c->count++;
 }
 
 void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c)
@@ -120,7 +118,7 @@ void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c)
     if (c->kind == QC_FIXED4 || cur->icount == 0) {
         return;
     }
-    e = &c->table[slot_of(c, cur->pc, cur->size)];
+    e = entry_of(c, cur->pc, cur->size);
     if (e->pc == cur->pc && e->size == cur->size && e->icount) {
         if (e->icount != cur->icount) {
             e->ambiguous = 1;
