@@ -198,7 +198,8 @@ class NativeCounter(Counter):
         state.emu_stop = native.address_of("uc_emu_stop")
         state.vmem_read = native.address_of("uc_vmem_read")
         state.kind = kind
-        native.hook_add(uc, unicorn.UC_HOOK_BLOCK, hooks["block"], state, keep=(self._table,))
+        block = hooks["block_exact" if exact else "block"]
+        native.hook_add(uc, unicorn.UC_HOOK_BLOCK, block, state, keep=(self._table,))
         if kind != 0:
             native.hook_add(uc, unicorn.UC_HOOK_EDGE_GENERATED, hooks["edge"], state)
         if exact:
@@ -219,6 +220,7 @@ class NativeCounter(Counter):
 
     def cut(self) -> None:
         self._state.cut = 1
+        self._state.limit = 0  # what the block hook checks
 
     def stopped(self) -> bool:
         return bool(self._state.stopped)
@@ -268,15 +270,16 @@ class PythonCounter(Counter):
         return found
 
     def _on_block(self, uc: Any, pc: int, size: int, user_data: object) -> None:
-        if self._count >= self._limit or self._cut:
+        if self._count >= self._limit:
             self._stopped, self._block_size = True, 0
             uc.emu_stop()
             return
         self._block_pc, self._block_size, self._block_start = pc, size, self._count
         self._count += self._block_count(uc, pc, size)
-        self._position = 0
-        over = self._count > self._limit
-        self._stop_at = self._limit - self._block_start if over else STOP_NEVER
+        if self.exact:
+            self._position = 0
+            over = self._count > self._limit
+            self._stop_at = self._limit - self._block_start if over else STOP_NEVER
 
     def _on_code_exact(self, uc: Any, pc: int, size: int, user_data: object) -> None:
         position = self._position
@@ -312,6 +315,7 @@ class PythonCounter(Counter):
 
     def cut(self) -> None:
         self._cut = True
+        self._limit = 0  # what the block hook checks
 
     def stopped(self) -> bool:
         return self._stopped

@@ -8,12 +8,17 @@
 
 #define PROBES 8
 
+static inline uint64_t hash(uint64_t pc, uint32_t size)
+{
+    /* Fibonacci hashing: relocated copies of code (U-Boot's) differ only in high bits */
+    return ((pc ^ (uint64_t)size << 52) * 0x9E3779B97F4A7C15ull) >> 40;
+}
+
 /* the entry for (pc, size): the one holding it, else the first empty one of its PROBES
    slots (open addressing), else its first slot, to be replaced */
 static qc_entry *entry_of(const qc_counter *c, uint64_t pc, uint32_t size)
 {
-    /* Fibonacci hashing: relocated copies of code (U-Boot's) differ only in high bits */
-    uint64_t h = ((pc ^ (uint64_t)size << 52) * 0x9E3779B97F4A7C15ull) >> 40;
+    uint64_t h = hash(pc, size);
     uint32_t i;
     for (i = 0; i < PROBES; i++) {
         qc_entry *e = &c->table[(h + i) & c->mask];
@@ -58,16 +63,16 @@ static uint32_t decode(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t size)
     return n;
 }
 
-static uint32_t block_count(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t size)
+/* a block the table does not answer at its first slot: look further, else decode; add
+   its count (kept out of the hot path, which then needs no saved registers) */
+static __attribute__((noinline)) void count_slow(uc_engine *uc, qc_counter *c, uint64_t pc,
+                                                 uint32_t size)
 {
-    qc_entry *e;
+    qc_entry *e = entry_of(c, pc, size);
     uint32_t n;
-    if (c->kind == QC_FIXED4) {
-        return size / 4;
-    }
-    e = entry_of(c, pc, size);
     if (e->pc == pc && e->size == size && e->icount && !e->ambiguous) {
-        return e->icount;
+        c->count += e->icount;
+        return;
     }
     c->misses++;
     n = decode(uc, c, pc, size);
@@ -77,25 +82,50 @@ static uint32_t block_count(uc_engine *uc, qc_counter *c, uint64_t pc, uint32_t 
         e->icount = (uint16_t)n;
         e->ambiguous = 0;
     }
-    return n;
+    c->count += n;
+}
+
+/* the block hook's work: check first, then count the block whole */
+static inline int enter_block(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+{
+    uint64_t count = c->count;
+    const qc_entry *e;
+    /* check first: a block that would start past the budget (or after a cut, which sets
+       the limit to 0) does not run */
+    if (count >= c->limit) {
+        c->stopped = 1;
+        c->block_size = 0; /* the last block counted ran whole */
+        c->emu_stop(uc);
+        return 0;
+    }
+    c->block_pc = pc;
+    c->block_size = size;
+    c->block_start = count;
+    if (c->kind == QC_FIXED4) {
+        c->count = count + size / 4;
+        return 1;
+    }
+    e = &c->table[hash(pc, size) & c->mask];
+    if (e->pc == pc && e->size == size && e->icount && !e->ambiguous) {
+        c->count = count + e->icount;
+    } else {
+        count_slow(uc, c, pc, size);
+    }
+    return 1;
 }
 
 void qc_block(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
 {
-    /* check first: a block that would start past the budget does not run */
-    if (c->count >= c->limit || c->cut) {
-        c->stopped = 1;
-        c->block_size = 0; /* the last block counted ran whole */
-        c->emu_stop(uc);
-        return;
+    enter_block(uc, pc, size, c);
+}
+
+void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+{
+    if (enter_block(uc, pc, size, c)) {
+        /* where in this block the budget ends, if it does */
+        c->position = 0;
+        c->stop_at = c->count > c->limit ? (uint32_t)(c->limit - c->block_start) : UINT32_MAX;
     }
-    c->block_pc = pc;
-    c->block_size = size;
-    c->block_start = c->count;
-    c->count += block_count(uc, c, pc, size);
-    c->position = 0;
-    /* exact timing: where in this block the budget ends, if it does */
-    c->stop_at = c->count > c->limit ? (uint32_t)(c->limit - c->block_start) : UINT32_MAX;
 }
 
 void qc_code_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)

@@ -31,7 +31,8 @@ typedef struct qc_counter {
     uc_vmem_read_fn vmem_read;
     uint32_t block_size;  /* 0: no block in progress */
     uint32_t kind;        /* enum qc_kind: how instruction lengths are decoded */
-    uint32_t cut;         /* the machine asked for the slice to end at the next block */
+    uint32_t cut;         /* the machine asked for the slice to end at the next block (and
+                             set limit to 0, which is what the hooks look at) */
     uint32_t stopped;     /* the counter stopped the engine (budget or cut) */
     uint32_t position;    /* exact: the index in the block of the next instruction */
     uint32_t stop_at;     /* exact: the index to stop before (the budget ends there) */
@@ -40,6 +41,7 @@ typedef struct qc_counter {
 } qc_counter;
 
 void qc_block(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
+void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_code_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c);
 

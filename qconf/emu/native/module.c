@@ -37,6 +37,7 @@ static PyObject *hooks(PyObject *self, PyObject *unused)
         return NULL;
     }
     if (add_address(dict, "block", (void *)qc_block) ||
+        add_address(dict, "block_exact", (void *)qc_block_exact) ||
         add_address(dict, "code_exact", (void *)qc_code_exact) ||
         add_address(dict, "edge", (void *)qc_edge) ||
         add_address(dict, "a64_sys", (void *)qc_a64_sys) ||
