@@ -57,7 +57,8 @@ __all__ = ("KINDS", "Counter", "count_instructions", "make_counter")
 KINDS = {"fixed4": 0, "riscv": 1, "thumb": 2}
 """How instruction lengths are decoded, by a core's ``DECODE``."""
 TABLE_SLOTS = 1 << 14
-"""Blocks the native table remembers (direct-mapped by pc and size; a clash decodes)."""
+"""Blocks the native table remembers (hashed by pc and size, 8 slots probed; past that a
+block replaces another, which is decoded again when it next runs)."""
 UC_PROT_EXEC = 4
 STOP_NEVER = 0xFFFFFFFF
 
@@ -123,8 +124,8 @@ class Counter:
 
     @property
     def count(self) -> int:
-        """Instructions the engine has executed (up to the current block's end in fast
-        timing, while it runs)."""
+        """Instructions the engine has executed (while it runs: to the end of the block it
+        is running, which was counted whole at its start)."""
         raise NotImplementedError
 
     @property
@@ -167,8 +168,8 @@ class Counter:
         raise NotImplementedError
 
     def _take_back_from(self, uc: Any, pc: int, faulted: bool) -> None:
-        """Fast timing counted the current block whole: the instructions from ``pc`` (after
-        it, if it ``faulted``) to the block's end did not run."""
+        """The block hook counted the current block whole: the instructions from ``pc``
+        (after it, if it ``faulted``) to the block's end did not run."""
         start, size, _ = self._block()
         if not size or not start <= pc < start + size:
             return
