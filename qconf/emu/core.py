@@ -40,6 +40,7 @@ class FastRegisters:
         self._ref = ctypes.byref(self._value)
 
     def read(self, reg: int) -> int:
+        self._value.value = 0  # a 32-bit register fills half of it
         self._read(self._handle, reg, self._ref)
         return int(self._value.value)
 
@@ -108,6 +109,7 @@ class Core:
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
         self.counting: Counter = make_counter(uc, self.DECODE, ctx.timing == "exact")
+        self._registers = FastRegisters(uc)  # the pc after every slice
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
 
     def start_address(self) -> int:
@@ -136,12 +138,12 @@ class Core:
         try:
             self.uc.emu_start(self.start_address(), self.UNTIL)
         except UcError as exc:
-            self.pc = self.uc.reg_read(self.PC)
+            self.pc = self._registers.read(self.PC)
             counter.exception_at(self.pc)
             counter.finish(self.pc)
             if not self.ctx.run.stopping:
                 raise self.fault_report(UC_ERRORS.get(error_name(exc), str(exc))) from None
-        self.pc = self.uc.reg_read(self.PC)
+        self.pc = self._registers.read(self.PC)
         counter.finish(self.pc)
         if self.fault is not None:
             fault, self.fault = self.fault, None

@@ -171,7 +171,7 @@ class Counter:
         """The block hook counted the current block whole: the instructions from ``pc``
         (after it, if it ``faulted``) to the block's end did not run."""
         start, size, _ = self._block()
-        if not size or not start <= pc < start + size:
+        if not start <= pc < start + size:  # (size 0: no block in progress)
             return
         if self.kind == 0:
             n = (start + size - pc) // 4
@@ -225,6 +225,10 @@ class NativeCounter(Counter):
 
     def stopped(self) -> bool:
         return bool(self._state.stopped)
+
+    def finish(self, pc: int) -> None:
+        if self._state.block_size:  # else the counter stopped the slice between blocks
+            super().finish(pc)
 
     def _end_block(self) -> None:
         self._state.block_size = 0
@@ -320,6 +324,10 @@ class PythonCounter(Counter):
 
     def stopped(self) -> bool:
         return self._stopped
+
+    def finish(self, pc: int) -> None:
+        if self._block_size:  # else the counter stopped the slice between blocks
+            super().finish(pc)
 
     def _end_block(self) -> None:
         self._block_size = 0
