@@ -29,6 +29,7 @@ _ALLOWED_STD = frozenset(
                        "merge", "value")
 )  # fmt: skip
 _MERGE = _STD + "merge"
+_STR = _STD + "str"
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -93,6 +94,10 @@ def load_yaml(text: str, source: Source) -> Node:
     if root is None:
         return Node({}, Origin(source, 1, 1))
     return _Converter(source).convert(root, 0)
+
+
+def _shown(tag: str) -> str:
+    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
 def _syntax_hint(problem: str, text: str, mark: yaml.Mark | None) -> str | None:
@@ -170,9 +175,8 @@ class _Converter:
         if tag[:1] == "!" and tag in TAGS:
             return mark(out, tag)
         if tag not in _ALLOWED_STD:
-            shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
             raise SourceError(
-                f"YAML tag {shown!r} is not allowed",
+                f"YAML tag {_shown(tag)!r} is not allowed",
                 code="E107",
                 origin=self.origin(node),
                 hint="qconf never constructs objects from tags; the only tags are "
@@ -190,6 +194,13 @@ class _Converter:
                     code="E108",
                     origin=self.origin(knode),
                     hint="use a name (a string) as the key",
+                )
+            if knode.tag not in (_STR, _MERGE):
+                raise SourceError(
+                    f"a map key cannot carry a tag ({_shown(knode.tag)} on {knode.value!r})",
+                    code="E107",
+                    origin=self.origin(knode),
+                    hint="tags mark values (key: !delete); write the key as a plain name",
                 )
             if knode.tag == _MERGE:
                 self.merge_key(vnode, depth, merged)
