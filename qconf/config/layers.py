@@ -7,6 +7,7 @@ order, each after its own bases, each once) < user files (``-c``, in order; a fi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from qconf.config.origin import LayerKind, Origin, Source, display_path
 from qconf.config.overrides import Declared, is_open, parse_override
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
-from qconf.config.sources import SUFFIXES, read_file, read_text
+from qconf.config.sources import SUFFIXES, file_problem, read_file, read_text
 from qconf.errors import LayerError, SourceError
 
 __all__ = ("DIRECTIVES", "MAX_INCLUDE_DEPTH", "FileLayer", "Layer", "load_layers",
@@ -97,12 +98,12 @@ class _Loader:
     loaded: set[Path] = field(default_factory=set)
 
     def user_file(self, path: Path) -> FileLayer:
-        if not path.exists() and "/" not in str(path):
+        if not _exists(path) and "/" not in str(path):
             found = self.search.find(str(path))  # `-c riscv-virt` names a profile
             if found is not None:
                 path = found
         name = f"file {display_path(path)}"
-        if not path.exists():
+        if not _exists(path):
             raise SourceError(
                 "no such file",
                 code="E101",
@@ -116,7 +117,10 @@ class _Loader:
     def load(
         self, path: Path, chain: tuple[Path, ...], layer: str, kind: LayerKind, at: Origin | None
     ) -> Node:
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except (OSError, ValueError):  # a name the system refuses: reading it says why
+            real = Path(os.path.abspath(path))
         if real in chain:
             cycle = " -> ".join(display_path(p) for p in (*chain[chain.index(real) :], real))
             raise LayerError(
@@ -171,13 +175,22 @@ class _Loader:
         is_path = "/" in ref or ref.endswith(SUFFIXES) or not by_name
         if is_path:
             path = (base_dir / ref) if not Path(ref).is_absolute() else Path(ref)
-            if path.is_file():
+            problem = file_problem(path)
+            if problem is None:
                 return path
+            if problem == "no such file":
+                raise LayerError(
+                    f"file {ref!r} not found (looked at {display_path(path)})",
+                    code="E201",
+                    origin=origin,
+                    hint="paths are relative to the file that names them",
+                )
             raise LayerError(
-                f"file {ref!r} not found (looked at {display_path(path)})",
+                f"cannot read {_short(ref)!r}: {problem}",
                 code="E201",
                 origin=origin,
-                hint="paths are relative to the file that names them",
+                hint="name a regular YAML or TOML file; paths are relative to the file "
+                "that names them",
             )
         found = self.search.find(ref)
         if found is None:
@@ -200,6 +213,22 @@ class _Loader:
             + " (add directories with -I DIR or $QCONF_PATH)"
         )
         return "\n".join(lines)
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at ``path``; a name the system refuses (too long) counts as
+    there, so that reading it reports why."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
+def _short(text: str, keep: int = 60) -> str:
+    return text if len(text) <= keep else text[: keep - 3] + "..."
 
 
 def _strings(node: Node | None, what: str) -> list[tuple[str, Origin]]:

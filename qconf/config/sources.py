@@ -8,13 +8,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 
 from qconf.config.node import Node
 from qconf.config.origin import Origin, Source
 from qconf.config.yaml_source import load_yaml
 from qconf.errors import SourceError
 
-__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "note_read", "read_file", "read_text", "recording_reads")
+__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "Unreadable", "file_problem", "note_read", "read_file",
+           "read_regular", "read_text", "recording_reads")  # fmt: skip
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 MAX_FILE_BYTES = 8 * 2**20
@@ -41,11 +43,15 @@ def recording_reads() -> Iterator[Reads]:
 
 def note_read(path: Path, stat: os.stat_result, data: bytes | None = None) -> None:
     """Tell the recording (if any) that ``path`` was read when it had ``stat`` and held
-    ``data`` (read again here when not given)."""
+    ``data`` (read again here when not given; a file that cannot be read is not noted:
+    reading it for use reports why)."""
     reads = _reads.get()
     if reads is not None:
         if data is None:
-            data = path.read_bytes()
+            try:
+                data, _ = read_regular(path, max_file_bytes())
+            except (OSError, ValueError, Unreadable):
+                return
         reads[path.resolve()] = (stat.st_size, stat.st_mtime_ns, zlib.crc32(data))
 
 
@@ -55,41 +61,124 @@ def max_file_bytes() -> int:
     return int(env) if env and env.isdigit() else MAX_FILE_BYTES
 
 
+class Unreadable(Exception):
+    """A file refused before or while reading it: not a regular file, or larger than the
+    limit. Callers turn it into their stage's located error."""
+
+    def __init__(self, message: str, kind: str | None = None, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.kind = kind
+        self.too_large = too_large
+
+
+_CHUNK = 1 << 20
+
+
+def read_regular(path: Path | str, limit: int | None) -> tuple[bytes, os.stat_result]:
+    """The bytes of the regular file ``path`` and its status, reading at most ``limit``
+    bytes (None: no limit) and stopping as soon as there are more.
+
+    The file is opened without blocking and checked before anything is read: a FIFO, a
+    device (``/dev/zero``) or a socket never makes a read hang or run out of memory.
+
+    :raises Unreadable: not a regular file, or more than ``limit`` bytes.
+    :raises OSError: it cannot be opened or read (missing, no permission, name too long).
+    :raises ValueError: the name holds a NUL byte.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not S_ISREG(st.st_mode):
+            kind = _kind(st.st_mode)
+            raise Unreadable(f"not a regular file ({kind})", kind)
+        if limit is not None and st.st_size > limit:
+            raise Unreadable(
+                f"file is too large ({_human(st.st_size)}; the limit is {_human(limit)})",
+                too_large=True,
+            )
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            want = _CHUNK if limit is None else min(_CHUNK, limit + 1 - total)
+            chunk = os.read(fd, max(want, 1))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if limit is not None and total > limit:  # it grew while being read
+                raise Unreadable(
+                    f"file is too large (more than {_human(limit)}; the limit is {_human(limit)})",
+                    too_large=True,
+                )
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = ((S_ISDIR, "a directory"), (S_ISFIFO, "a FIFO"), (S_ISCHR, "a character device"),
+             (S_ISBLK, "a block device"), (S_ISSOCK, "a socket"))  # fmt: skip
+    return next((name for test, name in kinds if test(mode)), "not a file")
+
+
+def file_problem(path: Path) -> str | None:
+    """None if ``path`` names a regular file (following links), else why not, in a few
+    words (``no such file``, ``a directory``, ``file name too long``). Never raises."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as exc:
+        return str(exc.strerror or exc).lower()
+    except ValueError:  # a NUL byte in the name
+        return "the name holds a NUL byte"
+    return None if S_ISREG(st.st_mode) else f"{_kind(st.st_mode)}, not a regular file"
+
+
 def read_file(path: Path, source: Source) -> Node:
     """Load ``path`` as YAML (``.yaml``, ``.yml``, and ``.json``) or TOML (``.toml``).
 
-    :raises SourceError: unreadable, too large, not UTF-8, unknown suffix, or a syntax
-        error (with line and column).
+    :raises SourceError: unreadable, not a regular file, too large, not UTF-8, unknown
+        suffix, or a syntax error (with line and column).
     """
     return read_text(path, load_text(path, source), source)
 
 
 def load_text(path: Path, source: Source) -> str:
-    """The text of ``path``, checked for size and encoding."""
+    """The text of ``path``, checked for size and encoding.
+
+    :raises SourceError: not a regular file, too large, unreadable, not UTF-8.
+    """
     origin = Origin(source)
     try:
-        stat = path.stat()
-        size = stat.st_size
-        limit = max_file_bytes()
-        if size > limit:
+        data, stat = read_regular(path, max_file_bytes())
+        note_read(path, stat, data)
+    except Unreadable as exc:
+        if exc.too_large:
             raise SourceError(
-                f"file is too large ({_human(size)}; the limit is {_human(limit)})",
+                exc.message,
                 code="E109",
                 origin=origin,
                 hint="split it with include:, or raise the limit with QCONF_MAX_FILE_BYTES",
-            )
-        data = path.read_bytes()
-        note_read(path, stat, data)
-    except SourceError:
-        raise
-    except IsADirectoryError:
+            ) from None
+        if exc.kind == "a directory":
+            raise SourceError(
+                "is a directory, not a configuration file", code="E101", origin=origin
+            ) from None
         raise SourceError(
-            "is a directory, not a configuration file", code="E101", origin=origin
+            exc.message,
+            code="E101",
+            origin=origin,
+            hint="configuration is read from regular files only",
         ) from None
     except OSError as exc:
         raise SourceError(
             f"cannot read file: {exc.strerror or exc}", code="E101", origin=origin
         ) from None
+    except ValueError as exc:  # a NUL byte in the name
+        raise SourceError(f"cannot read file: {exc}", code="E101", origin=origin) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -27,7 +27,8 @@ _KEY_PART = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([A-Za-z0-9_$-]+
 def load_toml(text: str, source: Source) -> Node:
     """Parse TOML ``text`` into a Node tree with the best positions the text gives.
 
-    :raises SourceError: syntax error (with line and column), nesting too deep.
+    :raises SourceError: syntax error (with line and column), nesting too deep, a number
+        of more digits than Python converts.
     """
     try:
         data = tomllib.loads(text)
@@ -45,9 +46,23 @@ def load_toml(text: str, source: Source) -> Node:
             origin=Origin(source),
             hint=f"machine documents nest at most {MAX_DEPTH} levels",
         ) from None
+    except ValueError:  # an integer of more digits than int() converts
+        m = _LONG_NUMBER.search(text)
+        at = m.start() if m else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise SourceError(
+            "TOML syntax error: a number too long to read (more than 4,300 digits)",
+            code="E102",
+            origin=Origin(source, line, col) if m else Origin(source),
+            hint="qconf's numbers are addresses, sizes and counts: a few digits",
+        ) from None
     positions = _locate(text)
     root_origin = Origin(source, 1, 1)
     return _convert(data, (), positions, source, root_origin, 0)
+
+
+_LONG_NUMBER = re.compile(r"(?<![\w.])[+-]?(?:0[xob])?[0-9a-fA-F_]{4300,}")
 
 
 def _convert(
