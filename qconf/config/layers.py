@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from qconf.config.limits import Budget, file_nodes, include_reads
 from qconf.config.merge import merge
 from qconf.config.node import Node
 from qconf.config.origin import LayerKind, Origin, Source, display_path
@@ -84,7 +85,8 @@ def load_layers(
     :raises LayerError: a profile is not found, a cycle, too deep, a bad directive.
     :raises OverrideError: a ``--set`` argument does not parse.
     """
-    loader = _Loader(search or SearchPath.default(), dict(texts or {}))
+    loader = _Loader(search or SearchPath.default(), dict(texts or {}), file_nodes(),
+                     include_reads())  # fmt: skip
     users = [loader.user_file(Path(f)) for f in files]
     overrides = [parse_override(text, i) for i, text in enumerate(sets, 1)]
     return [*loader.profiles, *users, *overrides]
@@ -94,8 +96,13 @@ def load_layers(
 class _Loader:
     search: SearchPath
     texts: dict[Path, str]
+    nodes: Budget
+    includes: Budget
     profiles: list[Layer] = field(default_factory=list)
     loaded: set[Path] = field(default_factory=set)
+    parsed: dict[tuple[Path, str, LayerKind], tuple[Node, int]] = field(default_factory=dict)
+    """Each file's tree and node count by path and layer: a file included many times is
+    read once."""
 
     def user_file(self, path: Path) -> FileLayer:
         if not _exists(path) and "/" not in str(path):
@@ -136,9 +143,22 @@ class _Loader:
                 origin=at,
                 hint="chain: " + " -> ".join(display_path(p) for p in chain),
             )
+        if at is not None:
+            self.includes.spend(1, at)
         source = Source(display_path(path), layer=layer, kind=kind, path=real)
-        text = self.texts.get(real)
-        tree = read_file(path, source) if text is None else read_text(path, text, source)
+        cached = self.parsed.get((real, layer, kind))
+        if cached is None:
+            left = self.nodes.left
+            text = self.texts.get(real)
+            tree = (
+                read_file(path, source, self.nodes)
+                if text is None
+                else read_text(path, text, source, self.nodes)
+            )
+            self.parsed[(real, layer, kind)] = (tree, left - self.nodes.left)
+        else:  # read already; merged in once more, its nodes count once more
+            tree, size = cached
+            self.nodes.spend(size, at)
         if not isinstance(tree.value, dict):
             raise LayerError(
                 "a machine document must be a map of keys",

@@ -10,6 +10,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from stat import S_ISBLK, S_ISCHR, S_ISDIR, S_ISFIFO, S_ISREG, S_ISSOCK
 
+from qconf.config.limits import FILE_BYTES, Budget
 from qconf.config.node import Node
 from qconf.config.origin import Origin, Source
 from qconf.config.yaml_source import load_yaml
@@ -19,7 +20,7 @@ __all__ = ("MAX_FILE_BYTES", "SUFFIXES", "Unreadable", "file_problem", "note_rea
            "read_regular", "read_text", "recording_reads")  # fmt: skip
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
-MAX_FILE_BYTES = 8 * 2**20
+MAX_FILE_BYTES = FILE_BYTES.default
 
 
 Reads = dict[Path, tuple[int, int, int]]
@@ -49,7 +50,7 @@ def note_read(path: Path, stat: os.stat_result, data: bytes | None = None) -> No
     if reads is not None:
         if data is None:
             try:
-                data, _ = read_regular(path, max_file_bytes())
+                data, _ = read_regular(path, FILE_BYTES.value())
             except (OSError, ValueError, Unreadable):
                 return
         reads[path.resolve()] = (stat.st_size, stat.st_mtime_ns, zlib.crc32(data))
@@ -57,8 +58,7 @@ def note_read(path: Path, stat: os.stat_result, data: bytes | None = None) -> No
 
 def max_file_bytes() -> int:
     """The size limit: 8 MiB, or ``$QCONF_MAX_FILE_BYTES``."""
-    env = os.environ.get("QCONF_MAX_FILE_BYTES")
-    return int(env) if env and env.isdigit() else MAX_FILE_BYTES
+    return FILE_BYTES.value()
 
 
 class Unreadable(Exception):
@@ -137,13 +137,14 @@ def file_problem(path: Path) -> str | None:
     return None if S_ISREG(st.st_mode) else f"{_kind(st.st_mode)}, not a regular file"
 
 
-def read_file(path: Path, source: Source) -> Node:
+def read_file(path: Path, source: Source, nodes: Budget | None = None) -> Node:
     """Load ``path`` as YAML (``.yaml``, ``.yml``, and ``.json``) or TOML (``.toml``).
 
+    :param nodes: the nodes the caller may still read (each node read is spent).
     :raises SourceError: unreadable, not a regular file, too large, not UTF-8, unknown
-        suffix, or a syntax error (with line and column).
+        suffix, a syntax error (with line and column), or more nodes than ``nodes`` has.
     """
-    return read_text(path, load_text(path, source), source)
+    return read_text(path, load_text(path, source), source, nodes)
 
 
 def load_text(path: Path, source: Source) -> str:
@@ -190,15 +191,15 @@ def load_text(path: Path, source: Source) -> str:
         ) from None
 
 
-def read_text(path: Path, text: str, source: Source) -> Node:
-    """Parse ``text`` by the suffix of ``path``."""
+def read_text(path: Path, text: str, source: Source, nodes: Budget | None = None) -> Node:
+    """Parse ``text`` by the suffix of ``path`` (``nodes``: as for :func:`read_file`)."""
     suffix = path.suffix.lower()
     if suffix == ".toml":
         from qconf.config.toml_source import load_toml  # tomllib: only when a file needs it
 
-        return load_toml(text, source)
+        return load_toml(text, source, nodes)
     if suffix in (".yaml", ".yml", ".json"):
-        return load_yaml(text, source)  # JSON is YAML flow syntax
+        return load_yaml(text, source, nodes)  # JSON is YAML flow syntax
     raise SourceError(
         f"unknown file type {suffix or '(no suffix)'!r}",
         code="E101",
