@@ -16,8 +16,9 @@ from qconf.config.origin import Origin, Source
 from qconf.config.yaml_source import load_yaml
 from qconf.errors import SourceError
 
-__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "Unreadable", "file_problem", "note_read", "read_file",
-           "read_regular", "read_text", "recording_reads")  # fmt: skip
+__all__ = ("MAX_FILE_BYTES", "SUFFIXES", "Unreadable", "decode_text", "file_problem", "note_read",
+           "open_regular", "read_file", "read_open", "read_regular", "read_text",
+           "recording_reads", "unreadable_error")  # fmt: skip
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 MAX_FILE_BYTES = FILE_BYTES.default
@@ -86,35 +87,59 @@ def read_regular(path: Path | str, limit: int | None) -> tuple[bytes, os.stat_re
     :raises OSError: it cannot be opened or read (missing, no permission, name too long).
     :raises ValueError: the name holds a NUL byte.
     """
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
-    fd = os.open(path, flags)
+    fd, st = open_regular(path)
     try:
-        st = os.fstat(fd)
-        if not S_ISREG(st.st_mode):
-            kind = _kind(st.st_mode)
-            raise Unreadable(f"not a regular file ({kind})", kind)
-        if limit is not None and st.st_size > limit:
-            raise Unreadable(
-                f"file is too large ({_human(st.st_size)}; the limit is {_human(limit)})",
-                too_large=True,
-            )
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            want = _CHUNK if limit is None else min(_CHUNK, limit + 1 - total)
-            chunk = os.read(fd, max(want, 1))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-            if limit is not None and total > limit:  # it grew while being read
-                raise Unreadable(
-                    f"file is too large (more than {_human(limit)}; the limit is {_human(limit)})",
-                    too_large=True,
-                )
-        return b"".join(chunks), st
+        return read_open(fd, st, limit), st
     finally:
         os.close(fd)
+
+
+def open_regular(path: Path | str) -> tuple[int, os.stat_result]:
+    """A read-only descriptor of the regular file ``path`` (opened without blocking, so
+    a FIFO cannot hold the call) and its status; the caller closes it.
+
+    :raises Unreadable: not a regular file.
+    :raises OSError: it cannot be opened.
+    :raises ValueError: the name holds a NUL byte.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    st = os.fstat(fd)
+    if not S_ISREG(st.st_mode):
+        os.close(fd)
+        kind = _kind(st.st_mode)
+        raise Unreadable(f"not a regular file ({kind})", kind)
+    return fd, st
+
+
+def read_open(fd: int, st: os.stat_result, limit: int | None) -> bytes:
+    """The bytes of the regular file open at ``fd`` (with status ``st``), read from the
+    start; at most ``limit`` bytes are read.
+
+    :raises Unreadable: more than ``limit`` bytes, by its size or as read.
+    :raises OSError: it cannot be read.
+    """
+    if limit is not None and st.st_size > limit:
+        raise Unreadable(
+            f"file is too large ({_human(st.st_size)}; the limit is {_human(limit)})",
+            too_large=True,
+        )
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks: list[bytes] = []
+    total = 0
+    while True:
+        want = _CHUNK if limit is None else min(_CHUNK, limit + 1 - total)
+        chunk = os.read(fd, max(want, 1))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if limit is not None and total > limit:  # it grew while being read
+            raise Unreadable(
+                f"file is too large (more than {_human(limit)}; the limit is {_human(limit)})",
+                too_large=True,
+            )
+    return b"".join(chunks)
 
 
 def _kind(mode: int) -> str:
@@ -155,31 +180,37 @@ def load_text(path: Path, source: Source) -> str:
     origin = Origin(source)
     try:
         data, stat = read_regular(path, max_file_bytes())
-        note_read(path, stat, data)
-    except Unreadable as exc:
+    except (Unreadable, OSError, ValueError) as exc:
+        raise unreadable_error(exc, origin) from None
+    note_read(path, stat, data)
+    return decode_text(data, origin)
+
+
+def unreadable_error(exc: Exception, origin: Origin) -> SourceError:
+    """The located error for a failure of :func:`read_regular` (or its parts)."""
+    if isinstance(exc, Unreadable):
         if exc.too_large:
-            raise SourceError(
+            return SourceError(
                 exc.message,
                 code="E109",
                 origin=origin,
                 hint="split it with include:, or raise the limit with QCONF_MAX_FILE_BYTES",
-            ) from None
+            )
         if exc.kind == "a directory":
-            raise SourceError(
-                "is a directory, not a configuration file", code="E101", origin=origin
-            ) from None
-        raise SourceError(
-            exc.message,
-            code="E101",
-            origin=origin,
-            hint="configuration is read from regular files only",
-        ) from None
-    except OSError as exc:
-        raise SourceError(
-            f"cannot read file: {exc.strerror or exc}", code="E101", origin=origin
-        ) from None
-    except ValueError as exc:  # a NUL byte in the name
-        raise SourceError(f"cannot read file: {exc}", code="E101", origin=origin) from None
+            return SourceError("is a directory, not a configuration file", code="E101",
+                               origin=origin)  # fmt: skip
+        return SourceError(exc.message, code="E101", origin=origin,
+                           hint="configuration is read from regular files only")  # fmt: skip
+    if isinstance(exc, OSError):
+        return SourceError(f"cannot read file: {exc.strerror or exc}", code="E101", origin=origin)
+    return SourceError(f"cannot read file: {exc}", code="E101", origin=origin)  # a NUL byte
+
+
+def decode_text(data: bytes, origin: Origin) -> str:
+    """``data`` as text (UTF-8, with or without a byte-order mark).
+
+    :raises SourceError: not UTF-8.
+    """
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
