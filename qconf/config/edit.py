@@ -45,7 +45,6 @@ _TAGS = {"!delete": Op.DELETE, "!replace": Op.REPLACE, "!append": Op.APPEND,
          "!prepend": Op.PREPEND}  # fmt: skip
 _TOML_INT = re.compile(r"[+-]?(?:0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*|0o[0-7](?:_?[0-7])*"
                        r"|0b[01](?:_?[01])*|0|[1-9](?:_?[0-9])*)")  # fmt: skip
-_LOCK_TRIES = 50
 
 
 # --- the edit of the text ----------------------------------------------------------------
@@ -582,7 +581,7 @@ def _locked(fd: int, target: Path, origin: Origin, exclusive: bool) -> Iterator[
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
     except OSError as exc:
         raise _write_error(exc, target, origin, "cannot lock") from None
-    for _ in range(_LOCK_TRIES):
+    while True:  # each turn, another edit was written: the queue moves on
         st = os.fstat(fd)
         try:
             now = os.stat(target)
@@ -605,12 +604,6 @@ def _locked(fd: int, target: Path, origin: Origin, exclusive: bool) -> Iterator[
         os.dup2(new_fd, fd)
         os.close(new_fd)
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-    raise EditError(
-        "the file keeps being replaced by other writers",
-        code="E506",
-        origin=origin,
-        hint="nothing was written; try again",
-    )
 
 
 def _replace(target: Path, text: str, st: os.stat_result, origin: Origin) -> None:
