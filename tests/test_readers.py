@@ -124,7 +124,7 @@ def test_devices_are_refused_before_reading(device: str):
 
 def test_the_size_limit_holds_while_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     board = write(tmp_path, "board.yaml", "type: machine\n" + "# pad\n" * 10)
-    monkeypatch.setattr("qconf.config.sources._CHUNK", 4)
+    monkeypatch.setattr("qconf.config.files._CHUNK", 4)
     data, _ = read_regular(board, 1000)
     assert data == board.read_bytes()
     # a file whose size said nothing (it grew after it was opened): the read stops at

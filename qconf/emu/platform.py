@@ -113,9 +113,9 @@ class Platform:
             mapped, or an image cannot be loaded.
         """
         m, scheduler = self.machine, self.scheduler
-        for (_, kind), backend in m.backends.items():
+        for (user, kind), backend in m.backends.items():
             if kind == "memory" and backend not in self.buffers:
-                self.buffers[backend] = HostBuffer(backend.get("size"))
+                self.buffers[backend] = HostBuffer(backend.get("size"), user)
         mmio = {mp.obj for sp in m.spaces.values() for mp in sp.mappings
                 if mp.region.kind == "mmio"}  # fmt: skip
         timing = m.root.get("timing")
@@ -232,10 +232,12 @@ class Platform:
             if image.info.category != "image":
                 continue
             target = m.find(image.get("target") or "")
-            chunks, entry = read_image(image.get("file"), image.get("address"),
-                                       image.origins.get("file"))  # fmt: skip
             core = by_cpu.get(target) if target is not None else None
-            memory = GuestMemory(self, m.space_of(core.obj if core else target or m.root))
+            space = m.space_of(core.obj if core else target or m.root)
+            chunks, entry = read_image(image.get("file"), image.get("address"),
+                                       image.origins.get("file"), image.get("format"),
+                                       space)  # fmt: skip
+            memory = GuestMemory(self, space)
             for address, data in chunks:
                 try:
                     memory.write(address, data)
@@ -293,7 +295,7 @@ class Platform:
                            hint="RAM added to a running machine starts and ends on a 4 KiB "
                                 "boundary")  # fmt: skip
         backend = self.machine.backends[(obj, "memory")]
-        buf = self.buffers[backend] = HostBuffer(size)
+        buf = self.buffers[backend] = HostBuffer(size, obj)
         mapped: list[Core] = []
         try:
             for core in self._cores_seeing(obj):
