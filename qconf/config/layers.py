@@ -67,6 +67,11 @@ def merge_layers(layers: Sequence[Layer], declared: Declared | None = None) -> N
     state = empty_document()
     for layer in layers:
         state = layer.apply(state, declared)
+    files = [layer for layer in layers if isinstance(layer, FileLayer)]
+    if files and state.origin.source.kind is LayerKind.DEFAULT:
+        # the machine is where the highest file starts, not "(empty document)": what is
+        # said of it as a whole (it has no CPU) is then located
+        state = Node(state.value, files[-1].tree.origin, state.op)
     return state
 
 

@@ -132,7 +132,7 @@ class Platform:
                 make = Unimplemented if obj.info.behaviour is None else load(obj.info.behaviour)
                 self.models[obj] = make(self.device_context(obj))
         if not self.cores:
-            raise RunError("the machine has no CPU to run", code="E906")
+            raise RunError("the machine has no CPU to run", code="E906", origin=m.root.origin)
         for obj, model in self.models.items():
             connect = getattr(model, "connect", None)
             if connect is not None:
@@ -266,7 +266,8 @@ class Platform:
         blob = device_tree_blob(self.machine)
         rams = self.machine.rams()
         if not rams:
-            raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908")
+            raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908",
+                           origin=self.machine.root.origins.get("device_tree"))  # fmt: skip
         ram = rams[0]
         found = tree_arch(self.machine)
         if found is not None and found[0].tree_at_ram_start:
