@@ -199,3 +199,11 @@ def test_stdio_drops_output_once_closed(monkeypatch: pytest.MonkeyPatch):
         os.close(saved)
         os.close(write_end)
     assert closed == [True]
+
+
+def test_a_unix_socket_path_never_removes_a_file(tmp_path: Path):
+    precious = write(tmp_path, "notes.txt", "precious\n")
+    code, err = run(tmp_path, f"extends: riscv-virt\ncpu0: {{firmware: {HELLO_ELF}}}\n",
+                    "--set", f"soc.uart0.chardev=unix:{precious}")  # fmt: skip
+    assert code == 1 and "it exists and is not a socket [E910]" in err
+    assert precious.read_text() == "precious\n"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import select
+import stat
 import sys
 import time
 from collections import deque
@@ -213,7 +215,9 @@ class SocketChardev:
         self._path: str | None = None
         if family == "unix":
             assert path is not None
-            if os.path.exists(path):
+            if os.path.lexists(path):  # a stale socket from an earlier run goes, nothing else
+                if not stat.S_ISSOCK(os.lstat(path).st_mode):
+                    raise FileExistsError(errno.EEXIST, "it exists and is not a socket", path)
                 os.unlink(path)
             self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         else:
@@ -222,9 +226,12 @@ class SocketChardev:
         try:
             if family == "unix":
                 assert path is not None
-                self._server.bind(path)
+                old = os.umask(0o177)  # owner only from the start (not after a chmod)
+                try:
+                    self._server.bind(path)
+                finally:
+                    os.umask(old)
                 self._path = path
-                os.chmod(path, 0o600)  # owner only
             else:
                 self._server.bind((host, port or 0))
             self._server.listen(1)
@@ -330,11 +337,11 @@ def open_chardev(
 
 def open_hint(kind: str, path: str | None, port: int | None, exc: OSError) -> str | None:
     """How to fix the failure ``exc`` of opening a ``kind`` backend."""
-    import errno
-
     where = os.path.dirname(os.path.abspath(path)) if path else ""
     if exc.errno == errno.ENOENT and path:
         return f"the directory {where} does not exist: create it, or choose another path"
+    if exc.errno == errno.EEXIST:
+        return "qconf replaces only a socket left by an earlier run: choose another path"
     if exc.errno == errno.EADDRINUSE:
         if kind == "unix":
             return "another program listens on that socket: stop it, or choose another path"
