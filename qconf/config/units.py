@@ -102,10 +102,12 @@ def _quantity(value: object, units: dict[str, int], what: str, canonical: str) -
     scale = units[unit] if unit else 1
     if number.lower().startswith(("0x", "-0x", "+0x")):
         return parse_int(number) * scale
-    from decimal import Decimal, InvalidOperation  # for parsing, not printing
+    from decimal import Decimal, InvalidOperation, localcontext  # for parsing, not printing
 
     try:
-        exact = Decimal(number.replace("_", "")) * scale
+        with localcontext() as ctx:
+            ctx.prec = 2 * MAX_DIGITS  # exact: the default 28 digits would round long numbers
+            exact = Decimal(number.replace("_", "")) * scale
     except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
         raise UnitError(f"expected a {what}, got {value!r}") from None
     if exact != exact.to_integral_value():
