@@ -182,7 +182,7 @@ ANY = st.tuples(
 ASSIGNMENTS = st.one_of(LIKELY, LIKELY, LIKELY, ANY).map(
     lambda t: f"{t[0]}{t[1]}" if t[0] == "~" else f"{t[0]}{t[1]}{t[2]}{t[3]}"
 )
-PROPERTY = settings(max_examples=int(os.environ.get("QCONF_EDIT_EXAMPLES", "150")), deadline=None,
+PROPERTY = settings(max_examples=int(os.environ.get("QCONF_EDIT_EXAMPLES", "80")), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.function_scoped_fixture])  # fmt: skip
 
@@ -337,7 +337,7 @@ def test_a_change_by_another_program_is_reported(tmp_path: Path):
 
 def test_concurrent_sets_lose_nothing(tmp_path: Path):
     board = write(tmp_path, "board.yaml", "type: machine\n")
-    n = 16
+    n = 10
     command = [sys.executable, "-m", "qconf", "set", "board.yaml"]
     procs = [
         subprocess.Popen([*command, f"+d{i}={{type: container}}"], cwd=tmp_path,
