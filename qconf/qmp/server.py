@@ -98,10 +98,12 @@ class QmpServer:
                 finally:
                     os.umask(old)
                 self.paths.append(where)
+                control.monitors.append(f"unix:{where},server=on")
             else:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(where)
+                control.monitors.append(f"tcp:{where[0]}:{where[1]},server=on")
             sock.listen(128)
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ, None)
