@@ -8,6 +8,7 @@ import math
 import re
 import time
 from array import array
+from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
 
@@ -31,12 +32,15 @@ def greeting(package: str) -> dict[str, Any]:
                     "capabilities": ["oob"]}}  # fmt: skip
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=True, allow_nan=False)
+
+
 def encode(message: dict[str, Any]) -> bytes:
     """One message: compact JSON on one line, CRLF-terminated as QEMU sends it. A reply
     that is not JSON (a bug: a value JSON has no form for) becomes an error reply, with
     its ``id``, rather than invalid JSON or an exception in the server."""
     try:
-        text = json.dumps(message, ensure_ascii=True, allow_nan=False)
+        text = _ENCODER.encode(message)
     except (TypeError, ValueError) as exc:
         desc = f"qconf cannot send its reply as JSON: {exc}"
         error: dict[str, Any] = {"error": {"class": "GenericError", "desc": desc}}
@@ -92,7 +96,7 @@ def _constant(name: str) -> Any:
 
 
 def _integer(text: str) -> int:
-    if len(text) - text.startswith("-") > MAX_DIGITS:
+    if len(text) > MAX_DIGITS and len(text.lstrip("-")) > MAX_DIGITS:
         raise _Refused(f"integer longer than {MAX_DIGITS} digits")
     return int(text)
 
@@ -106,6 +110,8 @@ def _number(text: str) -> float:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_constant=_constant,
                             parse_int=_integer, parse_float=_number)  # fmt: skip
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+"""(text, index) -> (value, end): ``raw_decode`` without its Python frame (the fast path)."""
 
 _SPACE = re.compile(rb"[ \t\r\n]*")
 _SPACE_TEXT = re.compile(r"[ \t\r\n]*")
@@ -198,22 +204,28 @@ class JsonStream:
         the scanner, which measures it exactly)."""
         n = len(text)
         while True:
-            pos = _SPACE_TEXT.match(text, pos).end()  # type: ignore[union-attr]
+            if pos < n and text[pos] != "{":
+                pos = _SPACE_TEXT.match(text, pos).end()  # type: ignore[union-attr]
             if pos == n or text[pos] != "{":
                 return pos
             # a window from the message on: a JSON error counts lines up to where it is
             window = text[pos : pos + _WINDOW]
             try:
-                value, end = _DECODER.raw_decode(window)
+                value, end = _scan(window, 0)
+            except StopIteration:  # not even a start (cannot happen at "{", but to be sure)
+                return pos
             except (ValueError, RecursionError) as exc:  # incomplete, or bad
                 m = _SHALLOW.match(data, pos) if self.max_depth >= _SHALLOW_DEPTH else None
                 if m is None or m.end() - pos > len(window):
                     return pos
                 value, end = _parse_error(exc), m.end() - pos  # complete, so bad
-            brackets = window.count("{", 0, end) + window.count("[", 0, end)
-            tokens = 2 * brackets + window.count(",", 0, end) + window.count(":", 0, end)
-            if end > self.max_size or brackets > self.max_depth or tokens > self.max_tokens:
-                return pos  # perhaps over a limit: the scanner measures exactly
+            if end > self.max_size:
+                return pos
+            if end > self.max_depth or 2 * end > self.max_tokens:  # long enough to be over
+                brackets = window.count("{", 0, end) + window.count("[", 0, end)
+                tokens = 2 * brackets + window.count(",", 0, end) + window.count(":", 0, end)
+                if brackets > self.max_depth or tokens > self.max_tokens:
+                    return pos  # perhaps over a limit: the scanner measures exactly
             self._out.append(value)
             pos += end
 
