@@ -79,6 +79,7 @@ def _has_input(client: Client) -> bool:
 @pytest.mark.parametrize("args", [["--preconfig"], RUNNING], ids=["preconfig", "running"])
 def test_sigterm_ends_qconf_as_qemu_and_removes_the_socket(tmp_path, processes, args):
     proc, sock = start(tmp_path, processes, *args)
+    assert not os.path.exists(sock + "~")  # bound there, renamed once listening
     client = Client(sock)
     proc.send_signal(signal.SIGTERM)
     assert client.read()["data"] == {"guest": False, "reason": "host-signal"}  # SHUTDOWN

@@ -89,27 +89,43 @@ class QmpServer:
         for text in addresses:
             kind, where = parse_address(text, allow_remote)
             if kind == "unix":
-                if os.path.exists(where):
-                    os.unlink(where)
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                old = os.umask(0o177)  # owner-only from the start
-                try:
-                    sock.bind(where)
-                finally:
-                    os.umask(old)
+                sock = self._listen_unix(where)
                 self.paths.append(where)
                 control.monitors.append(f"unix:{where},server=on")
             else:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(where)
+                sock.listen(128)
                 control.monitors.append(f"tcp:{where[0]}:{where[1]},server=on")
-            sock.listen(128)
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ, None)
             self.listeners.append(sock)
         if threading.current_thread() is threading.main_thread():
             self._previous_sigterm = signal.signal(signal.SIGTERM, self._terminate)
+
+    @staticmethod
+    def _listen_unix(path: str) -> socket.socket:
+        """A listening unix socket at ``path``, created owner-only; the path appears only
+        once the socket listens (it is bound under a name beside it, then renamed), so a
+        client that waits for the file to exist is never refused."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        staged = path + "~" if len(os.fsencode(path)) < 107 else path  # sun_path: 108 bytes
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged)
+        try:
+            old = os.umask(0o177)  # owner-only from the start
+            try:
+                sock.bind(staged)
+            finally:
+                os.umask(old)
+            sock.listen(128)
+            if staged != path:
+                os.replace(staged, path)  # any stale socket file there goes
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def _terminate(self, signum: int, frame: object) -> None:
         """SIGTERM: no new client from now (the unix sockets go at once), and qconf ends as
