@@ -17,7 +17,7 @@ from qconf.qmp.control import Control
 from qconf.qmp.protocol import JsonStream, QmpError, encode
 from qconf.qmp.session import Session
 
-SETTINGS = settings(max_examples=120, deadline=None,
+SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
 SLOW = 2.0  # seconds: far above what any example takes (a few ms)
 
