@@ -28,3 +28,15 @@ def require_file(path: str, package: str) -> str:
             pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
         pytest.skip(reason)
     return path
+
+
+def require_native() -> None:
+    """Skip (fail under QCONF_REQUIRE_EXTERNAL=1) where ``qconf._native`` is not built:
+    no C compiler, or a non-editable install run from the source tree."""
+    reason = (
+        "qconf._native is not importable here: install with a C compiler, "
+        "`pip install -e .` when the tests run from the source tree"
+    )
+    if os.environ.get("QCONF_REQUIRE_EXTERNAL") == "1":
+        pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
+    pytest.skip(reason)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from qconf.cli import main
-from tests.external import require_file
+from tests.external import require_file, require_native
 from tests.helpers import MACHINES, write
 
 GUESTS = MACHINES / "guests"
@@ -31,6 +31,8 @@ def hooks(monkeypatch, request):
     def use(on: bool) -> None:
         monkeypatch.setenv("QCONF_NO_NATIVE", "0" if on else "1")
         native._load.cache_clear()
+        if on and native.hooks() is None:
+            require_native()
 
     request.addfinalizer(native._load.cache_clear)
     return use

@@ -198,9 +198,10 @@ def check_equivalence(board: Path, assignments: list[str]) -> None:
         text = edit_file(board, assignments, resolve=edit_resolver(), dry_run=True)
     except EditError as exc:
         # the file cannot hold the edit (TOML has no null; a list the file extends with a
-        # marker cannot be indexed): said, nothing written, never a different value
+        # marker cannot be indexed; a key deleted twice, which --set forgives when a later
+        # assignment deletes its parent): said, nothing written, never a different value
         event(f"refused: {exc.code}")
-        allowed = (("E507", "TOML has no null"), ("E501", "marker"))
+        allowed = (("E507", "TOML has no null"), ("E501", "marker"), ("E502", "nothing to delete"))
         assert any(exc.code == code and words in exc.message for code, words in allowed), exc
         return
     event("compared")
@@ -227,6 +228,21 @@ def test_an_edit_resolves_as_the_same_set_toml(tmp_path_factory, assignments):
 
 def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if "qconf-tmp" in p.name)
+
+
+@pytest.mark.parametrize(("name", "text"), [("board.yaml", YAML_BOARD), ("board.toml", TOML_BOARD)])
+def test_deleting_a_key_the_edit_just_set_leaves_no_marker(tmp_path: Path, name: str, text: str):
+    """A type's default is set by no layer: deleting a key that only the same edit set
+    removes it from the file, without a $delete marker that would have nothing to delete
+    (found by the equivalence property above)."""
+    board = write(tmp_path, name, text)
+    code, err = set_(board, "soc.uart0.reg_shift=0x20", "~soc.uart0.reg_shift")
+    assert code == 0, err
+    assert "reg_shift" not in board.read_text()
+    assert board.read_text().count("$delete") == text.count("$delete")
+    code, err = set_(board, "~soc.uart0.reg_shift")
+    assert code == 1
+    assert "nothing to delete: neither the file nor what it extends sets this key [E502]" in err
 
 
 def test_a_planted_link_at_a_temporary_name_is_not_followed(tmp_path: Path):

@@ -99,3 +99,85 @@ def test_errors_as_qemu_7_2_answers_them():
                 assert mine["return"].keys() == qemus["return"].keys(), row["raw"]
             compared += 1
     assert compared >= 30
+
+
+def test_integers_longer_than_python_converts_are_an_error_not_a_crash():
+    """Python's int() refuses more than 4,300 digits, with a ValueError that used to end
+    qconf. QEMU reads such a number as ``inf`` and echoes it as invalid JSON; qconf answers
+    with an error and goes on."""
+    stream = JsonStream()
+    nines = b"9" * 4301
+    for raw in (b'{"execute": "query-status", "id": ' + nines + b"}", b"[" + nines + b"]",
+                b"-" + nines + b" "):  # fmt: skip
+        assert values(stream, raw) == ["JSON parse error, integer longer than 4300 digits"]
+        split = JsonStream()
+        assert values(split, raw[:7]) + values(split, raw[7:]) == values(JsonStream(), raw)
+    assert values(stream, b'{"id": ' + nines[1:] + b"}") == [{"id": int(nines[1:])}]  # exact
+    session = Session(Control(), 1)
+    session.handle({"execute": "qmp_capabilities"})
+    for value in stream.feed(b'{"execute": "query-status", "id": ' + nines + b"}"):
+        assert session.handle(value) == [{"error": {
+            "class": "GenericError",
+            "desc": "JSON parse error, integer longer than 4300 digits"}}]  # fmt: skip
+
+
+def test_what_qemu_refuses_as_json_is_refused_in_its_words():
+    stream = JsonStream()
+    cases = {
+        b'{"execute": "query-status", "id": 1, "id": 2}': "JSON parse error, duplicate key",
+        b'{"a": {"b": 1, "b": 1}}': "JSON parse error, duplicate key",
+        b'{"execute": "query-status", "id": NaN}': "JSON parse error, stray 'N'",
+        b'{"execute": "query-status", "id": Infinity}': "JSON parse error, stray 'I'",
+        b'{"execute": "query-status", "id": -Infinity}': "JSON parse error, stray '-I'",
+        b'{"execute": "query-status", "id": 1e400}': "JSON parse error, number out of range",
+    }
+    for raw, desc in cases.items():
+        assert values(stream, raw) == [desc], raw
+        bytewise = JsonStream()
+        assert [v for i in range(len(raw)) for v in values(bytewise, raw[i : i + 1])] == [desc]
+    assert values(stream, b'{"a": 1e300, "b": -0.5e-400}') == [{"a": 1e300, "b": -0.0}]
+
+
+def test_too_many_tokens_in_one_message():
+    stream = JsonStream(max_tokens=100)
+    assert values(stream, b"[" + b"1," * 60 + b"1]") == [[1] * 61]
+    assert values(stream, b"[" + b"[]," * 60 + b"[]]" + b'{"ok": 1}') == [
+        "JSON parse error, more than 100 tokens", {"ok": 1}]  # fmt: skip
+    many = b'{"a": [' + b"1," * 40_000 + b"1]}"  # under 1 MiB, but 40,000 items
+    assert values(JsonStream(), many) == ["JSON parse error, more than 32768 tokens"]
+
+
+def test_hostile_messages_are_answered_quickly_and_skipped_without_stalling():
+    """A 10 MB message of small tokens, or one nested 100,000 deep, took the server 4-10 s
+    to skip (10 s for ``[[],[],...]``), with the guest all but stopped: each bracket and
+    quote was a step in Python. Whole pieces are scanned in C now."""
+    import time
+
+    shapes = {
+        "10 MB of [],": b"[" + b"[]," * ((10 << 20) // 3) + b"[]]",
+        "10 MB of keys": b"{" + b'"a":"b",' * ((10 << 20) // 8) + b'"a":"b"}',
+        "10 MB string": b'{"execute": "qconf-set", "arguments": {"set": "' + b"x" * (10 << 20)
+        + b'"}}',
+        "100,000 deep": b"[" * 100_000 + b"]" * 100_000,
+        "10 MB of escapes": b'["' + b'\\"' * (5 << 20) + b'"]',
+    }  # fmt: skip
+    for name, raw in shapes.items():
+        stream, got = JsonStream(), []
+        start = time.perf_counter()
+        for i in range(0, len(raw), 65536):
+            got += values(stream, raw[i : i + 65536])
+        got += values(stream, b'{"ok": 1}')
+        took = time.perf_counter() - start
+        assert len(got) == 2 and got[0].startswith("JSON parse error, ") and got[1] == {"ok": 1}
+        assert took < 3, f"{name}: {took:.2f} s"  # about 0.01-0.15 s here; 4-10 s before
+
+
+def test_a_reply_that_is_not_json_becomes_an_error_reply():
+    from qconf.qmp.protocol import encode
+
+    assert encode({"return": {"a": float("nan")}, "id": [1]}) == (
+        b'{"error": {"class": "GenericError", "desc": "qconf cannot send its reply as JSON: '
+        b'Out of range float values are not JSON compliant"}, "id": [1]}\r\n')  # fmt: skip
+    assert encode({"return": {1, 2}}) == (
+        b'{"error": {"class": "GenericError", "desc": "qconf cannot send its reply as JSON: '
+        b'Object of type set is not JSON serializable"}}\r\n')  # fmt: skip

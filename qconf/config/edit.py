@@ -298,7 +298,11 @@ class _Editor:
         return EditError(message, code=code, path=format_path(self.ov.path), hint=hint)
 
     def below(self, path: tuple[PathKey, ...]) -> Node | None:
-        return self.lower.lookup(path) if self.lower is not None else None
+        """What a lower layer sets at ``path``; a type's default is set by no layer."""
+        node = self.lower.lookup(path) if self.lower is not None else None
+        if node is None or node.origin.source.kind is LayerKind.DEFAULT:
+            return None
+        return node
 
     def apply(self, doc: Any) -> None:
         path = self.ov.path

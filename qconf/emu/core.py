@@ -80,8 +80,7 @@ class Core:
 
     Subclasses set ``PC`` (Unicorn's pc register), ``WAITS`` (the encodings of the wait
     instructions, ``wfi`` and ``wfe``, all of one length), ``UNTIL`` (an address never
-    reached) and ``DECODE`` (how instruction lengths are decoded: ``riscv``, ``thumb`` or
-    ``fixed4``), and implement ``reset`` and ``deliver``. Their exception hooks tell the
+    reached), and implement ``reset`` and ``deliver``. Their exception hooks tell the
     counter where an exception was raised (:meth:`exception_at`). ``arch`` is the object's type's
     architecture. Interrupt controllers connect themselves to the cores they serve (see
     :meth:`qconf.emu.context.MmioModel`).
@@ -90,7 +89,6 @@ class Core:
     PC: ClassVar[int]
     WAITS: ClassVar[tuple[bytes, ...]]
     UNTIL: ClassVar[int]
-    DECODE: ClassVar[str]
 
     def __init__(self, ctx: CoreContext, uc: Uc, model: int | None = None) -> None:
         obj = ctx.obj
@@ -108,7 +106,7 @@ class Core:
         self.waiting = False
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
-        self.counting: Counter = make_counter(uc, self.DECODE, ctx.timing == "exact")
+        self.counting: Counter = make_counter(uc, arch.encoding, ctx.timing == "exact")
         self._registers = FastRegisters(uc)  # the pc after every slice
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
 

@@ -51,11 +51,14 @@ import ctypes
 from typing import Any
 
 from qconf.emu import native
+from qconf.model.facets import instruction_length
 
 __all__ = ("KINDS", "Counter", "count_instructions", "make_counter")
 
 KINDS = {"fixed4": 0, "riscv": 1, "thumb": 2}
-"""How instruction lengths are decoded, by a core's ``DECODE``."""
+"""How instruction lengths are decoded (an architecture's ``encoding``), as the native
+hooks number them."""
+ENCODINGS = {kind: name for name, kind in KINDS.items()}
 TABLE_SLOTS = 1 << 14
 """Blocks the native table remembers (hashed by pc and size, 8 slots probed; past that a
 block replaces another, which is decoded again when it next runs)."""
@@ -98,13 +101,10 @@ def count_instructions(kind: int, code: bytes) -> int:
     """How many instructions start in ``code`` (as ``decode`` in ``counting.c``)."""
     if kind == 0:
         return len(code) // 4
+    encoding = ENCODINGS[kind]
     n = at = 0
     while at + 2 <= len(code):
-        half = code[at] | code[at + 1] << 8
-        if kind == 1:
-            at += 4 if half & 3 == 3 else 2
-        else:
-            at += 4 if half >> 11 in (0x1D, 0x1E, 0x1F) else 2
+        at += instruction_length(encoding, code[at : at + 2])
         n += 1
     return n
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-__all__ = ("ArchInfo", "Ref", "load", "ref_text")
+__all__ = ("ArchInfo", "Ref", "instruction_length", "load", "ref_text")
 
 Ref = str
 """Code named as ``"package.module:attribute"`` (``attribute`` may be dotted)."""
@@ -52,6 +52,16 @@ def ref_text(ref: Ref | Callable[..., Any] | None) -> str | None:
     raise TypeError(f"{ref!r} is code, not a reference")
 
 
+def instruction_length(encoding: str, head: bytes) -> int:
+    """The length of an instruction of ``encoding`` (an :class:`ArchInfo`'s) whose first two
+    bytes are ``head``."""
+    if encoding == "riscv":
+        return 4 if head[0] & 3 == 3 else 2
+    if encoding == "thumb":
+        return 4 if (head[0] | head[1] << 8) >> 11 in (0b11101, 0b11110, 0b11111) else 2
+    return 4
+
+
 @dataclass(frozen=True)
 class ArchInfo:
     """One CPU architecture, as the emulator, fault reports, QMP and debuggers need it.
@@ -69,6 +79,10 @@ class ArchInfo:
         constant named by the prefix and its name in upper case.
     :param device_tree: the writer of a whole device tree for machines of this
         architecture (a :data:`Ref`), None if it has none.
+    :param encoding: how its instructions' lengths are told from their first bytes:
+        ``fixed4`` (all 4 bytes), ``riscv`` (2 bytes when the low bits are not ``0b11``),
+        ``thumb`` (4 bytes when the first halfword starts ``0b11101``, ``0b11110`` or
+        ``0b11111``, else 2).
     :param bits: the width of its addresses and general registers.
     :param tree_at_ram_start: where a generated device tree goes: at the start of the
         first RAM (the Arm ``virt`` board's boot protocol), else near its end (2 MiB
@@ -83,6 +97,7 @@ class ArchInfo:
     system_registers: tuple[str, ...]
     unicorn_registers: str
     device_tree: Ref | None = None
+    encoding: str = "fixed4"
     bits: int = 64
     tree_at_ram_start: bool = False
 
@@ -91,6 +106,10 @@ class ArchInfo:
         module, _, prefix = self.unicorn_registers.partition(":")
         number = getattr(importlib.import_module(module), prefix + name.upper(), None)
         return number if isinstance(number, int) else None
+
+    def instruction_length(self, head: bytes) -> int:
+        """The length of the instruction whose first two bytes are ``head``."""
+        return instruction_length(self.encoding, head)
 
     def disassemble(self, code: bytes, pc: int) -> str:
         """One instruction at ``pc``, or a note why not."""

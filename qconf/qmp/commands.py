@@ -41,8 +41,8 @@ COMMANDS: dict[str, Command] = declare(
     Command("query-version", run_commands.query_version),
     Command("query-commands", query_commands),
     Command("query-status", run_commands.query_status),
-    Command("stop", run_commands.stop),
-    Command("cont", run_commands.cont),
+    Command("stop", run_commands.stop, allowed=BUILT),
+    Command("cont", run_commands.cont, allowed=ALIVE),
     Command("quit", run_commands.quit_),
     Command("x-exit-preconfig", run_commands.x_exit_preconfig, allowed=PRELAUNCH),
     Command("qconf-add-file", run_commands.qconf_add_file, {"path": "str"}, allowed=PRELAUNCH),
@@ -76,13 +76,27 @@ COMMANDS: dict[str, Command] = declare(
     Command("query-qmp-schema", query_qmp_schema),
     Command("system_reset", run_commands.system_reset, allowed=BUILT),
     Command("qconf-diff", run_commands.qconf_diff, {"path": "str"}),
-    Command("query-memory-size-summary", queries.query_memory_size_summary),
+    Command("query-memory-size-summary", queries.query_memory_size_summary, allowed=BUILT),
     Command("human-monitor-command", human_monitor_command,
             {"command-line": "str", "*cpu-index": "int"}),
-    Command("query-cpus-fast", queries.query_cpus_fast),
-    Command("query-target", queries.query_target),
-    Command("query-kvm", queries.query_kvm),
+    Command("query-cpus-fast", queries.query_cpus_fast, allowed=BUILT),
+    Command("query-target", queries.query_target, allowed=BUILT),
+    Command("query-kvm", queries.query_kvm, allowed=BUILT),
     Command("query-name", queries.query_name),
+    Command("query-machines", queries.query_machines, allowed=BUILT),
+    Command("query-cpu-definitions", queries.query_cpu_definitions, allowed=BUILT),
+    Command("query-events", queries.query_events, features=("deprecated",)),
+    Command("query-chardev", queries.query_chardev),
+    Command("query-hotpluggable-cpus", queries.query_hotpluggable_cpus),
+    Command("memsave", guest.memsave,
+            {"val": "int", "size": "int", "filename": "str", "*cpu-index": "int"},
+            allowed=STARTED),
+    Command("pmemsave", guest.pmemsave, {"val": "int", "size": "int", "filename": "str"},
+            allowed=STARTED),
 )  # fmt: skip
 """Every command, by its QMP name, in the order ``query-commands`` and
-``query-qmp-schema`` list them."""
+``query-qmp-schema`` list them (new commands go last, so that the schema's masked type
+names of the others stay as clients have cached them). Before the build, the commands
+QEMU 7.2 refuses there are refused too (``BUILT``), except where qconf has an answer
+before the build: ``cont`` builds first, ``device_add`` configures, ``device-list-properties``
+and ``human-monitor-command`` show the types and the machine as configured so far."""

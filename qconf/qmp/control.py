@@ -57,6 +57,7 @@ class Control:
     prepare: Callable[[Any], Any] | None = None  # machine -> its prepared emulator
     prepared: Any = None  # ... made at the build, so that a missing image is a build error
     preview: Preview | None = None  # before the build: what the QOM commands show
+    monitors: list[str] = field(default_factory=list)  # the QMP sockets, as QEMU writes them
     runstate_listeners: list[Callable[[Runstate, Runstate], None]] = field(default_factory=list)
     """Called with (old, new) at each change of the run state."""
     _runstate: Runstate = field(default=Runstate.PRELAUNCH, init=False)
@@ -115,6 +116,35 @@ class Control:
         from qconf.resolve import resolve_layers
 
         return resolve_layers(self.layers(), search=SearchPath.default(self.include_dirs))
+
+    def add_file(self, path: str) -> None:
+        """Add a file layer (a path or a profile name) above the others, if it can be read
+        and adds no problem to the configuration so far (problems that were there before
+        it, such as a part still to come, do not count against it).
+
+        :raises QmpError: every problem it brings, located; the layer is not kept.
+        """
+        before = self._problem_lines()
+        self.files.append(path)
+        try:
+            self.layers()
+        except QconfError as exc:
+            self.files.pop()
+            raise _problems(exc) from None
+        after = self._problem_lines()
+        new = [lines for lines in after if lines not in before]
+        if new:
+            self.files.pop()
+            raise QmpError("\n".join(line for lines in new for line in lines))
+
+    def _problem_lines(self) -> list[list[str]]:
+        """Each problem of the configuration as it stands, as its report lines (none if it
+        resolves)."""
+        try:
+            self.resolve()
+        except QconfError as exc:
+            return [err.lines() for err in flatten(exc)]
+        return []
 
     def add_set(self, text: str, who: str | None) -> None:
         """Keep one ``--set``-style tweak (its origin: ``who``), if its path exists in the

@@ -2,7 +2,7 @@
 text commands through QMP (``qmp-shell -H``, management tools' monitor passthrough).
 
 Commands: ``info status|version|cpus|registers|mtree|qtree|irqs|clocks``, ``x`` and
-``xp /FMT ADDR`` (memory as a CPU sees it), ``stop``, ``cont`` (``c``),
+``xp /FMT ADDR`` (memory as a CPU sees it; ``/Ni``: N instructions), ``stop``, ``cont`` (``c``),
 ``system_reset``, ``quit`` (``q``), ``help``. Output lines end with CRLF, as QEMU's do.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from qconf.qmp.guest import Unmapped, read_memory
 from qconf.qmp.protocol import QmpError
 from qconf.qmp.qom import machine_for_qom
 
@@ -31,7 +32,7 @@ HELP = [
     ("info qtree", "the object tree with key properties"),
     ("info irqs", "interrupt wires"),
     ("info clocks", "the clock tree"),
-    ("x /fmt addr", "memory as the selected CPU sees it (fmt: count, x|d|u, b|h|w|g)"),
+    ("x /fmt addr", "memory as the selected CPU sees it (fmt: count, x|d|u|i, b|h|w|g)"),
     ("xp /fmt addr", "the same (qconf's CPUs see physical addresses here)"),
     ("stop", "pause"),
     ("cont|c", "resume"),
@@ -154,39 +155,76 @@ INFO: dict[str, Callable[[Any, int, list[str]], list[str]]] = {
 
 # --- commands -----------------------------------------------------------------------------
 
-_FMT = re.compile(r"/(?P<count>\d*)(?P<fmt>[xdu]?)(?P<size>[bhwg]?)$")
+_FMT = re.compile(r"/(?P<count>\d*)(?P<fmt>[xdui]?)(?P<size>[bhwg]?)$")
 _SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}
 
 
 def _memory(line: _Line) -> list[str]:
-    """``x /4xw 0x80000000``: values as QEMU prints them, a line per 16 bytes."""
+    """``x /4xw 0x80000000``: values as QEMU prints them, a line per 16 bytes;
+    ``x /4i ADDR``: instructions. Memory that is not mapped ends the output with QEMU's
+    ``Cannot access memory``."""
     rest = line.rest
     fmt = _FMT.match(rest[0]) if len(rest) == 2 else None
     if fmt is None:
-        raise QmpError("usage: x /fmt addr (fmt: count, x|d|u, b|h|w|g; e.g. x /4xw 0x1000)")
+        raise QmpError("usage: x /fmt addr (fmt: count, x|d|u|i, b|h|w|g; e.g. x /4xw 0x1000, "
+                       "x /3i 0x80000000)")  # fmt: skip
     try:
         address = int(rest[1], 0)
     except ValueError:
         raise QmpError(f"bad address {rest[1]!r}: a number (0x... or decimal)") from None
     count = int(fmt["count"] or 1)
+    cpu = _selected(line.control, line.index)
+    if fmt["fmt"] == "i":
+        if not 0 < count <= 4096:
+            raise QmpError("x shows up to 4096 instructions at a time")
+        return _instructions(cpu, address, count)
     size = _SIZES[fmt["size"] or "w"]
     if not 0 < count * size <= 1 << 16:
         raise QmpError("x shows up to 64 KiB at a time")
-    cpu = _selected(line.control, line.index)
     try:
-        data = bytes(cpu.uc.mem_read(address, count * size))
-    except Exception as exc:
-        raise QmpError(f"cannot access memory at {address:#x}: {exc}") from None
+        data = read_memory(cpu, address, count * size)
+        broken = None
+    except Unmapped as exc:  # the lines before the first unmapped byte, then QEMU's words
+        broken = exc.address
+        data = read_memory(cpu, address, broken - address)
     per_line = max(1, 16 // size)
     out = []
     for first in range(0, count, per_line):
+        at = address + first * size
+        if broken is not None and at + per_line * size > broken:
+            out.append(f"{at:016x}: Cannot access memory")
+            break
         items = []
         for i in range(first, min(count, first + per_line)):
             value = int.from_bytes(data[i * size : (i + 1) * size], "little")
             if fmt["fmt"] == "d" and value >= 1 << (size * 8 - 1):
                 value -= 1 << (size * 8)
             items.append(f"{value:#0{size * 2 + 2}x}" if fmt["fmt"] in ("", "x") else str(value))
-        out.append(f"{address + first * size:016x}: " + " ".join(items))
+        out.append(f"{at:016x}: " + " ".join(items))
+    return out
+
+
+def _instructions(cpu: Any, address: int, count: int) -> list[str]:
+    """``count`` instructions from ``address``, laid out as QEMU's ``x /i`` lays them out
+    for the architecture (the operands are capstone's)."""
+    out = []
+    for _ in range(count):
+        try:
+            head = read_memory(cpu, address, 2)
+            size = cpu.arch.instruction_length(head)
+            code = head + read_memory(cpu, address + 2, size - 2)
+        except Unmapped:
+            out.append(f"0x{address:016x}:  Address {address:#x} is out of bounds.")
+            break
+        text = cpu.arch.disassemble(code, address)
+        mnemonic, _, operands = text.partition(" ") if not text.startswith("(") else (text, "", "")
+        word = int.from_bytes(code, "little")
+        if cpu.arch.family == "riscv":
+            out.append(f"0x{address:016x}:  {word:0{size * 2}x}{' ' * (18 - size * 2)}"
+                       f"{mnemonic:<24}{operands}".rstrip())  # fmt: skip
+        else:
+            out.append(f"0x{address:08x}:  {word:0{size * 2}x}  {mnemonic:<8} {operands}".rstrip())
+        address += size
     return out
 
 

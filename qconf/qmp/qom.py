@@ -69,7 +69,7 @@ def _prop_type(info: Any, name: str) -> str:
         return "bool"
     if "list" in annotation:
         return "list"
-    return "str"
+    return "string"  # QEMU's spelling in qom-list (its qdev properties say "str")
 
 
 def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from qconf.config.units import UnitError, parse_int
 from qconf.qmp.control import Control
 from qconf.qmp.protocol import QmpError
 from qconf.qmp.state import Runstate
@@ -118,8 +119,7 @@ class Command:
         :raises QmpError: in the wrong run state, for bad arguments, or from the command.
         """
         self.check_state(control)
-        self.check_arguments(args)
-        return self.handler(control, args, who)
+        return self.handler(control, self.check_arguments(args), who)
 
     def check_state(self, control: Control) -> None:
         """Refuse the command in the wrong run state, naming the phase it needs and the
@@ -131,12 +131,15 @@ class Command:
             raise QmpError(f"The command '{self.name}' is permitted only "
                            f"{self.allowed.words}; the machine is {control.status}")  # fmt: skip
 
-    def check_arguments(self, args: dict[str, Any]) -> None:
-        """Check ``args`` against the declaration, in QEMU's order and words: each
-        declared argument (missing, or of the wrong JSON type), then unexpected ones.
+    def check_arguments(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``args`` checked against the declaration, in QEMU's order and words: each
+        declared argument (missing, or of the wrong JSON type), then unexpected ones. An
+        integer may be written as a string (``"0x8000_0000"``, ``"4096"``), as QEMU's
+        keyval takes it from human-typed input: the function gets the ``int``.
 
         :raises QmpError: on the first problem.
         """
+        out = dict(args)
         for arg in self.args:
             if arg.name not in args:
                 if arg.optional:
@@ -146,21 +149,41 @@ class Command:
             if qapi.startswith("["):
                 if not isinstance(value, list):
                     raise QmpError(f"Invalid parameter type for '{arg.name}', expected: array")
-                items = [(f"{arg.name}[{i}]", item) for i, item in enumerate(value)]
-                qapi = qapi[1:-1]
+                out[arg.name] = [_checked(f"{arg.name}[{i}]", qapi[1:-1], item)
+                                 for i, item in enumerate(value)]  # fmt: skip
             else:
-                items = [(arg.name, value)]
-            if qapi == "any":
-                continue
-            label, kind = _JSON_TYPES[qapi]
-            for where, item in items:
-                if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
-                    raise QmpError(f"Invalid parameter type for '{where}', expected: {label}")
+                out[arg.name] = _checked(arg.name, qapi, value)
         if not self.open:
             names = {arg.name for arg in self.args}
             for name in args:
                 if name not in names:
                     raise QmpError(f"Parameter '{name}' is unexpected")
+        return out
+
+
+def _checked(where: str, qapi: str, value: Any) -> Any:
+    """``value`` if it is of QAPI type ``qapi`` (an integer also as a string, in the
+    grammar of ``--set``: decimal, ``0x``, ``0o``, ``0b``, ``_`` between digits); the value
+    the command gets."""
+    if qapi == "any":
+        return value
+    label, kind = _JSON_TYPES[qapi]
+    if kind is int and isinstance(value, str):
+        if len(value) > MAX_INTEGER_TEXT:
+            raise QmpError(f"Invalid parameter value for '{where}': an integer of at most "
+                           f"{MAX_INTEGER_TEXT} characters")  # fmt: skip
+        try:
+            return parse_int(value)
+        except UnitError as exc:
+            raise QmpError(f"Invalid parameter value for '{where}': {exc}") from None
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise QmpError(f"Invalid parameter type for '{where}', expected: {label}")
+    return value
+
+
+MAX_INTEGER_TEXT = 64
+"""The longest integer written as a string that an argument takes (a 64-bit value in
+decimal, with separators, fits several times)."""
 
 
 def declare(*commands: Command) -> dict[str, Command]:

@@ -89,14 +89,9 @@ def x_exit_preconfig(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
-    """Add a file layer (a path, or a profile name) above those there are."""
-    path: str = args["path"]
-    control.files.append(path)
-    try:
-        control.layers()
-    except QconfError as exc:
-        control.files.pop()
-        raise _problems(exc) from None
+    """Add a file layer (a path, or a profile name) above those there are, if it reads and
+    its values fit: a broken layer is refused with its problems, and not kept."""
+    control.add_file(args["path"])
     return {}
 
 

@@ -1,11 +1,23 @@
 """Listening sockets for QMP clients: unix sockets (created owner-only) and TCP on
-loopback (another address needs ``allow_remote``); several clients at once."""
+loopback (another address needs ``allow_remote``); several clients at once.
+
+The server never ends on its clients' account: a client's input is read a piece at a time
+within a time budget per poll (so a flood of messages shares the time with the guest and
+the other clients), at the process's file descriptor limit it stops accepting until a
+client leaves, and SIGTERM ends qconf as ``quit`` does (event ``SHUTDOWN``, reason
+``host-signal``, as QEMU), with its unix sockets removed."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import selectors
+import signal
 import socket
+import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +55,13 @@ def parse_address(text: str, allow_remote: bool = False) -> tuple[str, Any]:
 
 MAX_BACKLOG = 16 << 20
 """Bytes of replies and events a client may leave unread before it is disconnected."""
+READ_SIZE = 8 << 10
+"""Bytes read from a client at a time."""
+READ_BUDGET_S = 0.002
+"""How long one poll goes on reading a client that has more to say; what is left waits in
+the socket (the client sees backpressure) for the next poll."""
+ACCEPT_PAUSE_S = 1.0
+"""How long accepting pauses at the file descriptor limit, unless a client leaves first."""
 
 
 @dataclass
@@ -64,65 +83,128 @@ class QmpServer:
         self.paths: list[str] = []
         self.clients: dict[socket.socket, _Client] = {}
         self.count = 0
+        self._accept_paused_until: float | None = None  # at the fd limit: not accepting
+        self._signalled: int | None = None  # SIGTERM arrived: quit at the next poll
+        self._previous_sigterm: Any = None
         for text in addresses:
             kind, where = parse_address(text, allow_remote)
             if kind == "unix":
-                if os.path.exists(where):
-                    os.unlink(where)
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                old = os.umask(0o177)  # owner-only from the start
-                try:
-                    sock.bind(where)
-                finally:
-                    os.umask(old)
+                sock = self._listen_unix(where)
                 self.paths.append(where)
+                control.monitors.append(f"unix:{where},server=on")
             else:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(where)
-            sock.listen(128)
+                sock.listen(128)
+                control.monitors.append(f"tcp:{where[0]}:{where[1]},server=on")
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ, None)
             self.listeners.append(sock)
+        if threading.current_thread() is threading.main_thread():
+            self._previous_sigterm = signal.signal(signal.SIGTERM, self._terminate)
+
+    @staticmethod
+    def _listen_unix(path: str) -> socket.socket:
+        """A listening unix socket at ``path``, created owner-only; the path appears only
+        once the socket listens (it is bound under a name beside it, then renamed), so a
+        client that waits for the file to exist is never refused."""
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        staged = path + "~" if len(os.fsencode(path)) < 107 else path  # sun_path: 108 bytes
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(staged)
+        try:
+            old = os.umask(0o177)  # owner-only from the start
+            try:
+                sock.bind(staged)
+            finally:
+                os.umask(old)
+            sock.listen(128)
+            if staged != path:
+                os.replace(staged, path)  # any stale socket file there goes
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def _terminate(self, signum: int, frame: object) -> None:
+        """SIGTERM: no new client from now (the unix sockets go at once), and qconf ends as
+        on ``quit`` at the next poll; a second SIGTERM ends it at once."""
+        self._signalled = signum
+        self._remove_paths()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     def poll(self, timeout: float = 0.0) -> None:
         """Accept clients, read what they sent, answer; wait up to ``timeout`` seconds."""
+        self._resume_accepting()
         for key, events in self.selector.select(timeout):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
             if sock in self.listeners:
-                try:
-                    conn, _ = sock.accept()
-                except OSError:  # the client gave up before we accepted it
-                    continue
-                conn.setblocking(False)
-                self.count += 1
-                new = _Client(conn, Session(self.control, self.count))
-                self.clients[conn] = new
-                self.selector.register(conn, selectors.EVENT_READ, None)
-                self._send(new, [greeting(self.package)])
+                self._accept(sock)
                 continue
             found = self.clients.get(sock)
             if found is None:  # dropped earlier in this round
                 continue
-            client = found
             if events & selectors.EVENT_WRITE:
-                self._flush(client)
-            if not events & selectors.EVENT_READ or sock not in self.clients:
-                continue
+                self._flush(found)
+            if events & selectors.EVENT_READ:
+                self._read(found)
+        if self._signalled is not None and not self.control.quit_requested:
+            sys.stderr.write(f"qconf: terminating on signal {self._signalled}\n")
+            self.control.quit_requested = True
+            self.broadcast("SHUTDOWN", {"guest": False, "reason": "host-signal"})
+
+    def _accept(self, listener: socket.socket) -> None:
+        try:
+            conn, _ = listener.accept()
+        except OSError as exc:
+            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                # out of descriptors: the listener stays ready, and accepting again at once
+                # would spin; the client waits in the backlog until one leaves
+                self._pause_accepting()
+            return  # (or the client gave up before it was accepted)
+        conn.setblocking(False)
+        self.count += 1
+        new = _Client(conn, Session(self.control, self.count))
+        self.clients[conn] = new
+        self.selector.register(conn, selectors.EVENT_READ, None)
+        self._send(new, [greeting(self.package)])
+
+    def _pause_accepting(self) -> None:
+        if self._accept_paused_until is None:
+            for sock in self.listeners:
+                self.selector.unregister(sock)
+        self._accept_paused_until = time.monotonic() + ACCEPT_PAUSE_S
+
+    def _resume_accepting(self, now: bool = False) -> None:
+        until = self._accept_paused_until
+        if until is not None and (now or time.monotonic() >= until):
+            self._accept_paused_until = None
+            for sock in self.listeners:
+                self.selector.register(sock, selectors.EVENT_READ, None)
+
+    def _read(self, client: _Client) -> None:
+        """What the client sent, a piece at a time, answered as it is read, for up to
+        ``READ_BUDGET_S``."""
+        sock = client.sock
+        deadline = time.monotonic() + READ_BUDGET_S
+        while sock in self.clients:
             try:
-                data = sock.recv(65536)
+                data = sock.recv(READ_SIZE)
             except BlockingIOError:
-                continue
+                return
             except OSError:
                 data = b""
             if not data:  # hung up, perhaps in the middle of a command: forget it
                 self._drop(client)
-                continue
+                return
             for msg in client.stream.feed(data):
                 self._send(client, client.session.handle(msg))
                 if sock not in self.clients:
-                    break
+                    return
+            if len(data) < READ_SIZE or time.monotonic() >= deadline:
+                return
 
     def broadcast(
         self, name: str, data: dict[str, Any] | None = None, only: set[int] | None = None
@@ -163,6 +245,7 @@ class QmpServer:
             return
         self.selector.unregister(client.sock)
         client.sock.close()
+        self._resume_accepting(now=True)  # a descriptor is free again
 
     def close(self) -> None:
         for client in list(self.clients.values()):
@@ -174,10 +257,17 @@ class QmpServer:
             except OSError:
                 pass
             self._drop(client)
+        self._resume_accepting(now=True)
         for sock in self.listeners:
             self.selector.unregister(sock)
             sock.close()
-        for path in self.paths:
-            if os.path.exists(path):
-                os.unlink(path)
+        self._remove_paths()
         self.selector.close()
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
+
+    def _remove_paths(self) -> None:
+        for path in self.paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)

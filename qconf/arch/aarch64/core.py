@@ -52,7 +52,6 @@ class Aarch64Core(Core):
     PC = a64.UC_ARM64_REG_PC
     WAITS = (WFI.to_bytes(4, "little"), WFE.to_bytes(4, "little"))
     UNTIL = (1 << 64) - 1
-    DECODE = "fixed4"
 
     def __init__(self, ctx: CoreContext) -> None:
         obj = ctx.obj

@@ -31,6 +31,7 @@ CORTEX_M = ArchInfo(
         "r12",
     ),
     system_registers=(),
+    encoding="thumb",
     unicorn_registers="unicorn.arm_const:UC_ARM_REG_",
     bits=32,
 )

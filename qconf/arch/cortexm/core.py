@@ -40,7 +40,6 @@ class CortexM(Core):
     PC = arm.UC_ARM_REG_PC
     WAITS = (b"\x30\xbf", b"\x20\xbf")  # wfi, wfe
     UNTIL = 0xFFFFFFFF
-    DECODE = "thumb"
 
     def __init__(self, ctx: CoreContext) -> None:
         import unicorn

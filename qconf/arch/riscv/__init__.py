@@ -25,6 +25,7 @@ RV64 = ArchInfo(
     disassembler=("CS_ARCH_RISCV", "CS_MODE_RISCV64|CS_MODE_RISCVC"),
     registers=GENERAL,
     system_registers=CSRS,
+    encoding="riscv",
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
 )
@@ -35,6 +36,7 @@ RV32 = ArchInfo(
     disassembler=("CS_ARCH_RISCV", "CS_MODE_RISCV32|CS_MODE_RISCVC"),
     registers=GENERAL,
     system_registers=CSRS,
+    encoding="riscv",
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
     bits=32,

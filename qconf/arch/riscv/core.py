@@ -63,7 +63,6 @@ class RiscvHart(Core):
     PC = rv.UC_RISCV_REG_PC
     WAITS = (WFI.to_bytes(4, "little"),)
     UNTIL = (1 << 64) - 1
-    DECODE = "riscv"
 
     def __init__(self, ctx: CoreContext) -> None:
         arch = ctx.obj.info.arch_info
