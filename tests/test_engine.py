@@ -1,0 +1,156 @@
+"""The engine: which Unicorn runs the machines, and building the store-fix one."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+
+import pytest
+from click.testing import CliRunner
+
+from qconf.cli import main
+from qconf.engine import Engine, installed
+from qconf.engine import build as builder
+from qconf.errors import ToolError
+
+# --- which engine ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("found", "kind"),
+    [("2.1.4", "stock"), ("2.1.4+qconf.1", "store-fix"), ("2.1.4+qconf.12", "store-fix"),
+     ("2.1.4+local", "local"), ("2.1.4+qconfx.1", "local")],
+    ids=str,
+)  # fmt: skip
+def test_the_version_label_names_the_engine(found, kind, monkeypatch):
+    monkeypatch.setattr("importlib.metadata.version", lambda name: found)
+    monkeypatch.delenv("LIBUNICORN_PATH", raising=False)
+    assert installed() == Engine(kind, found)
+    assert str(installed()) == f"{kind} (unicorn {found})"
+
+
+def test_a_library_from_libunicorn_path_is_named_as_such(tmp_path, monkeypatch):
+    monkeypatch.setattr("importlib.metadata.version", lambda name: "2.1.4")
+    monkeypatch.setenv("LIBUNICORN_PATH", str(tmp_path))
+    assert installed().kind == "stock"  # no library there: the binding loads its own
+    (tmp_path / "libunicorn.so.2").write_bytes(b"")
+    assert str(installed()) == f"the library in $LIBUNICORN_PATH ({tmp_path}), not unicorn 2.1.4"
+
+
+def test_the_engine_command_names_it():
+    r = CliRunner().invoke(main, ["engine"])
+    assert (r.exit_code, r.output) == (0, f"{installed()}\n")
+
+
+# --- building it -----------------------------------------------------------------------
+
+
+def test_the_wheel_version_satisfies_qconfs_requirement():
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    (unicorn,) = [Requirement(r) for r in requires("qconf") or [] if r.startswith("unicorn")]
+    assert builder.version() == f"2.1.4+qconf.{builder.REVISION}"
+    assert unicorn.specifier.contains(builder.version())
+
+
+PATCH_SHA256 = "84c80b2cd5e671034829a77fc60187f9f802c63a8c0891a366e3fae32a64efa8"
+
+
+def test_the_patch_revision_follows_the_patch():
+    digest = hashlib.sha256(builder.PATCH.read_bytes()).hexdigest()
+    assert digest == PATCH_SHA256, (
+        "store-fastpath.patch changed: raise REVISION in qconf/engine/build.py (the wheel's "
+        f"version label) and set PATCH_SHA256 here to {digest}"
+    )
+
+
+def test_missing_tools_are_named_with_their_packages(tmp_path, monkeypatch):
+    present = {"make", "gcc"}
+    monkeypatch.setattr("shutil.which", lambda p: f"/usr/bin/{p}" if p in present else None)
+    monkeypatch.delenv("CC", raising=False)
+    assert builder.missing_tools() == ["cmake (apt-get install cmake)",
+                                       "patch (apt-get install patch)"]  # fmt: skip
+    monkeypatch.setattr("subprocess.Popen", None)  # nothing may run
+    with pytest.raises(ToolError) as err:
+        builder.build(tmp_path, progress=builder.Progress(io.StringIO(), live=False))
+    assert err.value.code == "E810"
+    assert err.value.message == ("building the engine needs cmake (apt-get install cmake), "
+                                 "patch (apt-get install patch)")  # fmt: skip
+    present.remove("gcc")
+    assert "a C compiler (apt-get install gcc)" in builder.missing_tools()
+    monkeypatch.setenv("CC", "gcc-12")
+    present.add("gcc-12")
+    assert "a C compiler (apt-get install gcc)" not in builder.missing_tools()
+
+
+def test_a_source_that_is_not_the_published_one_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(builder, "missing_tools", lambda: [])
+    sdist = tmp_path / "unicorn-2.1.4.tar.gz"
+    sdist.write_bytes(b"not it")
+    with pytest.raises(ToolError) as err:
+        builder.build(tmp_path / "out", sdist=sdist,
+                      progress=builder.Progress(io.StringIO(), live=False))  # fmt: skip
+    assert err.value.code == "E812"
+    assert builder.SDIST_SHA256 in (err.value.hint or "")
+
+
+def test_a_wheel_built_from_the_same_inputs_is_reused(tmp_path, monkeypatch):
+    out = io.StringIO()
+    first = tmp_path / f"unicorn-{builder.version()}-cp37-abi3-linux_x86_64.whl"
+
+    def fake_build(output, record, sdist, jobs, say):
+        first.write_bytes(b"wheel")
+        first.with_suffix(".json").write_text(__import__("json").dumps(record))
+        return first
+
+    monkeypatch.setattr(builder, "_build", fake_build)
+    assert builder.build(tmp_path, progress=builder.Progress(out, live=False)) == first
+    monkeypatch.setattr(builder, "_build", None)  # not again
+    assert builder.build(tmp_path, progress=builder.Progress(out, live=False)) == first
+    assert "reusing" in out.getvalue()
+    first.with_suffix(".json").write_text('{"patch_sha256": "another patch"}')
+    monkeypatch.setattr(builder, "_build", fake_build)
+    assert builder.build(tmp_path, progress=builder.Progress(out, live=False)) == first
+    assert out.getvalue().count("reusing") == 1
+
+
+def test_progress_names_the_steps_and_counts_the_compile():
+    out = io.StringIO()
+    say = builder.Progress(out, live=False)
+    say.step(4, "compiling")
+    for value in (0, 3, 9, 10, 11, 25, 100):
+        say.percent(value)
+    assert out.getvalue().splitlines() == ["qconf engine: [4/6] compiling", "  compiling: 0%",
+                                           "  compiling: 10%", "  compiling: 25%",
+                                           "  compiling: 100%"]  # fmt: skip
+    live = io.StringIO()
+    say = builder.Progress(live, live=True)
+    say.percent(5)
+    say.percent(5)
+    say.percent(6)
+    say.note("done")
+    assert live.getvalue() == ("\r\x1b[K  compiling: 5%\r\x1b[K  compiling: 6%\r\x1b[K"
+                               "qconf engine: done\n")  # fmt: skip
+
+
+def test_a_failing_step_shows_the_end_of_its_output_and_keeps_the_log(tmp_path):
+    log = tmp_path / "build.log"
+    with log.open("w") as logf, pytest.raises(ToolError) as err:
+        builder._run(["sh", "-c", "echo one; echo '[ 50%] two'; exit 3"], logf, log, "E814",
+                     "compiling Unicorn failed")  # fmt: skip
+    assert err.value.code == "E814"
+    assert err.value.message == "compiling Unicorn failed (status 3):\n    one\n    [ 50%] two"
+    assert err.value.hint == f"the whole output is in {log}"
+    assert "[ 50%] two" in log.read_text()
+
+
+def test_the_builder_is_a_command_with_its_errors_reported(tmp_path, monkeypatch):
+    monkeypatch.setattr(builder, "missing_tools", lambda: ["cmake (apt-get install cmake)"])
+    r = CliRunner().invoke(main, ["engine", "build", "-o", str(tmp_path)])
+    assert r.exit_code == 1
+    assert r.stderr.splitlines()[-2:] == [
+        "qconf: error: building the engine needs cmake (apt-get install cmake) [E810]",
+        "  hint: install them, then run qconf engine build again",
+    ]
