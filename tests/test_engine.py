@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -144,6 +146,12 @@ def test_a_failing_step_shows_the_end_of_its_output_and_keeps_the_log(tmp_path):
     assert err.value.message == "compiling Unicorn failed (status 3):\n    one\n    [ 50%] two"
     assert err.value.hint == f"the whole output is in {log}"
     assert "[ 50%] two" in log.read_text()
+
+
+def test_the_check_after_installing_loads_the_engine():
+    done = subprocess.run([sys.executable, "-c", builder.CHECK], capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    assert (done.returncode, done.stdout) == (0, f"{installed()}\n"), done.stderr
 
 
 def test_the_builder_is_a_command_with_its_errors_reported(tmp_path, monkeypatch):

@@ -304,7 +304,7 @@ def _run(
 CHECK = """\
 import unicorn
 from qconf.engine import installed
-unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64).close()
+unicorn.Uc(unicorn.UC_ARCH_RISCV, unicorn.UC_MODE_RISCV64)
 print(installed())
 """
 
