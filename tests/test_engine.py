@@ -14,6 +14,10 @@ from qconf.cli import main
 from qconf.engine import Engine, installed
 from qconf.engine import build as builder
 from qconf.errors import ToolError
+from tests.helpers import MACHINES
+
+HELLO = str(MACHINES / "riscv-hello" / "board.yaml")
+
 
 # --- which engine ----------------------------------------------------------------------
 
@@ -42,6 +46,28 @@ def test_a_library_from_libunicorn_path_is_named_as_such(tmp_path, monkeypatch):
 def test_the_engine_command_names_it():
     r = CliRunner().invoke(main, ["engine"])
     assert (r.exit_code, r.output) == (0, f"{installed()}\n")
+
+
+def test_version_and_stats_name_the_engine():
+    engine = str(installed())
+    r = CliRunner().invoke(main, ["--version"])
+    assert r.exit_code == 0
+    assert r.output == f"qconf, version 0.1.0\nengine: {engine}\n"
+    r = CliRunner().invoke(main, ["run", "-c", HELLO, "--stats"])
+    assert r.exit_code == 0
+    assert f"\n  engine: {engine}\n  machine cache: " in r.stderr
+
+
+def test_running_a_machine_never_loads_the_builder():
+    script = (
+        "import sys\n"
+        "from qconf.runner import RunOptions, execute\n"
+        f"assert execute(RunOptions(files=({HELLO!r},), stats=True)) == 0\n"
+        "print('qconf.engine.build' in sys.modules, 'click' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.splitlines()[-1] == "False False"
 
 
 # --- building it -----------------------------------------------------------------------
