@@ -1,4 +1,5 @@
-"""The engine: which Unicorn runs the machines, and building the store-fix one."""
+"""The engine: which Unicorn runs the machines, building the store-fix one, and what
+both must run the same (stores and self-modifying code)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,20 @@ from qconf.cli import main
 from qconf.engine import Engine, installed
 from qconf.engine import build as builder
 from qconf.errors import ToolError
+from tests.external import require_program
 from tests.helpers import MACHINES
 
 HELLO = str(MACHINES / "riscv-hello" / "board.yaml")
+SMC = MACHINES / "riscv-smc" / "board.yaml"
+SMC_OUT = """\
+smc: data stores, sum 523776
+smc: code copied into a data page, run, overwritten twice: 1 2 3
+smc: code that ran, patched twice, with fence.i: 1 2 3
+smc: code that ran, patched twice, without fence.i: 1 2 3
+smc: a block patching itself, fence.i, passes: 2 2
+smc: a block patching itself, no fence.i, passes: 1 2
+smc: ok
+"""
 
 
 # --- which engine ----------------------------------------------------------------------
@@ -188,3 +200,74 @@ def test_the_builder_is_a_command_with_its_errors_reported(tmp_path, monkeypatch
         "qconf: error: building the engine needs cmake (apt-get install cmake) [E810]",
         "  hint: install them, then run qconf engine build again",
     ]
+
+
+# --- the same results on either engine -------------------------------------------------
+
+
+def test_stores_and_self_modifying_code_as_on_qemu():
+    r = CliRunner().invoke(main, ["run", "-c", str(SMC)])
+    assert (r.exit_code, r.stdout) == (0, SMC_OUT)
+    qemu = require_program("qemu-system-riscv64", "qemu-system-misc")
+    done = subprocess.run(
+        [qemu, "-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none",
+         "-serial", "stdio", "-kernel", str(MACHINES / "guests" / "riscv" / "smc.elf")],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout.decode()) == (0, SMC_OUT)
+
+
+def test_the_store_workload_prints_what_qemu_prints():
+    r = CliRunner().invoke(main, ["run", "-c", str(MACHINES / "riscv-stores" / "board.yaml")])
+    assert (r.exit_code, r.stdout) == (0, "stores: 2 rounds, checksum 206233995695\n")
+    qemu = require_program("qemu-system-riscv64", "qemu-system-misc")
+    done = subprocess.run(
+        [qemu, "-M", "virt", "-bios", "none", "-display", "none", "-monitor", "none",
+         "-serial", "stdio", "-kernel", str(MACHINES / "guests" / "riscv" / "stores.elf")],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.stdout.decode() == r.stdout
+
+
+def _alias_run() -> list[int]:
+    """Unicorn alone, riscv64 with a virtual TLB that maps 0x20000 to the page at 0x10000:
+    a data store through the alias, then code at 0x10000 runs, then the alias patches it,
+    twice. Returns what the code returned each time."""
+    from unicorn import UC_ARCH_RISCV, UC_HOOK_TLB_FILL, UC_MODE_RISCV64, UC_TLB_VIRTUAL, Uc
+    from unicorn import riscv_const as rv
+
+    code = bytes.fromhex(
+        "37040100"  # lui s0, 0x10
+        "370b0200"  # lui s6, 0x20           the alias
+        "23300b20"  # sd zero, 0x200(s6)     a data store through it
+        "e7000400"  # jalr s0                "li a0, 1; ret"
+        "130e0500"  # mv t3, a0
+        "23202b01"  # sw s2, 0(s6)           "li a0, 2" through the alias
+        "e7000400"  # jalr s0
+        "930e0500"  # mv t4, a0
+        "23203b01"  # sw s3, 0(s6)           "li a0, 3"
+        "e7000400"  # jalr s0
+        "130f0500"  # mv t5, a0
+    )
+    uc = Uc(UC_ARCH_RISCV, UC_MODE_RISCV64)
+    uc.mem_map(0x1000, 0x1000)
+    uc.mem_map(0x10000, 0x1000)
+    uc.mem_write(0x1000, code)
+    uc.mem_write(0x10000, bytes.fromhex("1305100067800000"))  # li a0, 1; ret
+    uc.reg_write(rv.UC_RISCV_REG_S2, 0x00200513)
+    uc.reg_write(rv.UC_RISCV_REG_S3, 0x00300513)
+
+    def fill(uc, vaddr, access, entry, user):
+        page = vaddr & ~0xFFF
+        entry.paddr = vaddr - 0x10000 if page == 0x20000 else vaddr
+        entry.perms = 7
+        return True
+
+    uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+    uc.hook_add(UC_HOOK_TLB_FILL, fill)
+    uc.emu_start(0x1000, 0x1000 + len(code))
+    return [uc.reg_read(r) for r in (rv.UC_RISCV_REG_T3, rv.UC_RISCV_REG_T4, rv.UC_RISCV_REG_T5)]
+
+
+def test_code_patched_through_another_virtual_address_is_seen():
+    assert _alias_run() == [1, 2, 3]
