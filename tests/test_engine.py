@@ -1,10 +1,20 @@
-"""The engine: which Unicorn runs the machines, building the store-fix one, and what
-both must run the same (stores and self-modifying code)."""
+"""The engine: which Unicorn runs the machines, building the store-fix one, and that both
+give the same results.
+
+Tests marked ``engine`` run machines; CI runs them on the stock engine and again in an
+environment with the store-fix engine (``qconf engine build``), where
+:func:`test_both_engines_give_the_same_results` also runs every example machine and
+firmware boot on both engines and compares them byte for byte (``QCONF_OTHER_ENGINE``
+names the other environment's Python).
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import os
+import re
 import subprocess
 import sys
 
@@ -15,7 +25,7 @@ from qconf.cli import main
 from qconf.engine import Engine, installed
 from qconf.engine import build as builder
 from qconf.errors import ToolError
-from tests.external import require_program
+from tests.external import require_file, require_program
 from tests.helpers import MACHINES
 
 HELLO = str(MACHINES / "riscv-hello" / "board.yaml")
@@ -205,6 +215,7 @@ def test_the_builder_is_a_command_with_its_errors_reported(tmp_path, monkeypatch
 # --- the same results on either engine -------------------------------------------------
 
 
+@pytest.mark.engine
 def test_stores_and_self_modifying_code_as_on_qemu():
     r = CliRunner().invoke(main, ["run", "-c", str(SMC)])
     assert (r.exit_code, r.stdout) == (0, SMC_OUT)
@@ -217,6 +228,7 @@ def test_stores_and_self_modifying_code_as_on_qemu():
     assert (done.returncode, done.stdout.decode()) == (0, SMC_OUT)
 
 
+@pytest.mark.engine
 def test_the_store_workload_prints_what_qemu_prints():
     r = CliRunner().invoke(main, ["run", "-c", str(MACHINES / "riscv-stores" / "board.yaml")])
     assert (r.exit_code, r.stdout) == (0, "stores: 2 rounds, checksum 206233995695\n")
@@ -269,5 +281,60 @@ def _alias_run() -> list[int]:
     return [uc.reg_read(r) for r in (rv.UC_RISCV_REG_T3, rv.UC_RISCV_REG_T4, rv.UC_RISCV_REG_T5)]
 
 
+@pytest.mark.engine
 def test_code_patched_through_another_virtual_address_is_seen():
     assert _alias_run() == [1, 2, 3]
+
+
+FIRMWARE = {
+    "uboot-riscv": ("/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin", "u-boot-qemu",
+                    ["--expect", "Hit any key", "--send", "\\n", "--expect", "=> ", "--send",
+                     "version\\n", "--expect", "=> ", "--send", "poweroff\\n"]),
+    "uboot-arm64": ("/usr/lib/u-boot/qemu_arm64/u-boot.bin", "u-boot-qemu",
+                    ["--expect", "Hit any key", "--send", "\\n", "--expect", "=> ", "--send",
+                     "version\\n", "--expect", "=> ", "--send", "poweroff\\n"]),
+}  # fmt: skip
+EXAMPLES = sorted(p.parent.name for p in MACHINES.glob("*/board.*"))
+
+
+def _results(python: str, board: str) -> tuple[int, bytes, list[str]]:
+    """Exit status, console bytes and the --stats lines that do not depend on the host
+    (virtual time, instruction counts) of ``board`` run by ``python -m qconf``."""
+    path = next((MACHINES / board).glob("board.*"))
+    args = ["run", "-c", str(path), "--stats", "--no-cache"]
+    if board in FIRMWARE:
+        image, package, script = FIRMWARE[board]
+        require_file(image, package)
+        if "riscv" in board:
+            require_file("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin", "opensbi")
+        args += [*script, "--timeout", "300"]
+    else:
+        args += ["--max-insns", "50000000"]
+    done = subprocess.run([python, "-m", "qconf", *args], input=b"typed\nq",
+                          capture_output=True, timeout=600, check=False)  # fmt: skip
+    stats = []
+    for line in done.stderr.decode().splitlines():
+        if line.startswith("  virtual time"):
+            stats.append(line.split(", wall")[0])
+        elif re.match(r"  \S+: \d+ instructions", line):
+            stats.append(line.split(",")[0])
+    return done.returncode, done.stdout, stats
+
+
+@functools.cache
+def _engine_of(python: str) -> str:
+    done = subprocess.run([python, "-m", "qconf", "engine"], capture_output=True, text=True,
+                          check=True)  # fmt: skip
+    return done.stdout.strip()
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("board", EXAMPLES)
+def test_both_engines_give_the_same_results(board):
+    other = os.environ.get("QCONF_OTHER_ENGINE")
+    if not other:
+        pytest.skip("QCONF_OTHER_ENGINE names no other environment's Python (CI sets it)")
+    assert _engine_of(sys.executable) != _engine_of(other), _engine_of(other)
+    here, there = _results(sys.executable, board), _results(other, board)
+    assert here[2], here  # the counts were found
+    assert here == there
