@@ -174,6 +174,9 @@ def execute(options: RunOptions) -> int:
     if stats or outcome.exit_code == EXIT_INTERRUPTED:
         _say("\n".join(outcome.stats_lines()[1:]))
     if stats:
+        from qconf.engine import installed
+
+        _say(f"  engine: {installed()}")
         _say(f"  machine cache: {cached}")
     return outcome.exit_code
 

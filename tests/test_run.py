@@ -306,6 +306,7 @@ QEMU = {
 }  # fmt: skip
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize("board", sorted(QEMU))
 def test_same_output_as_qemu(board):
     program, package, elf, machine = QEMU[board]
@@ -394,6 +395,7 @@ def test_long_runs_report_progress(tmp_path):
 FIRMWARE_MACHINES = {"uboot-riscv", "uboot-arm64"}  # need Debian's firmware: tested apart
 
 
+@pytest.mark.engine
 @pytest.mark.parametrize(
     "board",
     sorted(p.parent.name for p in MACHINES.glob("*/board.*")
@@ -493,6 +495,7 @@ OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 UBOOT = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
 
 
+@pytest.mark.engine
 def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
     from tests.external import require_file
 
@@ -521,6 +524,7 @@ def test_opensbi_and_uboot_boot_with_the_generated_device_tree():
     assert again.stderr.splitlines()[1].split(",")[0] == r.stderr.splitlines()[1].split(",")[0]
 
 
+@pytest.mark.engine
 def test_set_reaches_the_firmware_through_the_tree():
     from tests.external import require_file
 
@@ -539,6 +543,7 @@ def test_set_reaches_the_firmware_through_the_tree():
 UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 
 
+@pytest.mark.engine
 def test_uboot_arm64_boots_with_the_generated_tree_and_page_table_walks():
     from tests.external import require_file
 

@@ -72,8 +72,20 @@ def build_files(files: Sequence[str], sets: Sequence[str], include_dirs: Sequenc
     return build(resolve_files(files, sets, include_dirs))
 
 
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from qconf.engine import installed
+
+    click.echo(f"qconf, version {version('qconf')}\nengine: {installed()}")
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="qconf")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and the engine (the Unicorn that runs machines).")  # fmt: skip
 def main() -> None:
     """qconf: define emulated machines declaratively, in layers.
 
