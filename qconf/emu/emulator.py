@@ -89,10 +89,14 @@ class Emulator:
         timeout: float | None = None,
         status: Callable[[str], None] | None = None,
         tick: Callable[[Emulator], None] | None = None,
+        until: Callable[[], bool] | None = None,
     ) -> Outcome:
-        """Run until the guest powers off, faults, or a limit is reached (see :func:`run`)."""
+        """Run until the guest powers off, faults, or a limit is reached (see :func:`run`);
+        or, when ``until`` holds between two slices, return a paused outcome: the next call
+        goes on from there as if the run had not stopped."""
         between = None if tick is None else lambda: tick(self)
-        return self.scheduler.run(max_insns, timeout, status, between, self.platform.wait_fds)
+        return self.scheduler.run(max_insns, timeout, status, between, self.platform.wait_fds,
+                                  until)  # fmt: skip
 
     def close(self) -> None:
         """Free the engines, the memory and the backends."""

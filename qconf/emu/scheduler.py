@@ -68,6 +68,7 @@ class Outcome:
     instructions: dict[str, int]
     wall_s: float
     fault: GuestFault | None = None
+    paused: bool = False  # ``until`` held between two slices: the run may go on
 
     def stats_lines(self) -> list[str]:
         out = [f"qconf: {self.reason}", f"  virtual time {self.time_ns / 1e6:.6f} ms, "
@@ -157,11 +158,15 @@ class Scheduler:
         status: Callable[[str], None] | None = None,
         tick: Callable[[], None] | None = None,
         wait_fds: Callable[[], Sequence[int]] = tuple,
+        until: Callable[[], bool] | None = None,
     ) -> Outcome:
         """Run the CPUs until a stop is requested, the guest faults or a limit is reached.
 
         :param tick: a controller (QMP) between slices; it may block, and request a stop.
         :param wait_fds: the descriptors whose input could wake a waiting CPU.
+        :param until: asked between slices; when it holds, the run returns with ``paused``
+            set and the machine as it is: a later ``run`` goes on exactly as if it had not
+            returned (the slices are the same; a test driver steps the machine this way).
         """
         clock, cores = self.time, self.cores
         fastest = max(cpu.freq for cpu in cores)
@@ -178,8 +183,12 @@ class Scheduler:
             self.cut_slice()
 
         previous = _install_sigint(interrupted)
+        paused = False
         try:
             while not self.stopping:
+                if until is not None and until():
+                    paused = True
+                    break
                 if timeout is not None and time.monotonic() - start > timeout:
                     self.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
                     break
@@ -255,7 +264,7 @@ class Scheduler:
         self.running = None
         return Outcome(self.exit_code, self.reason, clock.now,
                        {cpu.obj.path: cpu.instructions for cpu in cores},
-                       time.monotonic() - start, fault)  # fmt: skip
+                       time.monotonic() - start, fault, paused)  # fmt: skip
 
 
 def _install_sigint(handler: Any) -> Any:
