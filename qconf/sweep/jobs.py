@@ -228,7 +228,9 @@ def run_job(job: Job, fetch: Fetch | None = None) -> Row:
         variant=v.number,
         tweaks=list(v.tweaks),
         exit=code,
-        reason=outcome.reason if outcome.fault is None else outcome.fault.lines()[0],
+        reason=outcome.reason
+        if outcome.fault is None
+        else outcome.fault.lines()[0].removeprefix("qconf: "),
         ok=code == 0 and watch.matched == len(end.expects),
         instructions=sum(outcome.instructions.values()),
         cpus=dict(outcome.instructions),

@@ -1,0 +1,511 @@
+"""A machine under test, driven step by step from a test: :class:`Dut`.
+
+The machine runs in the test's own thread, only while the test waits for something
+(:meth:`Console.expect`, :meth:`Dut.run_for`, :meth:`Dut.wait_exit`): the scheduler runs
+its time slices until what the test waits for has shown, and returns between two slices
+(``Scheduler.run``'s ``until``). Between those calls the machine is paused, as after
+QMP's ``stop``: its registers, memory and objects can be read and written. Nothing
+depends on the host: a test that types the same text after the same expects sees the
+same bytes, instructions and virtual time on every run, whatever the host's load.
+
+Timeouts are guest time by default: ``expect("=> ", timeout="2s")`` fails once two
+seconds of the machine's virtual time went by without the prompt, however long that took
+on the host (checked between slices: up to one slice late, 100 quanta at most). ``wall=``
+adds a host-time limit, which is the one thing that depends on the host.
+
+Every UART's output is kept in memory (:attr:`Dut.uarts`, by path); the console is the
+first UART, as for ``qconf run``. Failures are :class:`ExpectFailed` (an
+``AssertionError``), whose message names the pattern and shows the console's last lines.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from qconf.config.units import UnitError, parse_duration
+from qconf.errors import QconfError
+
+if TYPE_CHECKING:
+    from qconf.assembly.machine import Machine
+    from qconf.emu.emulator import Emulator
+    from qconf.model.document import Document
+
+__all__ = (
+    "DEFAULT_TIMEOUT",
+    "Console",
+    "Dut",
+    "Stats",
+    "ExpectFailed",
+    "QmpCommandError",
+    "guest_time",
+)
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds of guest time an expect waits by default (pytest-embedded's default is 30 s)."""
+EXIT_FAULT = 3
+
+
+class ExpectFailed(QconfError, AssertionError):
+    """What a test waited for did not come: a timeout, or the guest ended first. The
+    message names the pattern; ``tail`` (the console's last lines) follows it."""
+
+    code = "E920"
+
+    def __init__(self, message: str, *, tail: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.tail = tail
+
+    def lines(self) -> list[str]:
+        lines = super().lines()
+        return [*lines, *(f"  {line}" for line in self.tail.splitlines())]
+
+
+class QmpCommandError(QconfError):
+    """A QMP command run in-process (:meth:`Dut.qmp`) answered with an error."""
+
+    code = "E921"
+
+
+def guest_time(timeout: float | int | str | None) -> int | None:
+    """Nanoseconds of guest time: a number of seconds, or a duration (``"500ms"``).
+
+    :raises ExpectFailed: the text is not a duration.
+    """
+    if timeout is None:
+        return None
+    if isinstance(timeout, str):
+        try:
+            return parse_duration(timeout)
+        except UnitError as exc:
+            hint = "a number of seconds or a duration: 2s, 500ms"
+            raise ExpectFailed(f"timeout {timeout!r}: {exc}", hint=hint) from None
+    return int(timeout * 1_000_000_000)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """The run so far: instructions per CPU and in all, virtual time, the host time spent
+    emulating, and how it ended (``exit_code`` None while it goes on)."""
+
+    instructions: dict[str, int]
+    virtual_ns: int
+    wall_s: float
+    exit_code: int | None
+    reason: str
+
+    @property
+    def total(self) -> int:
+        return sum(self.instructions.values())
+
+
+class Console:
+    """One UART's output as text (UTF-8), what a test has matched of it, and its input."""
+
+    def __init__(self, dut: Dut, path: str, backend: Any) -> None:
+        self.dut = dut
+        self.path = path
+        self._backend = backend
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.data = bytearray()
+        """Every byte it wrote."""
+        self.text = ""
+        """The same, as text."""
+        self.pos = 0
+        """Where the next expect looks from (the end of the last match)."""
+
+    def _output(self, data: bytes) -> None:
+        self.data += data
+        self.text += self._decoder.decode(data)
+
+    def write(self, data: str | bytes) -> None:
+        """Type ``data`` into the UART: the guest reads it when it next runs."""
+        self._backend.feed(data.encode() if isinstance(data, str) else data)
+
+    def expect(
+        self,
+        pattern: str | bytes | re.Pattern[str] | re.Pattern[bytes],
+        timeout: float | str | None = DEFAULT_TIMEOUT,
+        *,
+        wall: float | None = None,
+    ) -> re.Match[str]:
+        """Run the machine until its output after the last match matches ``pattern`` (a
+        regular expression; bytes are read as UTF-8), for at most ``timeout`` of guest
+        time (seconds or a duration; None: no limit) and ``wall`` host seconds; the
+        match, on the text.
+
+        :raises ExpectFailed: the time ran out, or the guest ended (powered off, faulted)
+            or waits for input that nothing sent, before it matched.
+        """
+        regex = _compile(pattern)
+        return self._expect(regex, _shown(pattern), guest_time(timeout), wall)
+
+    def expect_exact(
+        self, text: str | bytes, timeout: float | str | None = DEFAULT_TIMEOUT, *,
+        wall: float | None = None,
+    ) -> re.Match[str]:  # fmt: skip
+        """:meth:`expect` for the text itself (no regular expression)."""
+        literal = text.decode() if isinstance(text, bytes) else text
+        return self._expect(re.compile(re.escape(literal)), repr(literal), guest_time(timeout),
+                            wall)  # fmt: skip
+
+    def _expect(
+        self, regex: re.Pattern[str], shown: str, timeout_ns: int | None, wall: float | None
+    ) -> re.Match[str]:
+        found: list[re.Match[str]] = []
+
+        def seen() -> bool:
+            m = regex.search(self.text, self.pos)
+            if m is not None:
+                found.append(m)
+            return m is not None
+
+        why = self.dut.run_until(seen, timeout_ns, wall)
+        if found:
+            self.pos = found[0].end()
+            return found[0]
+        within = f"{timeout_ns / 1e9:g} s of guest time" if timeout_ns is not None else "no limit"
+        if why == "wall":
+            wall = wall if wall is not None else self.dut.default_wall
+            within = f"{wall:g} host seconds ({self.dut.now_ns / 1e9:.6f} s of guest time)"
+        what = {"timeout": f"not seen within {within}",
+                "wall": f"not seen within {within}",
+                "idle": "the guest waits for input that nothing has sent (every CPU waits for "
+                        "an interrupt and no timer is armed)"}.get(why)  # fmt: skip
+        if what is None:
+            stats = self.dut.stats
+            what = f"the run ended first (status {stats.exit_code}: {stats.reason})"
+        raise ExpectFailed(f"expected {shown} on {self.path}: {what}",
+                           tail=self.dut.tail_text(self))  # fmt: skip
+
+    def lines(self, count: int = 10) -> list[str]:
+        """The last ``count`` lines of its output."""
+        return self.text.replace("\r", "").splitlines()[-count:]
+
+
+def _compile(pattern: str | bytes | re.Pattern[str] | re.Pattern[bytes]) -> re.Pattern[str]:
+    if isinstance(pattern, re.Pattern):
+        source = pattern.pattern
+        text = source.decode() if isinstance(source, bytes) else source
+        return re.compile(text, pattern.flags & ~re.ASCII if isinstance(source, str) else 0)
+    return re.compile(pattern.decode() if isinstance(pattern, bytes) else pattern)
+
+
+def _shown(pattern: Any) -> str:
+    if isinstance(pattern, re.Pattern):
+        pattern = pattern.pattern
+    if isinstance(pattern, bytes):
+        pattern = pattern.decode(errors="replace")
+    return repr(pattern)
+
+
+class Dut:
+    """A machine under test (see the module's description).
+
+    :param machine: a built machine (this object closes it).
+    :param doc: the resolved document it was built from, for :meth:`resolved` (None when
+        it came from a checkpoint).
+    :param name: how messages name it (a test id, a variant).
+    """
+
+    def __init__(
+        self,
+        machine: Machine,
+        doc: Document | None = None,
+        *,
+        name: str = "",
+        files: Sequence[str] = (),
+        sets: Sequence[str] = (),
+        include_dirs: Sequence[str] = (),
+    ) -> None:
+        from qconf.emu.chardev import MemoryChardev
+        from qconf.emu.emulator import Emulator
+
+        self.machine = machine
+        self.doc = doc
+        self.name = name
+        self.files, self.sets, self.include_dirs = tuple(files), tuple(sets), tuple(include_dirs)
+        backends = {obj.path: MemoryChardev() for obj in machine.objects()
+                    if "chardev" in obj.info.prop_names}  # fmt: skip
+        self.emulator: Emulator = Emulator(machine, dict(backends))
+        self.uarts: dict[str, Console] = {path: Console(self, path, backend)
+                                          for path, backend in backends.items()}  # fmt: skip
+        self.log = bytearray()
+        """Every UART's output, in the order it came (what a terminal would show)."""
+        self.default_wall: float | None = None
+        """A host-time limit for waits that give none (pytest's ``--qconf-wall``)."""
+        self._ended: Any = None  # the Outcome once the run is over
+        self._wall = 0.0
+        self._control: Any = None
+        try:
+            self.emulator.prepare()
+        except BaseException:
+            self.emulator.close()
+            raise
+        self.emulator.listeners.append(self._output)
+        opened = self.emulator.consoles.console
+        first = next((p for p, b in backends.items() if b is opened), None)
+        self.console: Console | None = self.uarts[first] if first else None
+        """The first UART (``qconf run``'s console), which :meth:`expect` reads."""
+
+    def _output(self, obj: Any, data: bytes) -> None:
+        self.log += data
+        console = self.uarts.get(obj.path)
+        if console is not None:
+            console._output(data)
+
+    # --- pytest-embedded's idioms, on the console -----------------------------------------
+
+    def _console(self) -> Console:
+        if self.console is None:
+            raise ExpectFailed(f"{self.name or 'the machine'} has no UART to expect on")
+        return self.console
+
+    def expect(
+        self,
+        pattern: str | bytes | re.Pattern[str] | re.Pattern[bytes],
+        timeout: float | str | None = DEFAULT_TIMEOUT,
+        *,
+        wall: float | None = None,
+    ) -> re.Match[str]:
+        """:meth:`Console.expect` on the console (the first UART)."""
+        return self._console().expect(pattern, timeout, wall=wall)
+
+    def expect_exact(
+        self, text: str | bytes, timeout: float | str | None = DEFAULT_TIMEOUT, *,
+        wall: float | None = None,
+    ) -> re.Match[str]:  # fmt: skip
+        """:meth:`Console.expect_exact` on the console (the first UART)."""
+        return self._console().expect_exact(text, timeout, wall=wall)
+
+    def write(self, data: str | bytes) -> None:
+        """Type ``data`` into the console (the first UART)."""
+        self._console().write(data)
+
+    def uart(self, path: str) -> Console:
+        """The UART at ``path`` (``/machine/soc/uart1`` or ``soc.uart1``).
+
+        :raises ExpectFailed: the machine has no UART there (the message lists them).
+        """
+        obj = self.machine.find(path)
+        console = self.uarts.get(obj.path) if obj is not None else None
+        if console is None:
+            raise ExpectFailed(f"no UART at {path}", hint="UARTs: " + ", ".join(self.uarts))
+        return console
+
+    # --- running ------------------------------------------------------------------------
+
+    @property
+    def now_ns(self) -> int:
+        """The machine's virtual time."""
+        return int(self.emulator.scheduler.time.now)
+
+    @property
+    def running(self) -> bool:
+        """Whether the guest can still run (it has not powered off or faulted)."""
+        return self._ended is None
+
+    def run_until(
+        self, done: Callable[[], bool], timeout_ns: int | None, wall: float | None = None
+    ) -> str:
+        """Run until ``done()`` holds between two slices (``done``), ``timeout_ns`` of guest
+        time passed (``timeout``), ``wall`` host seconds passed (``wall``), every CPU waits
+        for input nothing sent (``idle``), or the run ended (``ended``); which of them.
+
+        :raises KeyboardInterrupt: Ctrl-C stopped the run.
+        """
+        if done():
+            return "done"
+        if self._ended is not None:
+            return "ended"
+        wall = self.default_wall if wall is None else wall
+        scheduler = self.emulator.scheduler
+        clock = scheduler.time
+        deadline = clock.now + timeout_ns if timeout_ns is not None else None
+        host_deadline = time.monotonic() + wall if wall is not None else None
+        why = ["done"]
+
+        def until() -> bool:
+            if done():
+                return True
+            if deadline is not None and clock.now >= deadline:
+                why[0] = "timeout"
+                return True
+            if host_deadline is not None and time.monotonic() >= host_deadline:
+                why[0] = "wall"
+                return True
+            return False
+
+        outcome = self.emulator.run(until=until)
+        self._wall += outcome.wall_s
+        if outcome.paused:
+            return why[0]
+        if outcome.exit_code == 130:
+            raise KeyboardInterrupt
+        if outcome.exit_code == EXIT_FAULT and outcome.fault is None and "hung" in outcome.reason:
+            # every CPU waits for an interrupt, and no timer is armed: only input the test
+            # types can wake it, so it is paused rather than over (no slice ran since)
+            scheduler.stopping, scheduler.exit_code, scheduler.reason = False, 0, ""
+            return "done" if done() else "idle"
+        self._ended = outcome
+        return "done" if done() else "ended"
+
+    def run_for(self, duration: float | str) -> None:
+        """Let ``duration`` of guest time pass (seconds or a duration), or less if the run
+        ends; to the slice (a little more)."""
+        ns = guest_time(duration)
+        self.run_until(lambda: False, ns)
+
+    def wait_exit(self, timeout: float | str | None = DEFAULT_TIMEOUT, *,
+                  wall: float | None = None) -> int:  # fmt: skip
+        """Run until the guest ends; its exit status (qconf run's: the guest's, 3 for a
+        fault).
+
+        :raises ExpectFailed: it still runs after ``timeout`` of guest time (or ``wall``).
+        """
+        why = self.run_until(lambda: self._ended is not None, guest_time(timeout), wall)
+        if self._ended is None:
+            what = "waits for input that nothing has sent" if why == "idle" else "still runs"
+            raise ExpectFailed(f"expected the guest to exit: it {what} after "
+                               f"{self.now_ns / 1e9:.6f} s of guest time",
+                               tail=self.tail_text(self.console))  # fmt: skip
+        return int(self._ended.exit_code)
+
+    @property
+    def exit_code(self) -> int | None:
+        """The run's exit status once it ended, else None."""
+        return None if self._ended is None else int(self._ended.exit_code)
+
+    @property
+    def stats(self) -> Stats:
+        """Instructions, virtual time and host time so far, and how the run ended."""
+        ended = self._ended
+        reason = "" if ended is None else ended.reason
+        if ended is not None and ended.fault is not None:
+            reason = ended.fault.lines()[0].removeprefix("qconf: ")
+        return Stats({cpu.obj.path: cpu.instructions for cpu in self.emulator.cpus},
+                     self.now_ns, self._wall, None if ended is None else ended.exit_code,
+                     reason)  # fmt: skip
+
+    @property
+    def fault(self) -> Any:
+        """The guest fault that ended the run (a :class:`~qconf.emu.faults.GuestFault`:
+        ``cpu``, ``pc``, ``cause``, ``instruction``, ``registers``), or None."""
+        return None if self._ended is None else self._ended.fault
+
+    # --- QMP-level control, in-process ----------------------------------------------------
+
+    def _cpu(self, cpu: str | None) -> Any:
+        cores = self.emulator.cpus
+        if cpu is None:
+            return cores[0]
+        for core in cores:
+            if cpu in (core.obj.path, core.obj.key):
+                return core
+        raise QmpCommandError(f"no CPU {cpu}",
+                              hint="CPUs: " + ", ".join(c.obj.path for c in cores))  # fmt: skip
+
+    def registers(self, cpu: str | None = None) -> dict[str, int]:
+        """A CPU's registers by name, its system registers included (the first CPU by
+        default), as ``info registers`` shows them."""
+        core = self._cpu(cpu)
+        return dict(core.registers(core.pc))
+
+    def read_memory(self, address: int, size: int, cpu: str | None = None) -> bytes:
+        """``size`` bytes at ``address`` as ``cpu`` sees them (QMP's ``memsave``)."""
+        return bytes(self._cpu(cpu).uc.mem_read(address, size))
+
+    def write_memory(self, address: int, data: bytes, cpu: str | None = None) -> None:
+        """Write ``data`` at ``address`` as ``cpu`` sees it; translated code is dropped."""
+        self._cpu(cpu).uc.mem_write(address, data)
+        for core in self.emulator.cpus:
+            core.uc.ctl_flush_tb()
+
+    def qom_get(self, path: str, prop: str) -> Any:
+        """A property's value (``qom-get``)."""
+        return self.qmp("qom-get", path=path, property=prop)
+
+    def qmp(self, command: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """Run a QMP command in-process, on this machine, and return its ``return`` value:
+        the same commands, arguments and checks as ``qconf run --qmp`` (``qom-get``,
+        ``qom-list``, ``query-status``, ``qconf-register-read``, ``human-monitor-command``
+        with ``info registers``...). Keyword names may use ``_`` for ``-``.
+
+        :raises QmpCommandError: the command's error reply (its ``desc``).
+        """
+        from qconf.qmp.commands import COMMANDS
+        from qconf.qmp.protocol import QmpError
+
+        args = {k.replace("_", "-"): v for k, v in kwargs.items()} | (arguments or {})
+        found = COMMANDS.get(command)
+        if found is None:
+            raise QmpCommandError(f"The command {command} has not been found")
+        try:
+            return found(self._qmp_control(), args, "qconf.testing")
+        except QmpError as exc:
+            raise QmpCommandError(f"{command}: {exc.desc}") from None
+
+    def _qmp_control(self) -> Any:
+        from qconf.qmp.control import Control
+        from qconf.qmp.state import Runstate
+
+        control = self._control
+        if control is None:
+            control = Control(list(self.files), [(t, None) for t in self.sets],
+                              list(self.include_dirs))  # fmt: skip
+            control.machine, control.emulation = self.machine, self.emulator
+            control.transition(Runstate.PAUSED)
+            self._control = control
+        if self._ended is not None and control.status is not Runstate.SHUTDOWN:
+            control.transition(Runstate.SHUTDOWN)
+        return control
+
+    # --- reports ------------------------------------------------------------------------
+
+    def tail_text(self, console: Console | None, count: int = 10) -> str:
+        """The last lines of a console, for failure messages."""
+        if console is None:
+            return "(no console)"
+        lines = console.lines(count)
+        shown = "\n".join(f"  | {line}" for line in lines) if lines else "  (no output yet)"
+        return f"last lines of {console.path}:\n{shown}"
+
+    def resolved(self) -> str:
+        """The resolved configuration as YAML with each value's origin (``qconf resolve
+        --show-origin``), or why it is not known."""
+        if self.doc is None:
+            return "# restored from a checkpoint: see the checkpoint's configuration digest\n"
+        from qconf.config.dump import dump
+
+        return dump(self.doc.display_tree(pretty=True), "yaml", show_origin=True)
+
+    def close(self) -> None:
+        """Free the engines and the machine."""
+        self.emulator.close()
+        self.machine.destroy()
+
+
+def start(
+    files: Sequence[str],
+    sets: Sequence[str] = (),
+    include_dirs: Sequence[str] = (),
+    *,
+    name: str = "",
+) -> Dut:
+    """Resolve, build and prepare a machine under test (paused at its first instruction).
+
+    :raises QconfError: the machine cannot be resolved, built or prepared (located).
+    """
+    import qconf
+
+    doc = qconf.resolve(list(files), list(sets), include_dirs=list(include_dirs))
+    machine = qconf.build(doc)
+    try:
+        return Dut(machine, doc, name=name, files=files, sets=sets, include_dirs=include_dirs)
+    except BaseException:
+        machine.destroy()
+        raise
