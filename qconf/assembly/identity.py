@@ -55,34 +55,32 @@ def _image_files(machine: Machine) -> dict[str, str]:
     return files
 
 
-def _plain(value: Any, base: Path, images: dict[str, str]) -> Any:
-    """``value`` as JSON data, a path to an image (as written, or relative to ``base``)
-    replaced by the image's digest."""
+def _plain(value: Any, obj: Object, name: str, images: dict[str, str]) -> Any:
+    """``value`` as JSON data, a path to an image (as written, or relative to the file
+    that set it) replaced by the image's digest."""
     if isinstance(value, str):
         if value in images:
             return images[value]
-        return images.get(str(base / value), value) if value else value
+        if not value or value.startswith("/") or not images:
+            return value
+        origin = obj.origins.get(name) or obj.origin
+        path = origin.source.path if origin is not None else None
+        base = path.parent if path is not None else Path.cwd()
+        return images.get(str(base / value), value)
     if isinstance(value, (int, float, bool)) or value is None:
         return value
     if isinstance(value, (list, tuple)):
-        return [_plain(v, base, images) for v in value]
+        return [_plain(v, obj, name, images) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v, base, images) for k, v in sorted(value.items())}
+        return {str(k): _plain(v, obj, name, images) for k, v in sorted(value.items())}
     return repr(value)
-
-
-def _base(obj: Object, name: str) -> Path:
-    """Where a relative path in property ``name`` of ``obj`` starts: its file's folder."""
-    origin = obj.origins.get(name) or obj.origin
-    path = origin.source.path if origin is not None else None
-    return path.parent if path is not None else Path.cwd()
 
 
 def identify(machine: Machine) -> Identity:
     """The digest of ``machine`` and of its images' bytes (read now)."""
     images = _image_files(machine)
     objects = [[obj.path, obj.info.name,
-                {name: _plain(obj.values.get(name), _base(obj, name), images)
+                {name: _plain(obj.values.get(name), obj, name, images)
                  for name in sorted(obj.info.prop_names)}]
                for obj in machine.objects()]  # fmt: skip
     spaces = [[space.name, space.owner.path,
