@@ -16,7 +16,10 @@ from qconf.model.objects import Object
 
 class Clint(Device):
     """RISC-V CLINT: msip (0x0 + 4h), mtimecmp (0x4000 + 8h), mtime (0xbff8) from virtual
-    time at the ``timebase`` rate."""
+    time at the ``timebase`` rate. Its wake-up events (at each mtimecmp it was given) do
+    nothing but end a slice, and checkpoints keep them by time."""
+
+    STATE = ("msip", "mtimecmp")
 
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
