@@ -40,10 +40,11 @@ class MachineProps(Props):
     )
     timing: Literal["fast", "exact"] = Field(
         "fast",
-        description="How CPU time is counted. exact: every instruction (Unicorn's count=, "
-        "about 4x slower). fast: code bytes executed / 4 (exact for fixed-width code; a 2-byte "
-        "instruction counts half), by a native block hook where the host allows it. Both "
-        "are deterministic.",
+        description="Where a CPU's time slice may end; counting is exact in both (guest "
+        "instructions, a compressed or 16-bit Thumb one counts one) and guest output is the "
+        "same. fast: at the end of the translated block that reaches the slice's budget "
+        "(0.5x-0.8x raw Unicorn). exact: at the budget's instruction (--max-insns stops at "
+        "the limit; a hook on every instruction, about 0.05x-0.08x raw Unicorn).",
     )
 
 

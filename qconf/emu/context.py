@@ -44,8 +44,8 @@ class Clock(Protocol):
     """Virtual time, in nanoseconds since the machine started."""
 
     def now(self) -> int:
-        """Now, as the running CPU sees it: to the instruction (to the translated block in
-        fast timing)."""
+        """Now, as the running CPU sees it: its slice's start plus what it has executed, to
+        the end of the translated block it is in (in both timings)."""
         ...
 
     def at(self, when: int, action: Callable[[], None]) -> Event:

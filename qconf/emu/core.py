@@ -1,5 +1,6 @@
-"""What every CPU model shares: its Unicorn instance, running one time slice, noticing
-``wfi``, and turning Unicorn's errors and recorded faults into guest fault reports."""
+"""What every CPU model shares: its Unicorn instance, running one time slice with its
+instruction counter (:mod:`qconf.emu.counting`), noticing ``wfi``, and turning Unicorn's
+errors and recorded faults into guest fault reports."""
 
 from __future__ import annotations
 
@@ -8,14 +9,19 @@ from typing import Any, ClassVar
 from unicorn import Uc, UcError
 
 from qconf.emu.context import CoreContext
+from qconf.emu.counting import Counter, make_counter
 from qconf.emu.faults import GuestFault
-from qconf.emu.slices import make_budget, run_slice
 from qconf.model.facets import ArchInfo
 
-__all__ = ("UC_ERRORS", "Core", "FastRegisters", "error_name")
+__all__ = ("UC_ERRORS", "Core", "FastRegisters", "close_engine", "error_name")
 
 POLL_WINDOW = 256  # instructions between two time reads of one busy-wait loop
 POLL_STREAK = 4  # reads in a row before skipping ahead
+TCG_BUFFER = 64 << 20
+"""Each engine's translation buffer. Unicorn's default is 1 GiB, and from the third engine
+in a process on, code generated that far from Unicorn's helpers calls them indirectly
+(~0.75x raw speed, ~0.53x with a block hook); 64 MiB holds a U-Boot boot's code many times
+over."""
 
 
 class FastRegisters:
@@ -34,6 +40,7 @@ class FastRegisters:
         self._ref = ctypes.byref(self._value)
 
     def read(self, reg: int) -> int:
+        self._value.value = 0  # a 32-bit register fills half of it
         self._read(self._handle, reg, self._ref)
         return int(self._value.value)
 
@@ -60,12 +67,22 @@ def error_name(exc: UcError) -> str:
     return ""
 
 
+def close_engine(uc: Uc) -> None:
+    """Close ``uc`` (``uc_close``) now; it must not be used again. The binding closes an
+    engine when its object is collected, which its hooks' callbacks delay."""
+    finalizer = getattr(uc, "_Uc__finalizer", None)
+    if finalizer is not None:
+        finalizer()  # the binding's own uc_close, run once
+
+
 class Core:
     """A CPU of some architecture, as the scheduler sees it.
 
     Subclasses set ``PC`` (Unicorn's pc register), ``WAITS`` (the encodings of the wait
-    instructions, ``wfi`` and ``wfe``, all of one length) and ``UNTIL`` (an address never
-    reached), and implement ``reset`` and ``deliver``. ``arch`` is the object's type's
+    instructions, ``wfi`` and ``wfe``, all of one length), ``UNTIL`` (an address never
+    reached) and ``DECODE`` (how instruction lengths are decoded: ``riscv``, ``thumb`` or
+    ``fixed4``), and implement ``reset`` and ``deliver``. Their exception hooks tell the
+    counter where an exception was raised (:meth:`exception_at`). ``arch`` is the object's type's
     architecture. Interrupt controllers connect themselves to the cores they serve (see
     :meth:`qconf.emu.context.MmioModel`).
     """
@@ -73,6 +90,7 @@ class Core:
     PC: ClassVar[int]
     WAITS: ClassVar[tuple[bytes, ...]]
     UNTIL: ClassVar[int]
+    DECODE: ClassVar[str]
 
     def __init__(self, ctx: CoreContext, uc: Uc, model: int | None = None) -> None:
         obj = ctx.obj
@@ -84,34 +102,56 @@ class Core:
         self.uc = uc
         if model is not None:  # before anything else touches the engine
             uc.ctl_set_cpu_model(model)
+        uc.ctl_set_tcg_buffer_size(TCG_BUFFER)  # before its first use too
         self.freq: int = obj.get("freq")
         self.hartid = 0
         self.waiting = False
-        self.instructions = 0
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
-        self.budget = make_budget(uc, ctx)
+        self.counting: Counter = make_counter(uc, self.DECODE, ctx.timing == "exact")
+        self._registers = FastRegisters(uc)  # the pc after every slice
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
 
     def start_address(self) -> int:
         """Where ``emu_start`` resumes (Cortex-M adds the Thumb bit)."""
         return self.pc
 
+    @property
+    def instructions(self) -> int:
+        """Guest instructions executed so far (while a slice runs: to its current block's
+        end in fast timing, to the instruction in exact timing)."""
+        return self.counting.count
+
+    def exception_at(self, pc: int) -> None:
+        """The instruction at ``pc`` raised an exception (a trap entered by the core, a
+        fault): the counter takes back what did not run of its block."""
+        self.counting.exception_at(pc)
+
     def run(self, budget: int) -> None:
-        """Run up to ``budget`` instructions from the current pc.
+        """Run ``budget`` instructions from the current pc (fast timing: to the end of the
+        block that reaches it), or less if the guest waits, faults or the slice is cut.
 
         :raises GuestFault: the guest faulted (Unicorn error, or a hook recorded one).
         """
+        counter = self.counting
+        counter.arm(budget)
         try:
-            early = run_slice(self, self.start_address(), self.UNTIL, budget)
+            self.uc.emu_start(self.start_address(), self.UNTIL)
         except UcError as exc:
-            self.pc = self.uc.reg_read(self.PC)
-            raise self.fault_report(UC_ERRORS.get(error_name(exc), str(exc))) from None
-        self.pc = self.uc.reg_read(self.PC)
+            self.pc = self._registers.read(self.PC)
+            counter.exception_at(self.pc)
+            counter.finish(self.pc)
+            if not self.ctx.run.stopping:
+                raise self.fault_report(UC_ERRORS.get(error_name(exc), str(exc))) from None
+        self.pc = self._registers.read(self.PC)
+        counter.finish(self.pc)
         if self.fault is not None:
             fault, self.fault = self.fault, None
-            raise fault
-        if self.ctx.run.stopping or not early:
+            # a stop asked for (a poweroff) ends the slice at the next block, in both
+            # timings: what the rest of this block did after it is not the guest's fault
+            if not self.ctx.run.stopping:
+                raise fault
+        if self.ctx.run.stopping or counter.stopped():
             return
         size = len(self.WAITS[0])
         try:
@@ -125,7 +165,7 @@ class Core:
         """A time read from the same place within a few instructions of the last one is a
         busy-wait (``udelay``, a timeout loop): skip ahead, 1 us at first, doubling up to
         1 ms, so waiting costs a few dozen reads instead of millions of instructions."""
-        done = self.instructions + (self.budget.executed() if self.budget else 0)
+        done = self.counting.count
         if pc == self._poll_pc and done - self._poll_at < POLL_WINDOW:
             self._poll_streak += 1
         else:
@@ -166,8 +206,11 @@ class Core:
         raise NotImplementedError
 
     def close(self) -> None:
-        # Unicorn closes the engine when its last reference goes
-        del self.uc
+        """Close the engine now, unmapping its translation buffer (its Python callbacks
+        would keep it alive until the garbage collector runs)."""
+        uc = self.__dict__.pop("uc", None)
+        if uc is not None:
+            close_engine(uc)
 
     def __hash__(self) -> int:
         return id(self)

@@ -173,11 +173,15 @@ class Platform:
             perms = UC_PROT_READ | UC_PROT_EXEC if readonly else UC_PROT_ALL
             uc.mem_map_ptr(seg.start, seg.end - seg.start, perms, buf.address + offset)
         for window in windows:
-            self._map_mmio(uc, window)
+            self._map_mmio(core, window)
 
-    def _map_mmio(self, uc: Uc, window: MmioPages) -> None:
+    def _map_mmio(self, core: Core, window: MmioPages) -> None:
+        # a device's access never stops the engine itself (stopped in an MMIO callback,
+        # Unicorn may replay the access on resuming): a stop it asks for ends the slice at
+        # the next translated block, through the core's counter, in both timings
         models = self.models
         scheduler = self.scheduler
+        uc, counter = core.uc, core.counting
 
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
             if (
@@ -198,7 +202,7 @@ class Platform:
                 return int(model.read(hit[1], size)) & ((1 << (size * 8)) - 1)
             except Exception as exc:  # never into C
                 scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
-                uc.emu_stop()
+                counter.cut()
                 return 0
 
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
@@ -216,7 +220,7 @@ class Platform:
             except Exception as exc:  # never into C
                 scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
             if scheduler.stopping:
-                uc.emu_stop()  # a final stop (poweroff): safe from a callback
+                counter.cut()  # a final stop (poweroff): at the next block
 
         self._callbacks += [read, write]
         uc.mmio_map(window.start, window.end - window.start, read, None, write, None)

@@ -36,14 +36,27 @@ CONTROLLER_PERIOD_S = 0.005
 host time, so commands are answered within a few milliseconds."""
 
 
+class SliceCounter(Protocol):
+    """A CPU's instruction counter (:class:`qconf.emu.counting.Counter`)."""
+
+    @property
+    def count(self) -> int: ...
+
+    def cut(self) -> None: ...
+
+
 class Runnable(Protocol):
     """A CPU as the scheduler sees it (:class:`qconf.emu.core.Core`)."""
 
     obj: Object
     freq: int
     waiting: bool
-    instructions: int
-    budget: Any
+
+    @property
+    def counting(self) -> SliceCounter: ...
+
+    @property
+    def instructions(self) -> int: ...
 
     def run(self, budget: int) -> None: ...
 
@@ -68,6 +81,7 @@ class Outcome:
     instructions: dict[str, int]
     wall_s: float
     fault: GuestFault | None = None
+    native: str = ""  # whether native hooks counted (qconf.emu.native.status)
     paused: bool = False  # ``until`` held between two slices: the run may go on
 
     def stats_lines(self) -> list[str]:
@@ -76,6 +90,8 @@ class Outcome:
         for cpu, n in self.instructions.items():
             mips = n / self.wall_s / 1e6 if self.wall_s else 0.0
             out.append(f"  {cpu}: {n} instructions, {mips:.1f} MIPS")
+        if self.native:
+            out.append(f"  native hooks: {self.native}")
         return out
 
 
@@ -99,6 +115,10 @@ class Scheduler:
         self.running: Runnable | None = None  # the CPU executing now, if any
         self.slice_start = 0
         self.slice_end = 0
+        self.slice_count = 0  # the running CPU's instruction count when its slice began
+        self.ahead: dict[Runnable, int] = {}  # instructions a CPU ran past its last budget
+        # (kept between run() calls: a run that pauses and goes on slices as one that does
+        # not, and checkpoints save it)
         self.alone = False  # the running CPU is the only one running
         self.skipped = 0  # ns of busy-waiting skipped in this slice
         self.wall_deadline = 0.0  # a lone CPU's slice ends at its next device read after
@@ -109,12 +129,12 @@ class Scheduler:
 
     def now(self) -> int:
         """Virtual time as a device sees it: the start of the current slice plus what the
-        running CPU has executed of it (to the translated block, in fast timing), plus any
-        busy-wait it skipped."""
+        running CPU has executed of it (in fast timing, to the end of the translated block
+        it runs; in exact timing, to the instruction), plus any busy-wait it skipped."""
         cpu = self.running
-        if cpu is None or cpu.budget is None:
+        if cpu is None:
             return self.time.now
-        done: int = cpu.budget.executed()
+        done = cpu.counting.count - self.slice_count
         return self.slice_start + done * 1_000_000_000 // int(cpu.freq) + self.skipped
 
     def at(self, when: int, action: Callable[[], None]) -> Event:
@@ -137,8 +157,8 @@ class Scheduler:
         """End the running CPU's slice at its next block: something it did (raising an
         interrupt line, arming a timer in the past) needs the scheduler now."""
         cpu = self.running
-        if cpu is not None and cpu.budget is not None:
-            cpu.budget.exhaust()
+        if cpu is not None:
+            cpu.counting.cut()
 
     def request_stop(self, code: int, reason: str) -> None:
         if not self.stopping:
@@ -174,6 +194,7 @@ class Scheduler:
         start = time.monotonic()
         next_status = start + 1.0  # short runs show no status line
         total = 0
+        ahead = self.ahead
         fault: GuestFault | None = None
 
         def interrupted(signum: int, frame: object) -> None:
@@ -215,35 +236,38 @@ class Scheduler:
                         continue
                     clock.advance(deadline)
                     continue
-                # a lone CPU that can be cut short runs long slices; every slice ends at the
-                # next timer deadline, so timer interrupts arrive exactly on time
-                alone = len(runnable) == 1 and runnable[0].budget is not None
+                # a lone CPU runs long slices; every slice ends at the next timer deadline,
+                # so timer interrupts arrive exactly on time
+                alone = len(runnable) == 1
                 span = quantum_ns * (LONE_CPU_QUANTA if alone else 1)
                 if deadline is not None:
                     span = max(1, min(span, deadline - clock.now))
-                if max_insns is not None:  # do not run far past the limit
-                    left = max(1, max_insns - total)
-                    span = min(span, max(1, left * 1_000_000_000 // fastest))
                 self.slice_start, self.slice_end = clock.now, clock.now + span
                 if tick is not None:
                     self.wall_deadline = time.monotonic() + CONTROLLER_PERIOD_S
                 self.alone, self.skipped = alone, 0
                 elapsed = span
                 for cpu in runnable:
-                    budget = max(1, span * cpu.freq // 1_000_000_000)
-                    before = cpu.instructions
-                    self.running = cpu
+                    # in fast timing a CPU may end its slice past the budget (at the end
+                    # of a block): it runs that much less in its next one
+                    budget = max(1, span * cpu.freq // 1_000_000_000 - ahead.get(cpu, 0))
+                    if max_insns is not None:  # stop at the limit (exact timing: to it)
+                        budget = min(budget, max(1, max_insns - total))
+                    before = self.slice_count = cpu.instructions
+                    self.running = last = cpu
                     cpu.run(budget)
                     ran = cpu.instructions - before
                     total += ran
-                    if alone and (ran < budget or self.skipped):
-                        # cut short (wfi, an interrupt raised) or jumped ahead: the time it
-                        # ran, and what it skipped
+                    ahead[cpu] = max(0, ran - budget)
+                    if alone:  # the time it ran (cut short, or past its budget), and skipped
                         elapsed = max(1, -(-ran * 1_000_000_000 // cpu.freq) + self.skipped)
                     if self.stopping:
                         break
                 self.running = None
                 if self.stopping:
+                    # the last slice counts: time moves by what the stopping CPU ran (its
+                    # due events do not run: the machine has stopped)
+                    self._end_slice(last)
                     break
                 clock.advance(self.slice_start + elapsed)
                 if max_insns is not None and total >= max_insns:
@@ -255,6 +279,8 @@ class Scheduler:
                     status(f"virtual {clock.now / 1e6:.3f} ms, {total / 1e6:.1f} M instructions, "
                            f"{total / max(now - start, 1e-9) / 1e6:.0f} MIPS")  # fmt: skip
         except GuestFault as exc:
+            if self.running is not None:
+                self._end_slice(self.running)
             fault = exc
             self.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
         except KeyboardInterrupt:
@@ -262,9 +288,18 @@ class Scheduler:
         finally:
             _install_sigint(previous)
         self.running = None
+        from qconf.emu.native import status as native_status
+
         return Outcome(self.exit_code, self.reason, clock.now,
                        {cpu.obj.path: cpu.instructions for cpu in cores},
-                       time.monotonic() - start, fault, paused)  # fmt: skip
+                       time.monotonic() - start, fault, native_status(), paused)  # fmt: skip
+
+    def _end_slice(self, cpu: Runnable) -> None:
+        """Move time to the end of what ``cpu`` ran of the last slice, without running
+        events."""
+        ran = cpu.instructions - self.slice_count
+        elapsed = -(-ran * 1_000_000_000 // cpu.freq) + self.skipped
+        self.time.now = max(self.time.now, self.slice_start + elapsed)
 
 
 def _install_sigint(handler: Any) -> Any:

@@ -11,10 +11,16 @@ _start:
         add     x2, x2, x1
         subs    x0, x0, #1
         b.ne    1b
+        ldr     x3, =halt
+        ldr     w3, [x3]
+        cbz     w3, 2f
+        ldr     x0, =0x84000008         // PSCI SYSTEM_OFF (halt = 1: alone on QEMU)
+        hvc     #0
 2:      wfi
         b       2b
 
         .data
-        .global iterations
+        .global iterations, halt
         .align 3
 iterations: .word 1000000
+halt:   .word 0

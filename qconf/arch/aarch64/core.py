@@ -24,10 +24,10 @@ from unicorn import UC_ARCH_ARM64, UC_HOOK_INSN, UC_HOOK_INTR, UC_MODE_ARM, Uc
 from unicorn import arm64_const as a64
 
 from qconf.arch.aarch64.mmu import install
+from qconf.emu import native
 from qconf.emu.context import CoreContext
 from qconf.emu.core import Core
 from qconf.emu.faults import GuestFault
-from qconf.emu.native import hook_add, place
 
 __all__ = ("Aarch64Core",)
 
@@ -52,6 +52,7 @@ class Aarch64Core(Core):
     PC = a64.UC_ARM64_REG_PC
     WAITS = (WFI.to_bytes(4, "little"), WFE.to_bytes(4, "little"))
     UNTIL = (1 << 64) - 1
+    DECODE = "fixed4"
 
     def __init__(self, ctx: CoreContext) -> None:
         obj = ctx.obj
@@ -188,6 +189,7 @@ class Aarch64Core(Core):
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         try:
             pc = uc.reg_read(a64.UC_ARM64_REG_PC)
+            self.exception_at(pc)
             insn = int.from_bytes(uc.mem_read(pc, 4), "little")
             if intno == 1 and insn in (HVC0, SMC0):
                 self._psci(uc)
@@ -213,16 +215,11 @@ class Aarch64Core(Core):
             uc.reg_write(a64.UC_ARM64_REG_X0, PSCI_NOT_SUPPORTED)
 
 
-TLBI_FILTER = bytes.fromhex("833a08740331c0c3ff21")
-"""The ``SYS`` instruction hook, for ``uint32_t hook(uc_engine *uc, int reg,
-uc_arm64_cp_reg *cp, void **user_data)``: only ``tlbi`` (CRn = 8) reaches Python::
+class _SysFilter(ctypes.Structure):
+    """``qc_sys_filter`` in ``native_hooks.c``: the Python callback ``tlbi`` reaches."""
 
-    83 3a 08       cmp  dword [rdx], 8   ; cp->crn
-    74 03          je   tlbi
-    31 c0          xor  eax, eax         ; 0: Unicorn carries the instruction out
-    c3             ret
-    ff 21   tlbi:  jmp  [rcx]            ; tail call *user_data: the Python callback
-"""
+    _fields_ = [("python", ctypes.c_void_p)]
+
 
 _SYS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint32,
                                  ctypes.c_void_p, ctypes.c_void_p)  # fmt: skip
@@ -231,14 +228,14 @@ _SYS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_void_p, ctypes.c_uint
 def _hook_tlbi(uc: Uc, invalidate: Callable[[], None]) -> None:
     """Call ``invalidate`` when the guest runs ``tlbi`` (the page-table walk's memory goes
     too). Cache maintenance (``dc``, ``ic``) is a ``SYS`` instruction as well, thousands of
-    times per boot: on x86-64 a native filter keeps it out of Python."""
+    times per boot: the native filter (``qc_a64_sys``) keeps it out of Python."""
 
     def on_tlbi(*args: object) -> int:
         invalidate()
         return 0  # Unicorn carries it out
 
-    address = place(TLBI_FILTER)
-    if address is None:
+    hooks = native.hooks()
+    if hooks is None:
 
         def on_sys(uc: Uc, reg: int, cp: Any, user_data: object) -> int:
             return on_tlbi() if cp.crn == 8 else 0
@@ -246,6 +243,6 @@ def _hook_tlbi(uc: Uc, invalidate: Callable[[], None]) -> None:
         uc.hook_add(UC_HOOK_INSN, on_sys, None, 1, 0, a64.UC_ARM64_INS_SYS)
         return
     callback = _SYS_CALLBACK(on_tlbi)
-    target = ctypes.c_void_p(ctypes.cast(callback, ctypes.c_void_p).value)
-    hook_add(uc, UC_HOOK_INSN, address, target, ctypes.c_int(a64.UC_ARM64_INS_SYS),
-             keep=(callback,))  # fmt: skip
+    target = _SysFilter(ctypes.cast(callback, ctypes.c_void_p).value)
+    native.hook_add(uc, UC_HOOK_INSN, hooks["a64_sys"], target,
+                    ctypes.c_int(a64.UC_ARM64_INS_SYS), keep=(callback,))  # fmt: skip

@@ -22,7 +22,7 @@ from typing import Any
 
 from unicorn import arm64_const as a64
 
-from qconf.emu.native import hook_add, place
+from qconf.emu import native
 
 __all__ = ("Translator", "install")
 
@@ -38,41 +38,15 @@ LAST_PAGE = (1 << 64) - 0x1000
 SLOTS = 4096
 """Translations the native fill hook answers from (direct-mapped by page number)."""
 
-FILL = bytes.fromhex(
-    "4889f048c1e80c4c8d48014989c249c1ea0c4c31d0492300488d04404d3b4cc01075204989f14181"
-    "e1ff0f00004d0b4cc0184c8909418b44c020894108b801000000c341ff6008"
-)
-"""The TLB fill hook, for ``bool fill(uc_engine *uc, uint64_t page, uc_mem_type type,
-uc_tlb_entry *result, Table *t)``: a remembered translation is answered here, anything
-else goes to :meth:`Translator.fill` in Python::
-
-        mov  rax, rsi                  ; the page's address
-        shr  rax, 12                   ; its number
-        lea  r9, [rax+1]               ; the tag (0: an empty slot)
-        mov  r10, rax
-        shr  r10, 12
-        xor  rax, r10                  ; an alias and its target differ above bit 12
-        and  rax, [r8]                 ; slot = (number ^ number >> 12) & t->mask
-        lea  rax, [rax+rax*2]          ; slots are 3 quadwords
-        cmp  r9, [r8+rax*8+16]         ; slot's tag
-        jne  miss
-        mov  r9, rsi
-        and  r9d, 0xfff                ; Unicorn's pages may be smaller than 4 KiB:
-        or   r9, [r8+rax*8+24]         ; the slot's physical page + the offset in it
-        mov  [rcx], r9                 ; result->paddr
-        mov  eax, [r8+rax*8+32]        ; slot's permissions
-        mov  [rcx+8], eax              ; result->perms
-        mov  eax, 1                    ; filled
-        ret
-  miss: jmp  [r8+8]                    ; tail call t->python
-"""
-
 
 class _Slot(ctypes.Structure):
     _fields_ = [("tag", ctypes.c_uint64), ("paddr", ctypes.c_uint64), ("perms", ctypes.c_uint64)]
 
 
 class _Table(ctypes.Structure):
+    """``qc_tlb`` in ``native_hooks.c``: the native fill hook answers from ``slots`` and
+    calls ``python`` (:meth:`Translator.fill`) for anything else."""
+
     _fields_ = [("mask", ctypes.c_uint64), ("python", ctypes.c_void_p),
                 ("slots", _Slot * SLOTS)]  # fmt: skip
 
@@ -195,14 +169,15 @@ class Translator:
 
 def install(core: Any) -> Translator:
     """Switch ``core``'s Unicorn to the virtual TLB filled by a :class:`Translator`:
-    through the native hook (:data:`FILL`) where the host allows, else in Python."""
+    through the native hook (``qc_a64_tlb_fill``) where the extension is built, else in
+    Python."""
     from unicorn import UC_HOOK_TLB_FILL, UC_TLB_VIRTUAL
 
     translator = Translator(core)
     uc = core.uc
     uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-    address = place(FILL)
-    if address is None:
+    hooks = native.hooks()
+    if hooks is None:
         uc.hook_add(UC_HOOK_TLB_FILL, translator.fill)
         return translator
 
@@ -212,5 +187,5 @@ def install(core: Any) -> Translator:
     callback = _FILL_CALLBACK(fill)
     table = _Table(SLOTS - 1, ctypes.cast(callback, ctypes.c_void_p).value)
     translator.table = table
-    hook_add(uc, UC_HOOK_TLB_FILL, address, table, keep=(callback,))
+    native.hook_add(uc, UC_HOOK_TLB_FILL, hooks["a64_tlb_fill"], table, keep=(callback,))
     return translator

@@ -40,6 +40,7 @@ class CortexM(Core):
     PC = arm.UC_ARM_REG_PC
     WAITS = (b"\x30\xbf", b"\x20\xbf")  # wfi, wfe
     UNTIL = 0xFFFFFFFF
+    DECODE = "thumb"
 
     def __init__(self, ctx: CoreContext) -> None:
         import unicorn
@@ -161,6 +162,7 @@ class CortexM(Core):
                 self._return(uc, uc.reg_read(arm.UC_ARM_REG_PC) | 1)
                 return
             pc = uc.reg_read(arm.UC_ARM_REG_PC)
+            self.exception_at(pc - 2 if intno == SWI else pc)  # svc: pc is past it
             if intno == SWI and self.nvic is not None:  # svc: pc is past it already
                 if self.nvic.group_priority(11) >= self.execution_priority():
                     self.fault = self.fault_report(

@@ -63,6 +63,7 @@ class RiscvHart(Core):
     PC = rv.UC_RISCV_REG_PC
     WAITS = (WFI.to_bytes(4, "little"),)
     UNTIL = (1 << 64) - 1
+    DECODE = "riscv"
 
     def __init__(self, ctx: CoreContext) -> None:
         arch = ctx.obj.info.arch_info
@@ -112,7 +113,8 @@ class RiscvHart(Core):
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         # pc is past the instruction; never raise into C (house rule 8)
         try:
-            pc = self._fast.read(rv.UC_RISCV_REG_PC) - 4
+            pc = self._fast.read(rv.UC_RISCV_REG_PC) - 4  # Unicorn adds 4, even to a C insn
+            self.exception_at(pc)
             if intno == 2 and self._read_time(uc, pc):
                 return
             priv = uc.reg_read(rv.UC_RISCV_REG_PRIV)

@@ -1,0 +1,73 @@
+/*
+ * qconf._native: qconf's native Unicorn hooks. The module has no Python-level behaviour:
+ * it tells Python the addresses of its hook functions and the sizes of the structures
+ * they take, and Python installs them with uc_hook_add (qconf/emu/native/__init__.py).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "counting.h"
+
+/* qconf/arch/aarch64/native_hooks.c */
+struct qc_sys_filter;
+struct qc_tlb;
+uint32_t qc_a64_sys(uc_engine *uc, int reg, const uc_arm64_cp_reg *cp,
+                    struct qc_sys_filter *f);
+bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *result,
+                     struct qc_tlb *t);
+
+static int add_address(PyObject *dict, const char *name, void *fn)
+{
+    PyObject *value = PyLong_FromVoidPtr(fn);
+    int err;
+    if (value == NULL) {
+        return -1;
+    }
+    err = PyDict_SetItemString(dict, name, value);
+    Py_DECREF(value);
+    return err;
+}
+
+static PyObject *hooks(PyObject *self, PyObject *unused)
+{
+    PyObject *dict = PyDict_New();
+    (void)self;
+    (void)unused;
+    if (dict == NULL) {
+        return NULL;
+    }
+    if (add_address(dict, "block", (void *)qc_block) ||
+        add_address(dict, "block_exact", (void *)qc_block_exact) ||
+        add_address(dict, "code_exact", (void *)qc_code_exact) ||
+        add_address(dict, "edge", (void *)qc_edge) ||
+        add_address(dict, "a64_sys", (void *)qc_a64_sys) ||
+        add_address(dict, "a64_tlb_fill", (void *)qc_a64_tlb_fill)) {
+        Py_DECREF(dict);
+        return NULL;
+    }
+    return dict;
+}
+
+static PyObject *sizes(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return Py_BuildValue("{s:n,s:n}", "counter", (Py_ssize_t)sizeof(qc_counter), "entry",
+                         (Py_ssize_t)sizeof(qc_entry));
+}
+
+static PyMethodDef methods[] = {
+    {"hooks", hooks, METH_NOARGS, "The addresses of the native hook functions, by name."},
+    {"sizes", sizes, METH_NOARGS, "The sizes of the structures the hooks take."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "qconf._native", "qconf's native Unicorn hooks.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    return PyModule_Create(&module);
+}
