@@ -11,6 +11,7 @@ from qconf.arch.riscv.fdt import interrupts_extended
 from qconf.devices.base import Device
 from qconf.dtb import TreeWriter
 from qconf.emu.context import DeviceContext, cores_of
+from qconf.emu.vtime import wake
 from qconf.model.objects import Object
 
 
@@ -87,7 +88,7 @@ class Clint(Device):
         if self.timer_pending(hart):
             self.ctx.run.cut_slice()
         elif when < 2**62:
-            self.ctx.clock.at(when, lambda: None)
+            self.ctx.clock.at(when, wake)
 
 
 def fdt_node(w: TreeWriter, obj: Object, depth: int) -> str:
