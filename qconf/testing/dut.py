@@ -31,7 +31,10 @@ from qconf.config.units import UnitError, parse_duration
 from qconf.errors import QconfError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from qconf.assembly.machine import Machine
+    from qconf.emu.checkpoint import Checkpoint
     from qconf.emu.emulator import Emulator
     from qconf.model.document import Document
 
@@ -483,6 +486,21 @@ class Dut:
 
         return dump(self.doc.display_tree(pretty=True), "yaml", show_origin=True)
 
+    # --- checkpoints ------------------------------------------------------------------
+
+    def save(self, path: str | Path, label: str = "") -> Checkpoint:
+        """Save the machine's whole state to ``path`` (see :mod:`qconf.emu.checkpoint`); a
+        machine started from it (:func:`start`'s ``checkpoint``) goes on as this one does.
+
+        :raises CheckpointError: the run has ended, or something in the machine has no
+            state a checkpoint can hold.
+        """
+        from qconf.assembly.identity import identify
+        from qconf.emu.checkpoint import save
+
+        return save(self.emulator, path, identify(self.machine), label=label,
+                    files=self.files, sets=self.sets, include_dirs=self.include_dirs)  # fmt: skip
+
     def close(self) -> None:
         """Free the engines and the machine."""
         self.emulator.close()
@@ -490,22 +508,45 @@ class Dut:
 
 
 def start(
-    files: Sequence[str],
+    files: Sequence[str] = (),
     sets: Sequence[str] = (),
     include_dirs: Sequence[str] = (),
     *,
     name: str = "",
+    checkpoint: str | Path | None = None,
 ) -> Dut:
-    """Resolve, build and prepare a machine under test (paused at its first instruction).
+    """Resolve, build and prepare a machine under test: paused at its first instruction,
+    or where ``checkpoint`` was saved (with no files, the machine the checkpoint holds).
 
-    :raises QconfError: the machine cannot be resolved, built or prepared (located).
+    :raises QconfError: the machine cannot be resolved, built or prepared, or the
+        checkpoint cannot be read or belongs to another machine (located).
     """
     import qconf
 
-    doc = qconf.resolve(list(files), list(sets), include_dirs=list(include_dirs))
-    machine = qconf.build(doc)
+    saved = None
+    doc = None
+    if checkpoint is not None:
+        from qconf.emu.checkpoint import read
+
+        saved = read(checkpoint)
+    if files or saved is None:
+        doc = qconf.resolve(list(files), list(sets), include_dirs=list(include_dirs))
+        machine = qconf.build(doc)
+    else:
+        machine = saved.machine()
     try:
-        return Dut(machine, doc, name=name, files=files, sets=sets, include_dirs=include_dirs)
+        if saved is not None:
+            from qconf.assembly.identity import identify
+
+            saved.check(identify(machine))
+        dut = Dut(machine, doc, name=name, files=files, sets=sets, include_dirs=include_dirs)
     except BaseException:
         machine.destroy()
         raise
+    if saved is not None:
+        try:
+            saved.load(dut.emulator)
+        except BaseException:
+            dut.close()
+            raise
+    return dut
