@@ -148,3 +148,32 @@ def test_a_host_time_limit_for_the_session(pytester: pytest.Pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*expected 'never' on /machine/soc/uart0: not seen within 0.5 "
                                  "host seconds*"])  # fmt: skip
+
+
+def test_a_session_checkpoint_every_test_starts_from(pytester: pytest.Pytester):
+    pytester.makepyfile(f"""
+        import pytest
+
+        STARTS = []
+        pytestmark = pytest.mark.qconf(config={ECHO!r}, checkpoint=["q quits"])
+
+        def test_types_and_sees_its_echo(qconf_dut):
+            STARTS.append((qconf_dut.now_ns, qconf_dut.stats.total))
+            qconf_dut.write("first\\n")
+            qconf_dut.expect_exact("first")
+
+        def test_starts_where_the_other_did(qconf_dut):
+            assert STARTS == [(qconf_dut.now_ns, qconf_dut.stats.total)]
+            assert qconf_dut.console.text == ""  # nothing typed by the test before
+            qconf_dut.write("q")
+            assert qconf_dut.wait_exit() == 0
+            assert qconf_dut.console.text == "bye\\n"
+
+        @pytest.mark.qconf(checkpoint=["never shown"])
+        def test_a_step_that_never_comes(qconf_dut):
+            pass
+    """)  # fmt: skip
+    result = pytester.runpytest_subprocess("--qconf-wall", "2")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*expected 'never shown' on /machine/soc/uart0: not seen "
+                                 "within 2 host seconds*"])  # fmt: skip

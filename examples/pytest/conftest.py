@@ -32,12 +32,3 @@ def qconf_config(request: pytest.FixtureRequest) -> list[str]:
             pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
         pytest.skip(reason)
     return [str(MACHINES / request.param / "board.yaml")]
-
-
-@pytest.fixture
-def prompt(qconf_dut):
-    """The machine under test at U-Boot's prompt (a key stops the autoboot)."""
-    qconf_dut.expect("Hit any key to stop autoboot")
-    qconf_dut.write("\n")
-    qconf_dut.expect_exact("=> ")
-    return qconf_dut

@@ -12,7 +12,14 @@ the machine its ``qconf`` mark (or the session's ``--qconf-config``) names::
 
 The mark's ``sweep`` takes ``--set`` sweeps in ``qconf sweep``'s grammar
 (``sweep=["ram.size=128MiB,256MiB"]``): the test runs once per variant, with the tweaks
-as its id (``test_prompt[ram.size=128MiB]``).
+as its id (``test_prompt[ram.size=128MiB]``). Its ``checkpoint`` boots each machine once
+per session, through the steps it lists (a text to wait for, or a ``(text, what to type)``
+pair), saves a checkpoint there, and starts every test from it::
+
+    @pytest.mark.qconf(config="machines/uboot-riscv/board.yaml",
+                       checkpoint=[("Hit any key", "\n"), "=> "])
+    def test_version(qconf_dut):  # at the prompt already
+        qconf_dut.write("version\n")
 
 Options for a whole session: ``--qconf-config FILE``, ``--qconf-set PATH=VALUE`` (applied
 after each test's own tweaks), ``-I DIR`` (also ``--qconf-include``), ``--qconf-wall
@@ -82,9 +89,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "qconf(config=None, sets=(), include=(), sweep=()): the machine qconf_dut starts "
-        "(files or a profile, --set tweaks, -I folders) and the --set sweeps the test runs "
-        "over (one test per variant).",
+        "qconf(config=None, sets=(), include=(), sweep=(), checkpoint=None): the machine "
+        "qconf_dut starts (files or a profile, --set tweaks, -I folders), the --set sweeps "
+        "the test runs over (one test per variant), and the steps to a checkpoint booted "
+        "once per session that every test starts from (texts, or (text, typed) pairs).",
     )
 
 
@@ -163,8 +171,9 @@ def qconf_include_dirs(request: pytest.FixtureRequest) -> list[str]:
 @pytest.fixture
 def qconf_start(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
     """A factory of machines under test, closed at the test's end:
-    ``qconf_start(config, sets=(), include_dirs=())``. A machine that cannot be built
-    fails the test with its located error."""
+    ``qconf_start(config, sets=(), include_dirs=(), checkpoint=None)`` (``checkpoint``: the
+    steps to the session's checkpoint of this machine, as the mark's). A machine that
+    cannot be built fails the test with its located error."""
     from qconf.errors import QconfError, report
     from qconf.testing.dut import Dut, start
 
@@ -177,11 +186,14 @@ def qconf_start(request: pytest.FixtureRequest) -> Iterator[Callable[..., Any]]:
 
     def make(
         config: str | list[str], sets: list[str] | tuple[str, ...] = (),
-        include_dirs: list[str] | tuple[str, ...] = (),
+        include_dirs: list[str] | tuple[str, ...] = (), checkpoint: Any = None,
     ) -> Dut:  # fmt: skip
         files = _listed(config)
         try:
-            dut = start(files, sets, include_dirs, name=request.node.nodeid)
+            saved = None
+            if checkpoint is not None:
+                saved = _checkpoint(request, files, list(sets), list(include_dirs), checkpoint)
+            dut = start(files, sets, include_dirs, name=request.node.nodeid, checkpoint=saved)
         except QconfError as exc:
             error = report(exc)
         else:
@@ -206,8 +218,55 @@ def qconf_dut(
     qconf_include_dirs: list[str],
 ) -> Any:
     """The machine under test (a :class:`~qconf.testing.dut.Dut`), paused at its first
-    instruction."""
-    return qconf_start(qconf_config, qconf_sets, qconf_include_dirs)
+    instruction, or where the mark's ``checkpoint`` steps lead."""
+    steps = _mark(request.node).get("checkpoint")
+    return qconf_start(qconf_config, qconf_sets, qconf_include_dirs, steps)
+
+
+# --- checkpoints a session boots once --------------------------------------------------------
+
+
+_CHECKPOINTS = pytest.StashKey[dict[Any, Path]]()
+
+
+def _checkpoint(
+    request: pytest.FixtureRequest, files: list[str], sets: list[str],
+    include_dirs: list[str], steps: Any,
+) -> Path:  # fmt: skip
+    """The session's checkpoint of this machine after ``steps`` (booted and saved by the
+    first test that asks for it).
+
+    :raises QconfError: the machine cannot be built, or a step did not come (ExpectFailed).
+    """
+    from qconf.testing.dut import start
+
+    plan = [(s, None) if isinstance(s, str) else (str(s[0]), s[1]) for s in _listed_steps(steps)]
+    saved = request.config.stash.setdefault(_CHECKPOINTS, {})
+    key = (tuple(files), tuple(sets), tuple(include_dirs), tuple(plan))
+    path = saved.get(key)
+    if path is None:
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        path = factory.mktemp("qconf-checkpoint") / "machine.qcp"
+        booted = start(files, sets, include_dirs, name=f"checkpoint {plan[-1][0]!r}")
+        try:
+            wall = request.config.getoption("qconf_wall")
+            for text, typed in plan:
+                booted.expect_exact(text, wall=wall)
+                if typed is not None:
+                    booted.write(typed)
+            booted.save(path, plan[-1][0])
+        finally:
+            booted.close()
+        saved[key] = path
+    return path
+
+
+def _listed_steps(steps: Any) -> list[Any]:
+    if isinstance(steps, (str, tuple)):
+        steps = [steps]
+    if not steps:
+        raise pytest.UsageError("the qconf mark's checkpoint lists no step")
+    return list(steps)
 
 
 # --- artifacts of failing tests -------------------------------------------------------------
