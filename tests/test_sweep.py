@@ -280,7 +280,7 @@ def test_ray_missing_is_a_located_error(monkeypatch):
     r = sweep("-c", TIMER, "--executor", "ray")
     assert r.exit_code == 1
     assert r.stderr.splitlines()[:2] == [
-        "qconf: error: the ray executor needs Ray, which is not installed [E910]",
+        "qconf: error: the ray executor needs Ray, which is not installed [E915]",
         "  hint: pip install 'qconf[ray]' (or pip install ray)",
     ]
 

@@ -31,7 +31,7 @@ EXECUTORS = ("local", "ray")
 class ExecutorError(QconfError):
     """An executor cannot start: Ray is not installed, or its cluster cannot be reached."""
 
-    code = "E910"
+    code = "E915"
 
 
 @dataclass
@@ -71,7 +71,7 @@ def run_jobs(
     :param images: digest -> a path on this host with those bytes (for Ray's object store).
     :param workers: processes (local) or tasks at once (Ray; default: the cluster's CPUs).
     :param address: the Ray cluster (``auto``, ``ray://HOST:10001``); default: a local one.
-    :raises ExecutorError: (E910) Ray is not installed or its cluster cannot be reached.
+    :raises ExecutorError: (E915) Ray is not installed or its cluster cannot be reached.
     """
     progress = progress or Progress(len(jobs))
     if executor == "ray":
