@@ -42,6 +42,10 @@ class RunOptions:
     preconfig: bool = False
     start_paused: bool = False
     use_cache: bool = True
+    save_at: tuple[tuple[str, str], ...] = ()
+    """``--save-at TEXT FILE`` pairs as typed: save a checkpoint when the text shows."""
+    restore: str | None = None
+    """``--restore FILE``: start from a checkpoint."""
 
 
 def _say(text: str) -> None:
@@ -67,6 +71,7 @@ def execute(options: RunOptions) -> int:
     script = [(_unescape(e), _unescape(t)) for e, t in options.script]
 
     server = None
+    saved = None
     cached = "not used (QMP builds the machine)"
     if qmps:
         from qconf.qmp.control import Control
@@ -106,8 +111,22 @@ def execute(options: RunOptions) -> int:
             return 0
         machine = control.machine
     else:
-        snapshots = MachineCache() if options.use_cache else None
-        machine, cached = cached_machine(files, sets, include_dirs, snapshots)
+        if options.restore is not None:
+            from qconf.emu.checkpoint import read
+
+            saved = read(options.restore)
+        if saved is not None and not files:
+            machine, cached = saved.machine(), "not used (the checkpoint holds the machine)"
+        else:
+            snapshots = MachineCache() if options.use_cache else None
+            machine, cached = cached_machine(files, sets, include_dirs, snapshots)
+    checkpoints = None
+    if server is None and (options.save_at or options.restore):
+        try:
+            checkpoints = _Checkpoints(machine, options, script, saved)
+        except BaseException:
+            machine.destroy()
+            raise
     live = sys.stderr.isatty()
     shown = False
 
@@ -139,10 +158,13 @@ def execute(options: RunOptions) -> int:
             prepared = server.control.prepared if server is not None else None
             if server is not None:
                 server.control.prepared = None  # this run closes it
+            if checkpoints is not None:
+                prepared = checkpoints.emulator
             outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
                               status=status if live else None, script=script,
-                              tick=tick if server is not None else None,
-                              prepared=prepared)  # fmt: skip
+                              tick=tick if server is not None else None, prepared=prepared,
+                              until=checkpoints.due if checkpoints else None,
+                              on_pause=checkpoints.save if checkpoints else None)  # fmt: skip
             if server is None or not server.control.reset_requested:
                 break
             # system_reset: power on again, with fresh memory and programs
@@ -178,7 +200,66 @@ def execute(options: RunOptions) -> int:
 
         _say(f"  engine: {installed()}")
         _say(f"  machine cache: {cached}")
+    if checkpoints is not None:
+        for text, path in checkpoints.pending:
+            _say(f"qconf: --save-at {text!r} {path}: the text never showed, nothing saved")
     return outcome.exit_code
+
+
+class _Checkpoints:
+    """A run that starts from a checkpoint (``--restore``) or saves some (``--save-at``):
+    its prepared emulator, and a checkpoint saved between the slices where each text has
+    shown on a UART (the run then goes on as if it had not stopped)."""
+
+    def __init__(
+        self, machine: Any, options: RunOptions, script: list[tuple[bytes, bytes]], saved: Any
+    ) -> None:
+        from qconf.assembly.identity import identify
+
+        self.options = options
+        self.identity = identify(machine)
+        if saved is not None:
+            saved.check(self.identity)
+            script = script or saved.script()  # the saving run's script goes on
+        self.emulator = Emulator(machine, None, script)
+        try:
+            self.emulator.prepare()
+            if saved is not None:
+                saved.load(self.emulator)
+        except BaseException:
+            self.emulator.close()
+            raise
+        self.pending = list(options.save_at)
+        self.seen = bytearray()
+        self.shown = False
+        self.emulator.listeners.append(self._output)
+
+    def _output(self, obj: Any, data: bytes) -> None:
+        if not self.pending or self.shown:
+            return
+        self.seen += data
+        text = _unescape(self.pending[0][0])
+        if text in self.seen:
+            self.shown = True
+            del self.seen[: self.seen.index(text) + len(text)]  # the next text comes after
+        elif len(self.seen) > 65536:
+            del self.seen[: -len(text)]
+
+    def due(self) -> bool:
+        return self.shown
+
+    def save(self, emulator: Emulator) -> None:
+        from qconf.emu.checkpoint import save
+
+        text, path = self.pending.pop(0)
+        self.shown = False
+        options = self.options
+        save(emulator, path, self.identity, label=text, files=options.files, sets=options.sets,
+             include_dirs=options.include_dirs)  # fmt: skip
+        _say(f"qconf: saved a checkpoint at {text!r} to {path} (virtual time "
+             f"{emulator.scheduler.time.now / 1e6:.6f} ms)")  # fmt: skip
+        if self.pending:  # the next text may have shown already
+            self._output(emulator.machine.root, b"")
 
 
 # --- remembered parses ------------------------------------------------------------------
@@ -208,6 +289,7 @@ def remembered(argv: list[str]) -> RunOptions | None:
         for name in ("files", "sets", "include_dirs", "qmps"):
             data[name] = tuple(data[name])
         data["script"] = tuple((e, t) for e, t in data["script"])
+        data["save_at"] = tuple((t, f) for t, f in data["save_at"])
     except (TypeError, ValueError):
         return None
     return RunOptions(**data)

@@ -35,3 +35,6 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+
+
+pytest_plugins = ("pytester",)  # the pytest plugin's own tests (tests/test_plugin.py)

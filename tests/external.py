@@ -1,5 +1,6 @@
-"""Tests that need a program from a Debian package skip without it, saying which package;
-with ``QCONF_REQUIRE_EXTERNAL=1`` (as in ``.ci/run``) they fail instead."""
+"""Tests that need a program from a Debian package (or an optional Python package, such as
+Ray) skip without it, saying which package; with ``QCONF_REQUIRE_EXTERNAL=1`` (as in
+``.ci/run``) they fail instead."""
 
 from __future__ import annotations
 
@@ -40,3 +41,15 @@ def require_native() -> None:
     if os.environ.get("QCONF_REQUIRE_EXTERNAL") == "1":
         pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
     pytest.skip(reason)
+
+
+def require_module(module: str, install: str) -> None:
+    """Import ``module`` or skip, saying how to install it (fail under
+    QCONF_REQUIRE_EXTERNAL=1)."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        reason = f"Python module {module} not installed: {install}"
+        if os.environ.get("QCONF_REQUIRE_EXTERNAL") == "1":
+            pytest.fail(reason + " (QCONF_REQUIRE_EXTERNAL=1)")
+        pytest.skip(reason)

@@ -169,6 +169,12 @@ def dtb(
               "x-exit-preconfig (or cont).")  # fmt: skip
 @click.option("-S", "start_paused", is_flag=True,
               help="With --qmp: build, but start paused until a client sends cont.")  # fmt: skip
+@click.option("--save-at", "save_at", nargs=2, multiple=True, metavar="TEXT FILE",
+              help="Save a checkpoint to FILE when a UART's output shows TEXT (between "
+              "two time slices), and go on; repeatable, in order.")  # fmt: skip
+@click.option("--restore", metavar="FILE",
+              help="Start from a checkpoint (qconf run --save-at, savevm); with no -c, the "
+              "machine it holds.")  # fmt: skip
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Start from the machine's snapshot when its files are unchanged "
               "(qconf cache shows where they are).")  # fmt: skip
@@ -177,7 +183,8 @@ def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, timeout: float | None, stats: bool,
     expects: tuple[str, ...], sends: tuple[str, ...], qmps: tuple[str, ...],
-    qmp_allow_remote: bool, preconfig: bool, start_paused: bool, use_cache: bool,
+    qmp_allow_remote: bool, preconfig: bool, start_paused: bool,
+    save_at: tuple[tuple[str, str], ...], restore: str | None, use_cache: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
@@ -189,11 +196,16 @@ def run(
         )
     if (preconfig or start_paused) and not qmps:
         raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
+    if (save_at or restore) and qmps:
+        raise click.UsageError(
+            "--save-at and --restore are for runs without --qmp (over QMP: "
+            "savevm and loadvm, or snapshot-save and snapshot-load)"
+        )
     options = RunOptions(
         files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
         timeout=timeout, stats=stats, script=tuple(zip(expects, sends, strict=True)),
         qmps=qmps, qmp_allow_remote=qmp_allow_remote, preconfig=preconfig,
-        start_paused=start_paused, use_cache=use_cache,
+        start_paused=start_paused, use_cache=use_cache, save_at=save_at, restore=restore,
     )  # fmt: skip
     argv = (click.get_current_context().obj or {}).get("argv")
     if use_cache and argv is not None:  # started as the qconf command: next time, no click

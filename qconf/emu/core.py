@@ -11,6 +11,7 @@ from unicorn import Uc, UcError
 from qconf.emu.context import CoreContext
 from qconf.emu.counting import Counter, make_counter
 from qconf.emu.faults import GuestFault
+from qconf.emu.state import StateError, load_attributes, save_attributes
 from qconf.model.facets import ArchInfo
 
 __all__ = ("UC_ERRORS", "Core", "FastRegisters", "close_engine", "error_name")
@@ -89,6 +90,9 @@ class Core:
     PC: ClassVar[int]
     WAITS: ClassVar[tuple[bytes, ...]]
     UNTIL: ClassVar[int]
+    STATE: ClassVar[tuple[str, ...]] = ("pc", "waiting", "_poll_pc", "_poll_at", "_poll_streak")
+    """qconf's own state of the core that checkpoints keep (with the instruction count
+    and the engine's, :meth:`engine_state`); architectures add theirs."""
 
     def __init__(self, ctx: CoreContext, uc: Uc, model: int | None = None) -> None:
         obj = ctx.obj
@@ -197,6 +201,47 @@ class Core:
     def reset(self, entry: int, dtb: int = 0) -> None:
         """Set the core's reset state: start at ``entry`` with the device tree at ``dtb``."""
         raise NotImplementedError
+
+    # --- checkpoints (qconf.emu.checkpoint), between slices -------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """qconf's state of the core (``STATE``) and its instruction count, as JSON data."""
+        return {**save_attributes(self, self.STATE), "instructions": self.counting.count}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Take what :meth:`state` gave (after :meth:`load_engine_state`).
+
+        :raises StateError: the state does not fit this core.
+        """
+        load_attributes(self, self.STATE, state)
+        self.counting.load(int(state["instructions"]))
+
+    def engine_state(self) -> bytes:
+        """The engine's CPU state: Unicorn's context (``uc_context_save``), which holds
+        the CPU's whole architectural state up to the fields QEMU keeps across a reset
+        (RISC-V: the registers, every CSR, the privilege level, the LR/SC reservation;
+        AArch64: the registers, PSTATE, every system register, the exclusive monitor)."""
+        return bytes(self.uc.context_save())
+
+    def load_engine_state(self, data: bytes) -> None:
+        """Put back what :meth:`engine_state` gave (saved from an engine of the same
+        architecture and model), and drop the engine's translated code and TLB.
+
+        :raises StateError: the data is not such a context.
+        """
+        import ctypes
+
+        context = self.uc.context_save()
+        if len(data) != context.size:
+            raise StateError(f"an engine context of {len(data)} bytes, not {context.size}")
+        if data[8:16] != bytes(context)[8:16]:  # uc_context's mode and arch
+            raise StateError("an engine context of another architecture or mode")
+        ctypes.memmove(context.context, data, len(data))
+        self.uc.context_restore(context)
+        self.uc.ctl_flush_tb()
+        from unicorn.unicorn_const import UC_CTL_IO_WRITE, UC_CTL_TLB_FLUSH
+
+        self.uc.ctl(UC_CTL_TLB_FLUSH, UC_CTL_IO_WRITE)  # the binding has no method for it
 
     def deliver(self) -> None:
         """Between slices: take the interrupt the core's controllers offer, if it may;

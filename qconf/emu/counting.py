@@ -141,6 +141,11 @@ class Counter:
         """End the running slice at the next translated block."""
         raise NotImplementedError
 
+    def load(self, count: int) -> None:
+        """Start from ``count`` instructions (a checkpoint is loaded, between slices). The
+        table of block counts is a cache: an empty one gives the same counts."""
+        raise NotImplementedError
+
     def stopped(self) -> bool:
         """Whether the counter ended the last slice (budget or cut), not the guest."""
         raise NotImplementedError
@@ -222,6 +227,10 @@ class NativeCounter(Counter):
     def cut(self) -> None:
         self._state.cut = 1
         self._state.limit = 0  # what the block hook checks
+
+    def load(self, count: int) -> None:
+        self._state.count = count
+        self._state.block_size = 0
 
     def stopped(self) -> bool:
         return bool(self._state.stopped)
@@ -321,6 +330,10 @@ class PythonCounter(Counter):
     def cut(self) -> None:
         self._cut = True
         self._limit = 0  # what the block hook checks
+
+    def load(self, count: int) -> None:
+        self._count = count
+        self._block_size = 0
 
     def stopped(self) -> bool:
         return self._stopped

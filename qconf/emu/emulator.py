@@ -98,10 +98,14 @@ class Emulator:
         timeout: float | None = None,
         status: Callable[[str], None] | None = None,
         tick: Callable[[Emulator], None] | None = None,
+        until: Callable[[], bool] | None = None,
     ) -> Outcome:
-        """Run until the guest powers off, faults, or a limit is reached (see :func:`run`)."""
+        """Run until the guest powers off, faults, or a limit is reached (see :func:`run`);
+        or, when ``until`` holds between two slices, return a paused outcome: the next call
+        goes on from there as if the run had not stopped."""
         between = None if tick is None else lambda: tick(self)
-        return self.scheduler.run(max_insns, timeout, status, between, self.platform.wait_fds)
+        return self.scheduler.run(max_insns, timeout, status, between, self.platform.wait_fds,
+                                  until)  # fmt: skip
 
     def close(self) -> None:
         """Free the engines, the memory and the backends."""
@@ -118,6 +122,8 @@ def run(
     script: list[tuple[bytes, bytes]] | None = None,
     tick: Callable[[Emulator], None] | None = None,
     prepared: Emulator | None = None,
+    until: Callable[[], bool] | None = None,
+    on_pause: Callable[[Emulator], None] | None = None,
 ) -> Outcome:
     """Run ``machine`` until the guest powers off, faults, or a limit is reached.
 
@@ -128,7 +134,9 @@ def run(
     b"version\\n")]`` types each text once the output shows its pattern, in order.
     ``tick`` is called between slices with the emulator (a controller: QMP).
     ``prepared`` is an ``Emulator`` of ``machine`` already prepared (images loaded), which
-    this run uses and closes.
+    this run uses and closes. When ``until`` holds between two slices, ``on_pause`` is
+    called with the emulator (a checkpoint is saved), and the run goes on as if it had not
+    paused; the limits count the whole run.
 
     :raises RunError: the machine cannot be mapped or its images loaded.
     """
@@ -137,7 +145,19 @@ def run(
         if emulator is None:
             emulator = Emulator(machine, chardevs, script)
             emulator.prepare()
-        return emulator.run(max_insns, timeout, status, tick)
+        start = sum(cpu.instructions for cpu in emulator.cpus)
+        wall = 0.0
+        while True:
+            done = sum(cpu.instructions for cpu in emulator.cpus) - start
+            left = None if max_insns is None else max(1, max_insns - done)
+            remaining = None if timeout is None else max(1e-9, timeout - wall)
+            outcome = emulator.run(left, remaining, status, tick, until)
+            wall += outcome.wall_s
+            if not outcome.paused:
+                outcome.wall_s = wall
+                return outcome
+            if on_pause is not None:
+                on_pause(emulator)
     finally:
         if emulator is not None:
             emulator.close()

@@ -61,6 +61,11 @@ class HostBuffer:
     def read(self, offset: int, length: int) -> bytes:
         return bytes(self._map[offset : offset + length])
 
+    def view(self) -> memoryview:
+        """The bytes themselves, writable (checkpoints); release it (``with``) before
+        :meth:`close`."""
+        return memoryview(self._map)[: self.size]
+
     def close(self) -> None:
         del self._anchor
         self._map.close()

@@ -82,6 +82,7 @@ class Outcome:
     wall_s: float
     fault: GuestFault | None = None
     native: str = ""  # whether native hooks counted (qconf.emu.native.status)
+    paused: bool = False  # ``until`` held between two slices: the run may go on
 
     def stats_lines(self) -> list[str]:
         out = [f"qconf: {self.reason}", f"  virtual time {self.time_ns / 1e6:.6f} ms, "
@@ -115,6 +116,9 @@ class Scheduler:
         self.slice_start = 0
         self.slice_end = 0
         self.slice_count = 0  # the running CPU's instruction count when its slice began
+        self.ahead: dict[Runnable, int] = {}  # instructions a CPU ran past its last budget
+        # (kept between run() calls: a run that pauses and goes on slices as one that does
+        # not, and checkpoints save it)
         self.alone = False  # the running CPU is the only one running
         self.skipped = 0  # ns of busy-waiting skipped in this slice
         self.wall_deadline = 0.0  # a lone CPU's slice ends at its next device read after
@@ -174,11 +178,15 @@ class Scheduler:
         status: Callable[[str], None] | None = None,
         tick: Callable[[], None] | None = None,
         wait_fds: Callable[[], Sequence[int]] = tuple,
+        until: Callable[[], bool] | None = None,
     ) -> Outcome:
         """Run the CPUs until a stop is requested, the guest faults or a limit is reached.
 
         :param tick: a controller (QMP) between slices; it may block, and request a stop.
         :param wait_fds: the descriptors whose input could wake a waiting CPU.
+        :param until: asked between slices; when it holds, the run returns with ``paused``
+            set and the machine as it is: a later ``run`` goes on exactly as if it had not
+            returned (the slices are the same; a test driver steps the machine this way).
         """
         clock, cores = self.time, self.cores
         fastest = max(cpu.freq for cpu in cores)
@@ -186,7 +194,7 @@ class Scheduler:
         start = time.monotonic()
         next_status = start + 1.0  # short runs show no status line
         total = 0
-        ahead: dict[Runnable, int] = {}  # instructions a CPU ran past its last budget
+        ahead = self.ahead
         fault: GuestFault | None = None
 
         def interrupted(signum: int, frame: object) -> None:
@@ -196,8 +204,12 @@ class Scheduler:
             self.cut_slice()
 
         previous = _install_sigint(interrupted)
+        paused = False
         try:
             while not self.stopping:
+                if until is not None and until():
+                    paused = True
+                    break
                 if timeout is not None and time.monotonic() - start > timeout:
                     self.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
                     break
@@ -280,7 +292,7 @@ class Scheduler:
 
         return Outcome(self.exit_code, self.reason, clock.now,
                        {cpu.obj.path: cpu.instructions for cpu in cores},
-                       time.monotonic() - start, fault, native_status())  # fmt: skip
+                       time.monotonic() - start, fault, native_status(), paused)  # fmt: skip
 
     def _end_slice(self, cpu: Runnable) -> None:
         """Move time to the end of what ``cpu`` ran of the last slice, without running

@@ -7,7 +7,13 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ("Event", "VirtualTime")
+__all__ = ("Event", "VirtualTime", "wake")
+
+
+def wake() -> None:
+    """An event that does nothing but be due: it ends the running slice at its time and
+    wakes waiting CPUs then (a timer compare value a controller was given). Checkpoints
+    keep such events by their time alone."""
 
 
 @dataclass(eq=False)
@@ -42,6 +48,18 @@ class VirtualTime:
         while self._events and self._events[0].cancelled:
             heapq.heappop(self._events)
         return self._events[0].when if self._events else None
+
+    def pending(self) -> list[Event]:
+        """The events still to run (not cancelled), in the order they will run."""
+        return sorted(e for e in self._events if not e.cancelled)
+
+    def reset(self, now: int) -> None:
+        """Set the time to ``now`` and drop every event (a checkpoint is being loaded:
+        the models arm theirs again)."""
+        for event in self._events:
+            event.cancelled = True
+        self._events.clear()
+        self.now = now
 
     def advance(self, to: int) -> None:
         """Move to ``to`` (never backwards), running every event due by then, in order."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qconf.qmp import guest, hmp, qom, queries, run_commands
+from qconf.qmp import guest, hmp, qom, queries, run_commands, snapshots
 from qconf.qmp.control import Control
 from qconf.qmp.registry import ALIVE, BUILT, PRELAUNCH, STARTED, Command, declare
 
@@ -35,6 +35,9 @@ def human_monitor_command(control: Control, args: dict[str, Any], who: str) -> A
     """A human monitor command line (``info mtree``, ``x /4xw ADDR``...); its output."""
     return hmp.human_monitor_command(control, args, lambda name: COMMANDS[name](control, {}, who))
 
+
+SNAPSHOT = {"job-id": "str", "tag": "str", "vmstate": "str", "devices": "[str]"}
+"""QEMU 7.2's arguments of ``snapshot-save`` and ``snapshot-load``."""
 
 COMMANDS: dict[str, Command] = declare(
     Command("qmp_capabilities", run_commands.qmp_capabilities, {"*enable": "[str]"}),
@@ -93,6 +96,12 @@ COMMANDS: dict[str, Command] = declare(
             allowed=STARTED),
     Command("pmemsave", guest.pmemsave, {"val": "int", "size": "int", "filename": "str"},
             allowed=STARTED),
+    Command("snapshot-save", snapshots.snapshot_save, SNAPSHOT, allowed=STARTED),
+    Command("snapshot-load", snapshots.snapshot_load, SNAPSHOT, allowed=STARTED),
+    Command("snapshot-delete", snapshots.snapshot_delete,
+            {"job-id": "str", "tag": "str", "devices": "[str]"}, allowed=BUILT),
+    Command("query-jobs", snapshots.query_jobs, allowed=BUILT),
+    Command("job-dismiss", snapshots.job_dismiss, {"id": "str"}, allowed=BUILT),
 )  # fmt: skip
 """Every command, by its QMP name, in the order ``query-commands`` and
 ``query-qmp-schema`` list them (new commands go last, so that the schema's masked type

@@ -2,7 +2,8 @@
 text commands through QMP (``qmp-shell -H``, management tools' monitor passthrough).
 
 Commands: ``info status|version|cpus|registers|mtree|qtree|irqs|clocks``, ``x`` and
-``xp /FMT ADDR`` (memory as a CPU sees it; ``/Ni``: N instructions), ``stop``, ``cont`` (``c``),
+``xp /FMT ADDR`` (memory as a CPU sees it; ``/Ni``: N instructions), ``savevm``, ``loadvm``,
+``delvm`` (checkpoints, :mod:`qconf.qmp.snapshots`), ``stop``, ``cont`` (``c``),
 ``system_reset``, ``quit`` (``q``), ``help``. Output lines end with CRLF, as QEMU's do.
 """
 
@@ -34,6 +35,9 @@ HELP = [
     ("info clocks", "the clock tree"),
     ("x /fmt addr", "memory as the selected CPU sees it (fmt: count, x|d|u|i, b|h|w|g)"),
     ("xp /fmt addr", "the same (qconf's CPUs see physical addresses here)"),
+    ("savevm tag", "save the machine's state as snapshot tag (the file tag.qcp)"),
+    ("loadvm tag", "load snapshot tag into the machine"),
+    ("delvm tag", "delete snapshot tag"),
     ("stop", "pause"),
     ("cont|c", "resume"),
     ("system_reset", "power on again"),
@@ -242,6 +246,22 @@ def _usage(line: _Line) -> list[str]:
     return _help()
 
 
+def _snapshot(name: str) -> Callable[[_Line], list[str]]:
+    """``savevm TAG``, ``loadvm TAG``, ``delvm TAG`` (:mod:`qconf.qmp.snapshots`)."""
+
+    def run(line: _Line) -> list[str]:
+        from qconf.qmp import snapshots
+
+        if len(line.rest) != 1:
+            raise QmpError(f"usage: {name} tag")
+        if name != "delvm":
+            line.control.live()  # the machine must be built
+        action: Callable[[Any, str], list[str]] = getattr(snapshots, name)
+        return action(line.control, line.rest[0])
+
+    return run
+
+
 COMMANDS: dict[str, Callable[[_Line], list[str]]] = {
     "x": _memory,
     "xp": _memory,
@@ -253,4 +273,7 @@ COMMANDS: dict[str, Callable[[_Line], list[str]]] = {
     "q": _qmp("quit"),
     "help": _usage,
     "?": _usage,
+    "savevm": _snapshot("savevm"),
+    "loadvm": _snapshot("loadvm"),
+    "delvm": _snapshot("delvm"),
 }

@@ -28,6 +28,7 @@ from qconf.emu import native
 from qconf.emu.context import CoreContext
 from qconf.emu.core import Core
 from qconf.emu.faults import GuestFault
+from qconf.emu.vtime import wake
 
 __all__ = ("Aarch64Core",)
 
@@ -52,6 +53,7 @@ class Aarch64Core(Core):
     PC = a64.UC_ARM64_REG_PC
     WAITS = (WFI.to_bytes(4, "little"), WFE.to_bytes(4, "little"))
     UNTIL = (1 << 64) - 1
+    STATE = (*Core.STATE, "timers", "_vi")
 
     def __init__(self, ctx: CoreContext) -> None:
         obj = ctx.obj
@@ -75,6 +77,15 @@ class Aarch64Core(Core):
         self.uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*SCR_EL3, (1 << 10) | 1))
         self.uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*HCR_EL2, HCR_RW | HCR_IMO))
 
+    def state(self) -> dict[str, Any]:
+        """As :meth:`Core.state`, with the translations the page-table walk remembers
+        (a stale one the guest has not invalidated yet is what it would use)."""
+        return {**super().state(), "translations": self.mmu.state()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self.mmu.load_state(state["translations"])
+
     # --- the generic timer on virtual time ----------------------------------------------
 
     def counter(self) -> int:
@@ -92,7 +103,7 @@ class Aarch64Core(Core):
         if ctl & 1:
             when = -(-cval * 1_000_000_000 // self.cntfrq)
             if when < 2**62:
-                self.ctx.clock.at(when, lambda: None)  # wake a waiting core then
+                self.ctx.clock.at(when, wake)  # wake a waiting core then
 
     def _on_mrs(self, uc: Uc, reg: int, cp: Any, user_data: object) -> int:
         if cp.op0 != 3 or cp.op1 != 3 or cp.crn != 14:

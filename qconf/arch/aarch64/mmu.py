@@ -83,6 +83,25 @@ class Translator:
         if self.table is not None:
             ctypes.memset(self.table.slots, 0, ctypes.sizeof(self.table.slots))
 
+    def state(self) -> dict[str, Any]:
+        """The remembered translations in the order they were made, and the counts."""
+        pages = [[page, paddr, perms] for page, (paddr, perms) in self.cache.items()]
+        return {"pages": pages, "walks": self.walks, "hits": self.hits}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Remember what :meth:`state` gave, in the same order (so the native table's
+        slots end up as they were)."""
+        self.invalidate()
+        for page, paddr, perms in state["pages"]:
+            self._remember(page, (paddr, perms))
+        self.walks, self.hits = int(state["walks"]), int(state["hits"])
+
+    def _remember(self, number: int, page: tuple[int, int]) -> None:
+        self.cache[number] = page
+        if self.table is not None:
+            slot = self.table.slots[(number ^ number >> 12) & (SLOTS - 1)]
+            slot.tag, slot.paddr, slot.perms = number + 1, *page
+
     def _registers(self, uc: Any) -> tuple[int, int, int, int]:
         if self._regs is None:  # only MSR changes them, and it invalidates
             self._regs = (self._sysreg(uc, SCTLR_EL1), self._sysreg(uc, TCR_EL1),
@@ -114,12 +133,7 @@ class Translator:
                 return False
         entry.paddr, entry.perms = found
         if vaddr < LAST_PAGE:  # only what the guest's tables say (never a refusal)
-            page = (found[0] & ~0xFFF, found[1])
-            self.cache[vaddr >> 12] = page
-            if self.table is not None:
-                number = vaddr >> 12
-                slot = self.table.slots[(number ^ number >> 12) & (SLOTS - 1)]
-                slot.tag, slot.paddr, slot.perms = number + 1, *page
+            self._remember(vaddr >> 12, (found[0] & ~0xFFF, found[1]))
         return True
 
     def translate(self, uc: Any, vaddr: int) -> tuple[int, int] | None:

@@ -31,6 +31,13 @@ EXC_RETURN = 0xFFFFFFF9  # to thread mode, main stack
 EXC_RETURN_PSP = 0xFFFFFFFD  # to thread mode, process stack
 EXC_RETURN_HANDLER = 0xFFFFFFF1  # to the preempted handler
 SWI, BKPT, EXCEPTION_EXIT = 2, 7, 8
+ENGINE_REGS = (arm.UC_ARM_REG_XPSR, arm.UC_ARM_REG_CONTROL, arm.UC_ARM_REG_MSP,
+               arm.UC_ARM_REG_PSP, arm.UC_ARM_REG_PRIMASK, arm.UC_ARM_REG_BASEPRI,
+               arm.UC_ARM_REG_FAULTMASK,
+               *(getattr(arm, f"UC_ARM_REG_R{n}") for n in range(13)),
+               arm.UC_ARM_REG_LR, arm.UC_ARM_REG_PC, arm.UC_ARM_REG_FPSCR,
+               *(getattr(arm, f"UC_ARM_REG_S{n}") for n in range(32)))  # fmt: skip
+"""A checkpoint's Cortex-M registers, in the order they are written back."""
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 
 
@@ -40,6 +47,7 @@ class CortexM(Core):
     PC = arm.UC_ARM_REG_PC
     WAITS = (b"\x30\xbf", b"\x20\xbf")  # wfi, wfe
     UNTIL = 0xFFFFFFFF
+    STATE = (*Core.STATE, "active")
 
     def __init__(self, ctx: CoreContext) -> None:
         import unicorn
@@ -61,6 +69,24 @@ class CortexM(Core):
 
     def start_address(self) -> int:
         return self.pc | 1  # Thumb
+
+    def engine_state(self) -> bytes:
+        """The registers, by name: on M-profile cores Unicorn's context also holds the
+        MPU's heap pointers (PMSAv7/v8, SAU), which must not travel to another engine."""
+        return struct.pack(f"<{len(ENGINE_REGS)}I",
+                           *(self.uc.reg_read(r) & 0xFFFFFFFF for r in ENGINE_REGS))  # fmt: skip
+
+    def load_engine_state(self, data: bytes) -> None:
+        """Put the registers back: xPSR first (its IPSR says handler or thread mode), then
+        CONTROL (SPSEL) and both stack pointers, which then land in their own banks."""
+        from qconf.emu.state import StateError
+
+        if len(data) != 4 * len(ENGINE_REGS):
+            raise StateError(f"Cortex-M registers of {len(data)} bytes, not {4 * len(ENGINE_REGS)}")
+        for reg, value in zip(ENGINE_REGS, struct.unpack(f"<{len(ENGINE_REGS)}I", data),
+                              strict=True):  # fmt: skip
+            self.uc.reg_write(reg, value)
+        self.uc.ctl_flush_tb()
 
     # --- exceptions -----------------------------------------------------------------
 

@@ -25,6 +25,8 @@ from qconf.emu.core import Core, FastRegisters
 __all__ = ("InterruptSource", "RiscvHart")
 
 WFI = 0x10500073
+FCSR = rv.UC_RISCV_REG_FCSR
+FS, FS_INITIAL = 3 << 13, 1 << 13  # mstatus.FS: the FPU's state (off, initial...)
 CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           2: "illegal instruction", 3: "breakpoint", 4: "load address misaligned",
           5: "load access fault", 6: "store address misaligned", 7: "store access fault",
@@ -60,6 +62,7 @@ class RiscvHart(Core):
     """One hart: reset state, trap and interrupt entry. Its interrupt controllers add
     themselves to :attr:`sources`; the CLINT makes itself the :attr:`clock`."""
 
+    STATE = (*Core.STATE, "_seip")
     PC = rv.UC_RISCV_REG_PC
     WAITS = (WFI.to_bytes(4, "little"),)
     UNTIL = (1 << 64) - 1
@@ -87,6 +90,29 @@ class RiscvHart(Core):
         self.uc.reg_write(rv.UC_RISCV_REG_A0, self.hartid)
         self.uc.reg_write(rv.UC_RISCV_REG_A1, dtb)
         self._csr_write(rv.UC_RISCV_REG_MHARTID, self.hartid)
+
+    # --- checkpoints ------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """As :meth:`Core.state`, with ``fcsr``: the FPU's accrued exception flags live
+        outside the part of the CPU state Unicorn's context holds."""
+        return {**super().state(), "fcsr": self._with_fpu(lambda: self._csr_read(FCSR))}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        fcsr = int(state["fcsr"])
+        self._with_fpu(lambda: self._csr_write(FCSR, fcsr))
+
+    def _with_fpu(self, action: Any) -> Any:
+        """``action()`` with the FPU on (``mstatus.FS``), as it was around it."""
+        mstatus = self._csr_read(rv.UC_RISCV_REG_MSTATUS)
+        if not mstatus & FS:
+            self._csr_write(rv.UC_RISCV_REG_MSTATUS, mstatus | FS_INITIAL)
+        try:
+            return action()
+        finally:
+            if not mstatus & FS:
+                self._csr_write(rv.UC_RISCV_REG_MSTATUS, mstatus)
 
     # --- CSRs at M level ------------------------------------------------------------
 

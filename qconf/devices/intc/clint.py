@@ -11,12 +11,16 @@ from qconf.arch.riscv.fdt import interrupts_extended
 from qconf.devices.base import Device
 from qconf.dtb import TreeWriter
 from qconf.emu.context import DeviceContext, cores_of
+from qconf.emu.vtime import wake
 from qconf.model.objects import Object
 
 
 class Clint(Device):
     """RISC-V CLINT: msip (0x0 + 4h), mtimecmp (0x4000 + 8h), mtime (0xbff8) from virtual
-    time at the ``timebase`` rate."""
+    time at the ``timebase`` rate. Its wake-up events (at each mtimecmp it was given) do
+    nothing but end a slice, and checkpoints keep them by time."""
+
+    STATE = ("msip", "mtimecmp")
 
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
@@ -84,7 +88,7 @@ class Clint(Device):
         if self.timer_pending(hart):
             self.ctx.run.cut_slice()
         elif when < 2**62:
-            self.ctx.clock.at(when, lambda: None)
+            self.ctx.clock.at(when, wake)
 
 
 def fdt_node(w: TreeWriter, obj: Object, depth: int) -> str:

@@ -19,6 +19,9 @@ class Gic(Device):
     lines wired to it (``gic.in[33]`` is SPI 1). Level-sensitive; an acknowledged
     interrupt is active until the guest writes EOIR."""
 
+    STATE = ("enabled", "pend", "active", "prio", "targets", "cfg", "dctlr", "cctlr", "pmr",
+             "bpr")  # fmt: skip
+
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
         obj = ctx.obj

@@ -16,6 +16,8 @@ class Nvic(Device):
 
     CPUID: ClassVar[dict[str, int]] = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231,
                                        "cortex-m4": 0x410FC241}  # fmt: skip
+    STATE = ("enabled", "pend", "prio", "shpr", "vtor", "csr", "rvr", "systick_pending",
+             "pendsv_pending", "prigroup", "_epoch", "_start")  # fmt: skip
 
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
@@ -68,8 +70,12 @@ class Nvic(Device):
             self._wrap.cancelled = True
             self._wrap = None
         self._epoch, self._start = self.ctx.clock.now(), start
-        if self.csr & 1 and start > 0:
-            self._wrap = self.ctx.clock.at(self._epoch + self._ns(start), self._wrapped)
+        self.rearm()
+
+    def rearm(self) -> None:
+        """SysTick's wrap event, from the count that runs (when it held what)."""
+        if self.csr & 1 and self._start > 0:
+            self._wrap = self.ctx.clock.at(self._epoch + self._ns(self._start), self._wrapped)
 
     def _wrapped(self) -> None:
         self.csr |= 1 << 16  # COUNTFLAG

@@ -20,6 +20,8 @@ class Plic(Device):
     triggered: a source is pending while its input is high and it is not being served
     (claimed and not yet completed)."""
 
+    STATE = ("priority", "enable", "threshold", "serving")
+
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
         obj = ctx.obj

@@ -24,6 +24,8 @@ class Mailbox(Device):
     is there.
     """
 
+    STATE = ("fifo", "bells", "irq_en")
+
     def __init__(self, ctx: DeviceContext) -> None:
         from collections import deque
 

@@ -10,6 +10,8 @@ from qconf.model.objects import Object
 class SifiveTest(Device):
     """The test finisher: 0x5555 pass (status 0), 0x3333 | code << 16 fail, 0x7777 reset."""
 
+    STATE = ()
+
     def read(self, offset: int, size: int) -> int:
         return 0
 

@@ -14,6 +14,8 @@ class Timer(Device):
     (+0xC). It counts VALUE down at ``freq`` in virtual time; reaching zero sets the
     interrupt (a level, until cleared) and reloads."""
 
+    STATE = ("ctrl", "reload", "status", "_value", "_epoch")
+
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
         self.hz: int = ctx.rate("freq")
@@ -33,8 +35,12 @@ class Timer(Device):
             self._event.cancelled = True
             self._event = None
         self._value, self._epoch = value, self.ctx.clock.now()
-        if self.ctrl & 1 and value > 0:
-            when = self._epoch + -(-value * 1_000_000_000 // self.hz)
+        self.rearm()
+
+    def rearm(self) -> None:
+        """The expiry event of the count that runs (from VALUE and when it was loaded)."""
+        if self.ctrl & 1 and self._value > 0:
+            when = self._epoch + -(-self._value * 1_000_000_000 // self.hz)
             self._event = self.ctx.clock.at(when, self._expired)
 
     def _expired(self) -> None:

@@ -9,6 +9,8 @@ from qconf.emu.context import DeviceContext
 class CmsdkUart(Device):
     """Arm CMSDK APB UART: DATA, STATE, CTRL, INTSTATUS, BAUDDIV."""
 
+    STATE = ("ctrl", "bauddiv", "rx")
+
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
         self.out = self.chardev()

@@ -11,6 +11,8 @@ from qconf.model.objects import Object
 class Ns16550a(Device):
     """The 16550A subset guests use: THR/RBR, IER, IIR, LCR (DLAB), LSR, SCR."""
 
+    STATE = ("ier", "lcr", "mcr", "scr", "dll", "dlm", "rx")
+
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
         obj = ctx.obj

@@ -12,6 +12,7 @@ class Pl011(Device):
     """PL011: DR, FR, IBRD/FBRD, LCR_H, CR, IMSC, RIS, MIS, ICR, peripheral ids."""
 
     ID = (0x11, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1)
+    STATE = ("regs", "rx")
 
     def __init__(self, ctx: DeviceContext) -> None:
         super().__init__(ctx)
