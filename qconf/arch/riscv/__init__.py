@@ -27,6 +27,7 @@ RV64 = ArchInfo(
     system_registers=CSRS,
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
+    gdb="qconf.arch.riscv.gdb:RISCV",
 )
 RV32 = ArchInfo(
     name="riscv32",
@@ -37,5 +38,6 @@ RV32 = ArchInfo(
     system_registers=CSRS,
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
+    gdb="qconf.arch.riscv.gdb:RISCV",
     bits=32,
 )
