@@ -1,13 +1,26 @@
-"""Debugging: exact stops and steps on the cores."""
+"""Debugging with gdb: exact stops and steps on the cores (no gdb needed), then real
+gdb-multiarch sessions against ``qconf run -s``/``--gdb`` on riscv64, aarch64 and Cortex-M
+guests, two debuggers on the heterogeneous demo, ``-S`` with QMP, the ``gdbserver``
+command, and the same sessions against QEMU's own stub."""
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 import qconf
+from qconf.cli import main
+from tests.external import require_program
 from tests.helpers import MACHINES
 
 GUESTS = MACHINES / "guests"
@@ -133,3 +146,291 @@ def test_fast_and_exact_timing_stop_alike():
         finally:
             emulator.close()
     assert counts["fast"] == counts["exact"]
+
+
+# --- with gdb ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _qconf(processes: list[Any], *args: str, stubs: int = 1) -> tuple[Any, list[str]]:
+    """``qconf run ARGS`` started, once its gdb stubs listen; the lines they said."""
+    proc = subprocess.Popen([sys.executable, "-m", "qconf.cli", "run", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    processes.append(proc)
+    said = b""
+    deadline = time.monotonic() + 30
+    assert proc.stderr is not None
+    fd = proc.stderr.fileno()  # unbuffered: select() sees what is still to read
+    while said.count(b" serves ") < stubs or not said.endswith(b"\n"):
+        ready, _, _ = select.select([fd], [], [], 1.0)
+        assert time.monotonic() < deadline and proc.poll() is None, said
+        if ready:
+            said += os.read(fd, 4096)
+    return proc, said.decode().splitlines(keepends=True)
+
+
+def _gdb(elf: Path, port: int, *commands: str, timeout: float = 90) -> str:
+    gdb = require_program("gdb-multiarch", "gdb-multiarch")
+    args = [gdb, "-nx", "-batch", "-ex", f"target remote :{port}"]
+    for command in commands:
+        args += ["-ex", command]
+    done = subprocess.run([*args, str(elf)], capture_output=True, text=True, timeout=timeout,
+                          check=False)  # fmt: skip
+    return done.stdout + done.stderr
+
+
+def _finish(proc: Any) -> tuple[int, str]:
+    out, err = proc.communicate(timeout=60)
+    return proc.returncode, out.decode() + err.decode()
+
+
+def _stats(text: str) -> list[str]:
+    """The --stats lines a debugger must not change: virtual time, instructions per CPU."""
+    lines = text.splitlines()
+    return [line.split(", wall")[0].split(", ")[0]
+            for line in lines if "virtual time" in line or " instructions" in line]  # fmt: skip
+
+
+SESSION = ("break square", "continue", "bt", "finish", "p counter", "p total", "watch counter",
+           "continue", "continue", "delete", "break square if n == 9", "continue", "p $pc",
+           "stepi", "p $pc", "x/2xw &counter", "set var counter = 1000", "p counter",
+           "info registers")  # fmt: skip
+
+
+@pytest.mark.parametrize("timing", ["fast", "exact"])
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_gdb_session(arch, timing, processes):
+    port = _free_port()
+    run = ["-c", BOARDS[arch], "--set", f"cpu0.firmware={DEBUG / arch}.elf", "--set",
+           f"timing={timing}", "--stats", "--no-cache"]  # fmt: skip
+    proc, _ = _qconf(processes, *run, "--gdb", f"tcp::{port}", "-S")
+    out = _gdb(DEBUG / f"{arch}.elf", port, *SESSION)
+    status, text = _finish(proc)
+    assert "Breakpoint 1, square (n=n@entry=1) at debug/count.c:12" in out, out
+    assert "#1  0x" in out and "in main () at debug/count.c:20" in out
+    assert "Value returned is $1 = 1" in out
+    assert "Old value = 1\nNew value = 2\n" in out
+    assert "Breakpoint 3, square (n=n@entry=9)" in out
+    assert "$6 = 1000" in out
+    pcs = [int(line.split("0x")[-1].split()[0], 16) for line in out.splitlines()
+           if line.startswith(("$4 =", "$5 ="))]  # fmt: skip
+    assert pcs[1] - pcs[0] in (2, 4)  # one instruction
+    assert "[Inferior 1 (Remote target) detached]" in out
+    assert status == 0, text
+    # gdb detached: the guest ran to its end, exactly as it does without a debugger
+    plain = subprocess.run([sys.executable, "-m", "qconf.cli", "run", *run],
+                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert _stats(text) == _stats(plain.stderr) != []
+
+
+def test_stops_are_deterministic(processes):
+    outputs = []
+    for _ in range(2):
+        port = _free_port()
+        firmware = f"cpu0.firmware={DEBUG}/cortex-m.elf"
+        proc, _ = _qconf(processes, "-c", "mps2-an385", "--set", firmware, "--gdb", f"tcp::{port}",
+                         "-S")  # fmt: skip
+        outputs.append(_gdb(DEBUG / "cortex-m.elf", port, "break square if n == 42", "continue",
+                            "stepi 5", "info registers", "p counter", "kill"))  # fmt: skip
+        assert _finish(proc)[0] == 0
+    assert outputs[0] == outputs[1]
+    assert "r5             0x2a" in outputs[0] and "r0             0x6e4" in outputs[0]
+
+
+def test_ctrl_c_monitor_and_kill(processes):
+    port = _free_port()
+    firmware = f"cpu0.firmware={GUESTS}/riscv/forever.elf"
+    proc, _ = _qconf(processes, "-c", "riscv-virt", "--set", firmware, "--gdb", f"tcp::{port}")
+    gdb = require_program("gdb-multiarch", "gdb-multiarch")
+    session = subprocess.Popen(
+        [gdb, "-nx", "-batch", "-ex", f"target remote :{port}", "-ex", "continue", "-ex",
+         "p $pc", "-ex", "monitor info mtree", "-ex", "monitor info registers", "-ex",
+         "monitor x /1xw 0x80000000", "-ex", "kill", str(GUESTS / "riscv/forever.elf")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    processes.append(session)
+    time.sleep(3)  # attached and continued: the guest runs
+    session.send_signal(signal.SIGINT)  # Ctrl-C in gdb
+    out = session.communicate(timeout=60)[0]
+    assert "Program received signal SIGINT, Interrupt." in out, out
+    assert "0000000080000000-0000000087ffffff (prio 0, ram): ram" in out
+    assert "CPU /machine/cpu0 (riscv64)" in out and "\r" not in out
+    assert "0000000080000000: 0xf3374281" in out
+    assert "[Inferior 1 (Remote target) killed]" in out
+    assert _finish(proc)[0] == 0
+
+
+def test_a_guest_fault_stops_in_gdb_first(processes):
+    port = _free_port()
+    firmware = f"cpu0.firmware={DEBUG}/riscv64.elf"
+    proc, _ = _qconf(processes, "-c", "riscv-virt", "--set", firmware, "--gdb", f"tcp::{port}",
+                     "-S")  # fmt: skip
+    out = _gdb(DEBUG / "riscv64.elf", port, "break main", "continue", "set var $pc = 0x10",
+               "continue", "p $pc", "continue")  # fmt: skip
+    assert "Program received signal SIGSEGV, Segmentation fault." in out
+    assert "$1 = (void (*)()) 0x10" in out
+    assert "[Inferior 1 (Remote target) exited with code 03]" in out
+    status, text = _finish(proc)
+    assert status == 3 and "instruction fetch from unmapped memory" in text
+
+
+def test_two_debuggers_on_the_heterogeneous_demo(processes):
+    port = _free_port()
+    board = str(MACHINES / "hetero-demo" / "board.toml")
+    proc, lines = _qconf(processes, "-c", board, "--gdb", f"tcp::{port}", "-S", "--stats",
+                         stubs=2)  # fmt: skip
+    assert lines[:2] == [
+        f"qconf: gdb: tcp::{port} serves /machine/app/cpu0 (riscv64)\n",
+        f"qconf: gdb: tcp::{port + 1} serves /machine/mcu/cpu0 (cortex-m4)\n",
+    ]
+    gdb = require_program("gdb-multiarch", "gdb-multiarch")
+
+    def session(elf: str, stub: int, *commands: str) -> Any:
+        args = [gdb, "-nx", "-batch", "-ex", f"target remote :{stub}"]
+        for command in commands:
+            args += ["-ex", command]
+        started = subprocess.Popen([*args, str(GUESTS / "hetero" / elf)], text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+        processes.append(started)
+        return started
+
+    app = session("app.elf", port, "break loop", *["continue", "p $s0"] * 3, "info threads")
+    mcu = session("mcu.elf", port + 1, "break mailbox",
+                  *["continue", "stepi 3", "p $r4"] * 3, "monitor info cpus")  # fmt: skip
+    app_out, mcu_out = app.communicate(timeout=90)[0], mcu.communicate(timeout=90)[0]
+    assert [line for line in app_out.splitlines() if line.startswith("$")] == [
+        "$1 = (void *) 0x1", "$2 = (void *) 0x2", "$3 = (void *) 0x3"]  # fmt: skip
+    assert "Thread 1 (/machine/app/cpu0 (riscv64))" in app_out
+    assert [line for line in mcu_out.splitlines() if line.startswith("$")] == [
+        "$1 = 1", "$2 = 2", "$3 = 3"]  # fmt: skip
+    assert "* CPU #1: /machine/mcu/cpu0 (cortex-m) pc=0xb6" in mcu_out
+    status, text = _finish(proc)
+    assert status == 0 and "app: done" in text
+    assert "-S: the machine starts once a debugger has continued on each address" in (
+        "".join(lines) + text
+    )
+    plain = subprocess.run([sys.executable, "-m", "qconf.cli", "run", "-c", board, "--stats"],
+                           capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert _stats(text) == _stats(plain.stderr) != []
+
+
+def test_S_waits_for_qmp_or_gdb_and_qmp_answers_while_gdb_holds(tmp_path, processes):
+    from qemu.qmp.legacy import QEMUMonitorProtocol
+
+    port, sock = _free_port(), str(tmp_path / "qmp.sock")
+    proc, _ = _qconf(processes, "-c", "riscv-virt", "--set",
+                     f"cpu0.firmware={GUESTS}/riscv/forever.elf", "--qmp", f"unix:{sock}",
+                     "--gdb", f"tcp::{port}", "-S")  # fmt: skip
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    try:
+        assert qmp.cmd_raw("query-status")["return"]["status"] == "paused"
+        gdb = require_program("gdb-multiarch", "gdb-multiarch")
+        session = subprocess.Popen(
+            [gdb, "-nx", "-batch", "-ex", f"target remote :{port}", "-ex", "p $t0",
+             "-ex", "break *0x8000001c", "-ex", "continue", "-ex", "p $t0",
+             "-ex", "shell sleep 6", "-ex", "p $t0", "-ex", "detach"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        processes.append(session)
+        # gdb continued (QMP's -S pause ends with it), stopped at its breakpoint, and
+        # sleeps: the machine stands still, and QMP answers meanwhile
+        deadline = time.monotonic() + 5
+        while qmp.cmd_raw("query-status")["return"]["status"] != "running":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        line = {"command-line": "info registers"}
+        while "t0 0000000000000001" not in qmp.cmd_raw("human-monitor-command", line)["return"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert "t0 0000000000000001" in qmp.cmd_raw("human-monitor-command", line)["return"]
+        out = session.communicate(timeout=60)[0]
+        assert "$1 = 0\n" in out and "$2 = 1\n" in out and "$3 = 1\n" in out, out
+        assert qmp.pull_event(wait=5.0)["event"] == "RESUME"
+        qmp.cmd_raw("quit")
+    finally:
+        qmp.close()
+    assert _finish(proc)[0] == 0
+
+
+def test_gdbserver_from_the_human_monitor(tmp_path, processes):
+    from qemu.qmp.legacy import QEMUMonitorProtocol
+
+    port, sock = _free_port(), str(tmp_path / "qmp.sock")
+    proc = subprocess.Popen([sys.executable, "-m", "qconf.cli", "run", "-c", "riscv-virt",
+                             "--set", f"cpu0.firmware={GUESTS}/riscv/forever.elf", "--qmp",
+                             f"unix:{sock}", "-S"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)  # fmt: skip
+    processes.append(proc)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(sock):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    qmp = QEMUMonitorProtocol(sock)
+    qmp.connect(negotiate=True)
+    try:
+        line = {"command-line": f"gdbserver tcp::{port}"}
+        answer = qmp.cmd_raw("human-monitor-command", line)["return"]
+        assert answer == f"Waiting for gdb connection on device 'tcp::{port}'\r\n"
+        bad = qmp.cmd_raw("human-monitor-command", {"command-line": "gdbserver tcp:8.8.8.8:1"})
+        assert "E951" in bad["error"]["desc"]
+        out = _gdb(GUESTS / "riscv/forever.elf", port, "break *0x8000001c", "continue", "p $t0",
+                   "detach")  # fmt: skip
+        assert "$1 = 1" in out  # gdb's continue ended QMP's -S pause too
+        assert qmp.cmd_raw("query-status")["return"]["status"] == "running"
+        assert qmp.cmd_raw("human-monitor-command", {"command-line": "gdbserver none"})[
+            "return"] == "Disabled gdbserver\r\n"  # fmt: skip
+        qmp.cmd_raw("quit")
+    finally:
+        qmp.close()
+    assert _finish(proc)[0] == 0
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_the_same_session_as_with_qemus_gdbstub(arch, processes):
+    """The same gdb commands on the same ELF give the same output against QEMU 7.2's stub
+    (after the first stop: QEMU's riscv64 starts in its boot ROM, qconf at the entry)."""
+    qemu = {"riscv64": ("qemu-system-riscv64", "-M", "virt", "-bios", "none"),
+            "aarch64": ("qemu-system-aarch64", "-M", "virt", "-cpu", "cortex-a57"),
+            "cortex-m": ("qemu-system-arm", "-M", "mps2-an385")}[arch]  # fmt: skip
+    program = require_program(qemu[0], "qemu-system-misc" if "riscv" in arch else "qemu-system-arm")
+    session = (*SESSION[:-1], "kill")
+    outputs = []
+    port = _free_port()
+    proc = subprocess.Popen([program, *qemu[1:], "-display", "none", "-serial", "null",
+                             "-monitor", "none", "-semihosting", "-S", "-gdb",
+                             f"tcp:127.0.0.1:{port}", "-kernel", str(DEBUG / f"{arch}.elf")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    processes.append(proc)
+    time.sleep(1.0)
+    outputs.append(_gdb(DEBUG / f"{arch}.elf", port, *session))
+    port = _free_port()
+    firmware = f"cpu0.firmware={DEBUG / arch}.elf"
+    _qconf(processes, "-c", BOARDS[arch], "--set", firmware, "--gdb", f"tcp::{port}", "-S")
+    outputs.append(_gdb(DEBUG / f"{arch}.elf", port, *session))
+    qemu_out, qconf_out = (
+        [
+            line
+            for line in out.split("Breakpoint 1 at", 1)[1].splitlines()
+            if "Inferior 1" not in line
+        ]
+        for out in outputs
+    )
+    assert qemu_out == qconf_out
+    assert "Old value = 1" in qconf_out
+
+
+def test_command_line_errors():
+    r = CliRunner().invoke(main, ["run", "-c", "riscv-virt", "-S"])
+    assert r.exit_code == 2 and "-S needs --qmp, -s or --gdb" in r.output
+    r = CliRunner().invoke(main, ["run", "-c", "riscv-virt", "--gdb", "tcp:0.0.0.0:1"])
+    assert r.exit_code == 1 and "E951" in r.stderr and "--gdb-allow-remote" in r.stderr
+    r = CliRunner().invoke(main, ["run", "-c", "riscv-virt", "--gdb", "gpu.cpu0=tcp::1"])
+    assert r.exit_code == 1 and "'gpu.cpu0' is not a CPU gdb can debug" in r.stderr
+    assert "the machine's CPUs: cpu0" in r.stderr

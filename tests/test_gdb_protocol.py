@@ -1,6 +1,6 @@
 """The gdb remote protocol without a machine: framing (qconf.debug.rsp), the stub's answers
-against a fake target (qconf.debug.stub), and the target descriptions of each architecture
-(qconf/arch/*/gdb.py)."""
+against a fake target (qconf.debug.stub), the target descriptions of each architecture
+(qconf/arch/*/gdb.py), and where stubs listen (qconf.debug.server.layout)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from qconf.debug import rsp
+from qconf.debug.layout import GdbAddressError, layout, parse_address
 from qconf.debug.stub import SIGINT, Stop, Stub
 from qconf.debug.tdesc import Description, Feature, Register
 
@@ -361,3 +362,78 @@ def test_every_register_has_an_engine_number_or_its_own_access():
             else:
                 assert core.arch.register_number(reg.engine) is not None, reg
     assert arm64_const.UC_ARM64_REG_CP_REG
+
+
+# --- where stubs listen -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("tcp:127.0.0.1:1234", ("tcp", ("127.0.0.1", 1234))),
+     ("tcp::1234", ("tcp", ("127.0.0.1", 1234))),
+     ("tcp:localhost:1", ("tcp", ("localhost", 1))), ("tcp:[::1]:5", ("tcp", ("::1", 5))),
+     ("unix:/tmp/g.sock", ("unix", "/tmp/g.sock"))],
+    ids=["loopback", "empty-host", "localhost", "ipv6", "unix"],
+)  # fmt: skip
+def test_addresses(text, expected):
+    assert parse_address(text) == expected
+
+
+@pytest.mark.parametrize("text", ["tcp:0.0.0.0:1234", "udp::1", "tcp::x", "tcp::99999", "unix:"])
+def test_bad_or_remote_addresses_are_E951(text):
+    with pytest.raises(GdbAddressError) as info:
+        parse_address(text)
+    assert info.value.code == "E951"
+    assert parse_address("tcp:0.0.0.0:1234", allow_remote=True) == ("tcp", ("0.0.0.0", 1234))
+
+
+def _cpu(key: str, arch: str) -> Any:
+    info = SimpleNamespace(arch_info=SimpleNamespace(name=arch, gdb="x:y"))
+    return SimpleNamespace(key=key, path="/machine/" + key.replace(".", "/"), info=info)
+
+
+CPUS = [_cpu("app.cpu0", "riscv64"), _cpu("mcu.cpu0", "cortex-m"), _cpu("app.cpu1", "riscv64"),
+        _cpu("dsp.cpu0", "aarch64")]  # fmt: skip
+
+
+def _slots(specs: list[str]) -> list[tuple[str, list[str]]]:
+    return [(s.address, s.cpus) for s in layout(specs, CPUS)]
+
+
+def test_plain_address_serves_each_architecture_on_the_next_port():
+    assert _slots(["tcp:127.0.0.1:1234"]) == [
+        ("tcp:127.0.0.1:1234", ["/machine/app/cpu0", "/machine/app/cpu1"]),
+        ("tcp:127.0.0.1:1235", ["/machine/mcu/cpu0"]),
+        ("tcp:127.0.0.1:1236", ["/machine/dsp/cpu0"]),
+    ]
+    assert [a for a, _ in _slots(["unix:/tmp/g"])] == [
+        "unix:/tmp/g",
+        "unix:/tmp/g.2",
+        "unix:/tmp/g.3",
+    ]
+
+
+def test_cpu_addresses_and_the_rest():
+    assert _slots(["mcu.cpu0=tcp::2000", "tcp::1234"]) == [
+        ("tcp::1234", ["/machine/app/cpu0", "/machine/app/cpu1"]),
+        ("tcp::2000", ["/machine/mcu/cpu0"]),
+        ("tcp::1235", ["/machine/dsp/cpu0"]),
+    ]
+    # two stubs for one architecture: the CPUs named, the others with the first
+    assert _slots(["/machine/app/cpu1=tcp::2001", "app.cpu0=tcp::2000"]) == [
+        ("tcp::2000", ["/machine/app/cpu0"]),
+        ("tcp::2001", ["/machine/app/cpu1"]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("specs", "words"),
+    [(["gpu.cpu0=tcp::1"], "not a CPU gdb can debug"),
+     (["app.cpu0=tcp::1", "mcu.cpu0=tcp::1"], "one architecture at a time"),
+     (["app.cpu0=tcp:10.0.0.1:1"], "reachable from other machines"),
+     (["tcp::1234", "mcu.cpu0=tcp::1235"], "would serve both")],
+    ids=["unknown-cpu", "two-archs", "remote", "next-port-taken"],
+)  # fmt: skip
+def test_layout_errors(specs, words):
+    with pytest.raises(GdbAddressError, match=words):
+        layout(specs, CPUS)
