@@ -279,6 +279,38 @@ def test_a_guest_fault_stops_in_gdb_first(processes):
     assert status == 3 and "instruction fetch from unmapped memory" in text
 
 
+def test_cpus_of_one_architecture_are_threads_of_one_stub(processes):
+    """Two harts: one stub, a thread each, each with its own registers; a step moves only
+    the selected hart (scheduler-locking), and a breakpoint names the thread that hit it.
+    The stops are where the round-robin slices put them, the same in every run."""
+    port, forever = _free_port(), GUESTS / "riscv/forever.elf"
+    proc, lines = _qconf(processes, "-c", "riscv-virt", "--no-cache", "--set", "+cpu1.type=riscv64",
+                         "--set", "cpu1.hartid=1", "--set", f"cpu0.firmware={forever}", "--set",
+                         f"cpu1.firmware={forever}", "--gdb", f"tcp::{port}", "-S")  # fmt: skip
+    assert lines == [f"qconf: gdb: tcp::{port} serves /machine/cpu0 (riscv64), "
+                     "/machine/cpu1 (riscv64)\n"]  # fmt: skip
+    out = _gdb(forever, port, "break *0x8000001c", "continue", "info threads", "p $a0", "thread 2",
+               "p $a0", "set scheduler-locking step", "stepi", "p $pc", "thread 1", "p $t0",
+               "p $pc", "set scheduler-locking off", "delete", "break *0x80000006", "continue",
+               "p $pc", "thread 1", "p $t0", "kill")  # fmt: skip
+    assert "Thread 1 hit Breakpoint 1, 0x000000008000001c in _start ()" in out, out
+    assert "* 1    Thread 1 (/machine/cpu0 (riscv64)) 0x000000008000001c in _start ()" in out
+    assert "  2    Thread 2 (/machine/cpu1 (riscv64)) 0x0000000080000000 in _start ()" in out
+    values = [line.split(" = ", 1)[1] for line in out.splitlines() if line.startswith("$")]
+    assert values[:6] == [
+        "0",  # a0 is the hart id at reset: thread 1's
+        "1",  # thread 2's
+        "(void (*)()) 0x80000002 <_start+2>",  # thread 2 stepped one (compressed) instruction
+        "1",  # thread 1 did not move meanwhile: one round of its loop
+        "(void (*)()) 0x8000001c <_start+28>",
+        "(void (*)()) 0x80000006 <_start+6>",  # continued: thread 2 reached its breakpoint
+    ], out
+    assert "Thread 2 hit Breakpoint 2, 0x0000000080000006 in _start ()" in out
+    # the stop was a pause in thread 2's slice, which went on: thread 1 has not run since
+    assert values[6] == "1"
+    assert _finish(proc)[0] == 0
+
+
 def test_two_debuggers_on_the_heterogeneous_demo(processes):
     port = _free_port()
     board = str(MACHINES / "hetero-demo" / "board.toml")
