@@ -458,6 +458,23 @@ def test_the_same_session_as_with_qemus_gdbstub(arch, processes):
     assert "Old value = 1" in qconf_out
 
 
+def test_a_unix_socket(tmp_path, processes):
+    """``--gdb unix:PATH``: owner-only, gdb connects by its path, removed at the end."""
+    path = tmp_path / "gdb.sock"
+    elf = DEBUG / "riscv64.elf"
+    proc, lines = _qconf(processes, "-c", "riscv-virt", "--set", f"cpu0.firmware={elf}",
+                         "--gdb", f"unix:{path}", "-S")  # fmt: skip
+    assert lines == [f"qconf: gdb: unix:{path} serves /machine/cpu0 (riscv64)\n"]
+    assert path.stat().st_mode & 0o777 == 0o600
+    gdb = require_program("gdb-multiarch", "gdb-multiarch")
+    args = [gdb, "-nx", "-batch", "-ex", f"target remote {path}", "-ex", "break square", "-ex",
+            "continue", "-ex", "p n", str(elf)]  # fmt: skip
+    out = subprocess.run(args, capture_output=True, text=True, timeout=90, check=False).stdout
+    assert "Breakpoint 1, square (n=n@entry=1) at debug/count.c:12" in out and "$1 = 1" in out
+    assert _finish(proc)[0] == 0  # gdb -batch detached: the guest ran to its end
+    assert not path.exists()
+
+
 def test_command_line_errors():
     r = CliRunner().invoke(main, ["run", "-c", "riscv-virt", "-S"])
     assert r.exit_code == 2 and "-S needs --qmp, -s or --gdb" in r.output
