@@ -46,6 +46,9 @@ class RunOptions:
     """``--save-at TEXT FILE`` pairs as typed: save a checkpoint when the text shows."""
     restore: str | None = None
     """``--restore FILE``: start from a checkpoint."""
+    gdbs: tuple[str, ...] = ()
+    """``--gdb`` addresses (``-s`` adds ``tcp:127.0.0.1:1234``), ``CPU=ADDRESS`` or not."""
+    gdb_allow_remote: bool = False
 
 
 def _say(text: str) -> None:
@@ -73,6 +76,11 @@ def execute(options: RunOptions) -> int:
     server = None
     saved = None
     cached = "not used (QMP builds the machine)"
+    debug: Any = None  # the gdb stubs (qconf.debug), from the command line or gdbserver
+    if options.gdbs:
+        from qconf.debug.server import GdbServer
+
+        debug = GdbServer(options.gdbs, options.gdb_allow_remote, wait=start_paused and not qmps)
     if qmps:
         from qconf.qmp.control import Control
         from qconf.qmp.server import QmpServer
@@ -91,6 +99,31 @@ def execute(options: RunOptions) -> int:
             return emulator
 
         control.prepare = prepare
+        controller = _QmpController(server)
+        if debug is not None:
+            debug.controller = controller
+
+        def gdbserver(specs: list[str]) -> str:  # HMP gdbserver: (re)start the stubs
+            from qconf.debug.server import GdbServer
+
+            nonlocal debug
+            new = None
+            if specs != ["none"]:  # its addresses are checked before the old one goes
+                new = GdbServer(specs, options.gdb_allow_remote, controller=controller)
+            if debug is not None:
+                debug.close()
+            debug = new
+            if new is None:
+                return "Disabled gdbserver"
+            if control.emulator() is not None:
+                try:
+                    new.attach(control.emulator())
+                except BaseException:
+                    debug = None
+                    raise
+            return "".join(f"Waiting for gdb connection on device '{s}'\n" for s in specs)
+
+        control.gdbserver = gdbserver
         try:
             if not preconfig:
                 control.machine = cached_machine(files, sets, include_dirs, None)[0]
@@ -146,7 +179,9 @@ def execute(options: RunOptions) -> int:
             server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
         server.poll(0)
         while server.control.status == "paused" and not server.control.quit_requested:
-            server.poll(0.2)
+            server.poll(0.2 if debug is None else 0.02)
+            if debug is not None:  # gdb too is served while QMP pauses, and may resume
+                debug.poll(0.02)
         if server.control.quit_requested:
             emu.request_stop(0, "quit (QMP)")
         elif server.control.reset_requested:
@@ -160,6 +195,14 @@ def execute(options: RunOptions) -> int:
                 server.control.prepared = None  # this run closes it
             if checkpoints is not None:
                 prepared = checkpoints.emulator
+            if debug is not None:  # the stubs serve the CPUs before the first instruction
+                if prepared is None:
+                    prepared = _prepared(machine, script)
+                try:
+                    debug.attach(prepared)
+                except BaseException:
+                    prepared.close()
+                    raise
             outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
                               status=status if live else None, script=script,
                               tick=tick if server is not None else None, prepared=prepared,
@@ -172,6 +215,9 @@ def execute(options: RunOptions) -> int:
             server.control.emulation = None
             server.broadcast("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
     finally:
+        if debug is not None:
+            debug.finish(outcome.exit_code if outcome is not None else 1)
+            debug.close()
         machine.destroy()
         if server is not None:
             control = server.control
@@ -262,10 +308,55 @@ class _Checkpoints:
             self._output(emulator.machine.root, b"")
 
 
+def _prepared(machine: Any, script: list[tuple[bytes, bytes]]) -> Emulator:
+    """The machine's emulator, prepared (closed again if that fails)."""
+    emulator = Emulator(machine, None, script)
+    try:
+        emulator.prepare()
+    except BaseException:
+        emulator.close()
+        raise
+    return emulator
+
+
+class _QmpController:
+    """QMP as the gdb stubs see it (:class:`qconf.debug.server.Controller`): served while
+    a debugger has the machine stopped, resumed by a debugger's ``continue``."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    def serve(self) -> None:
+        server = self.server
+        control = server.control
+        server.poll(0)
+        for chunk in control.take_console():
+            server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
+        emulator = control.emulator()
+        if emulator is not None and control.quit_requested:
+            emulator.request_stop(0, "quit (QMP)")
+        elif emulator is not None and control.reset_requested:
+            emulator.request_stop(0, "reset (QMP)")
+
+    def resume(self) -> None:
+        from qconf.qmp.state import Runstate
+
+        control = self.server.control
+        if control.status is Runstate.PAUSED:
+            control.transition(Runstate.RUNNING)
+            self.server.broadcast("RESUME")
+
+    def monitor(self, line: str, cpu_index: int) -> str:
+        from qconf.qmp.commands import human_monitor_command
+
+        args = {"command-line": line, "cpu-index": cpu_index}
+        return str(human_monitor_command(self.server.control, args, "gdb"))
+
+
 # --- remembered parses ------------------------------------------------------------------
 
 
-WIDENING = {"qmp_allow_remote": "--qmp-allow-remote"}
+WIDENING = {"qmp_allow_remote": "--qmp-allow-remote", "gdb_allow_remote": "--gdb-allow-remote"}
 """Options that let others in, which a remembered parse may turn on only when the words
 hold their flag."""
 
@@ -286,7 +377,7 @@ def remembered(argv: list[str]) -> RunOptions | None:
     if any(data[name] and flag not in argv for name, flag in WIDENING.items()):
         return None
     try:
-        for name in ("files", "sets", "include_dirs", "qmps"):
+        for name in ("files", "sets", "include_dirs", "qmps", "gdbs"):
             data[name] = tuple(data[name])
         data["script"] = tuple((e, t) for e, t in data["script"])
         data["save_at"] = tuple((t, f) for t, f in data["save_at"])

@@ -393,6 +393,7 @@ def test_long_runs_report_progress(tmp_path):
 
 
 FIRMWARE_MACHINES = {"uboot-riscv", "uboot-arm64"}  # need Debian's firmware: tested apart
+SILENT_MACHINES = {"riscv-debug"}  # a program for gdb: no console; its status checks its sums
 
 
 @pytest.mark.engine
@@ -407,7 +408,7 @@ def test_every_example_machine_runs_to_a_clean_exit(board):
     r = CliRunner().invoke(main, ["run", "-c", str(path), "--max-insns", "50000000"],
                            input=b"typed\nq")  # fmt: skip
     assert r.exit_code == 0, r.output
-    assert r.stdout
+    assert bool(r.stdout) != (board in SILENT_MACHINES)
 
 
 def test_unimplemented_windows_and_data_blobs(tmp_path, monkeypatch):

@@ -168,13 +168,22 @@ def dtb(
               help="With --qmp: wait for clients to complete the configuration; build on "
               "x-exit-preconfig (or cont).")  # fmt: skip
 @click.option("-S", "start_paused", is_flag=True,
-              help="With --qmp: build, but start paused until a client sends cont.")  # fmt: skip
+              help="Start paused: no instruction runs until a debugger continues (with -s "
+              "or --gdb) or a QMP client sends cont (with --qmp).")  # fmt: skip
 @click.option("--save-at", "save_at", nargs=2, multiple=True, metavar="TEXT FILE",
               help="Save a checkpoint to FILE when a UART's output shows TEXT (between "
               "two time slices), and go on; repeatable, in order.")  # fmt: skip
 @click.option("--restore", metavar="FILE",
               help="Start from a checkpoint (qconf run --save-at, savevm); with no -c, the "
               "machine it holds.")  # fmt: skip
+@click.option("-s", "gdb_default", is_flag=True,
+              help="Serve gdb on tcp:127.0.0.1:1234 (each further architecture of a "
+              "heterogeneous machine on the next port): --gdb tcp:127.0.0.1:1234.")  # fmt: skip
+@click.option("--gdb", "gdbs", multiple=True, metavar="[CPU=]ADDRESS",
+              help="Serve gdb on tcp:HOST:PORT or unix:PATH; CPU= (mcu.cpu0=tcp::1235) says "
+              "which CPU's architecture (repeatable). See docs/debugging.md.")  # fmt: skip
+@click.option("--gdb-allow-remote", is_flag=True,
+              help="Let --gdb listen on an address other machines can reach.")  # fmt: skip
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Start from the machine's snapshot when its files are unchanged "
               "(qconf cache shows where they are).")  # fmt: skip
@@ -183,8 +192,9 @@ def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, timeout: float | None, stats: bool,
     expects: tuple[str, ...], sends: tuple[str, ...], qmps: tuple[str, ...],
-    qmp_allow_remote: bool, preconfig: bool, start_paused: bool,
-    save_at: tuple[tuple[str, str], ...], restore: str | None, use_cache: bool,
+    qmp_allow_remote: bool, preconfig: bool, start_paused: bool, gdb_default: bool,
+    gdbs: tuple[str, ...], gdb_allow_remote: bool, save_at: tuple[tuple[str, str], ...],
+    restore: str | None, use_cache: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
@@ -194,18 +204,25 @@ def run(
         raise click.UsageError(
             f"give one --send for each --expect ({len(expects)} --expect, {len(sends)} --send)"
         )
-    if (preconfig or start_paused) and not qmps:
-        raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
+    if preconfig and not qmps:
+        raise click.UsageError("--preconfig needs --qmp (a client to configure the machine)")
     if (save_at or restore) and qmps:
         raise click.UsageError(
             "--save-at and --restore are for runs without --qmp (over QMP: "
             "savevm and loadvm, or snapshot-save and snapshot-load)"
         )
+    if gdb_default:
+        from qconf.debug.layout import DEFAULT
+
+        gdbs = (DEFAULT, *gdbs)
+    if start_paused and not qmps and not gdbs:
+        raise click.UsageError("-S needs --qmp, -s or --gdb (a client to continue)")
     options = RunOptions(
         files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
         timeout=timeout, stats=stats, script=tuple(zip(expects, sends, strict=True)),
         qmps=qmps, qmp_allow_remote=qmp_allow_remote, preconfig=preconfig,
         start_paused=start_paused, use_cache=use_cache, save_at=save_at, restore=restore,
+        gdbs=gdbs, gdb_allow_remote=gdb_allow_remote,
     )  # fmt: skip
     argv = (click.get_current_context().obj or {}).get("argv")
     if use_cache and argv is not None:  # started as the qconf command: next time, no click

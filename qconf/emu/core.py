@@ -4,7 +4,7 @@ errors and recorded faults into guest fault reports."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from unicorn import Uc, UcError
 
@@ -14,7 +14,7 @@ from qconf.emu.faults import GuestFault
 from qconf.emu.state import StateError, load_attributes, save_attributes
 from qconf.model.facets import ArchInfo
 
-__all__ = ("UC_ERRORS", "Core", "FastRegisters", "close_engine", "error_name")
+__all__ = ("UC_ERRORS", "Core", "DebugHooks", "FastRegisters", "close_engine", "error_name")
 
 POLL_WINDOW = 256  # instructions between two time reads of one busy-wait loop
 POLL_STREAK = 4  # reads in a row before skipping ahead
@@ -48,6 +48,20 @@ class FastRegisters:
     def write(self, reg: int, value: int) -> None:
         self._value.value = value
         self._write(self._handle, reg, self._ref)
+
+
+class DebugHooks(Protocol):
+    """A debugger's hooks on a core (:class:`qconf.debug.cpu.CoreDebug`)."""
+
+    @property
+    def stopped(self) -> bool:
+        """Whether one of them stopped the engine in the last run (a breakpoint, a
+        watchpoint, the end of a step)."""
+        ...
+
+    def settle(self) -> None:
+        """Put the core where the stop is reported (a watched access is undone)."""
+        ...
 
 
 UC_ERRORS = {"UC_ERR_READ_UNMAPPED": "read from unmapped memory",
@@ -111,6 +125,7 @@ class Core:
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
         self.counting: Counter = make_counter(uc, arch.encoding, ctx.timing == "exact")
+        self.debug: DebugHooks | None = None  # a debugger's hooks (qconf.debug), if attached
         self._registers = FastRegisters(uc)  # the pc after every slice
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
 
@@ -145,6 +160,10 @@ class Core:
             counter.finish(self.pc)
             if not self.ctx.run.stopping:
                 raise self.fault_report(UC_ERRORS.get(error_name(exc), str(exc))) from None
+        debug, halted = self.debug, False
+        if debug is not None and debug.stopped:  # a debugger's hook: not a wait, nor a cut
+            debug.settle()
+            halted = True
         self.pc = self._registers.read(self.PC)
         counter.finish(self.pc)
         if self.fault is not None:
@@ -153,7 +172,7 @@ class Core:
             # timings: what the rest of this block did after it is not the guest's fault
             if not self.ctx.run.stopping:
                 raise fault
-        if self.ctx.run.stopping or counter.stopped():
+        if self.ctx.run.stopping or counter.stopped() or halted:
             return
         size = len(self.WAITS[0])
         try:

@@ -25,7 +25,15 @@ from qconf.emu.faults import GuestFault
 from qconf.emu.vtime import Event, VirtualTime
 from qconf.model.objects import Object
 
-__all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Outcome", "Runnable", "Scheduler")
+__all__ = (
+    "EXIT_FAULT",
+    "EXIT_INTERRUPTED",
+    "EXIT_LIMIT",
+    "Debugger",
+    "Outcome",
+    "Runnable",
+    "Scheduler",
+)
 
 EXIT_FAULT, EXIT_LIMIT, EXIT_INTERRUPTED = 3, 124, 130
 LONE_CPU_QUANTA = 100
@@ -61,6 +69,31 @@ class Runnable(Protocol):
     def run(self, budget: int) -> None: ...
 
     def deliver(self) -> None: ...
+
+
+class Debugger(Protocol):
+    """Debuggers attached to the machine (:class:`qconf.debug.server.GdbServer`). While one
+    has the machine stopped, no CPU runs and virtual time stands still: it serves its
+    clients inside these calls, and returns when every debugger lets the machine go."""
+
+    def between(self) -> None:
+        """Between slices: serve the debuggers (a new one, Ctrl-C in one, stop the
+        machine here)."""
+        ...
+
+    def held(self, cpu: Runnable) -> bool:
+        """After ``cpu.run``: if a debugger's hook stopped it (a breakpoint, a
+        watchpoint), report it and hold the machine until it may go on; True then (its
+        slice goes on from there), False if no debugger stopped it."""
+        ...
+
+    def runs(self, cpu: Runnable) -> bool:
+        """Whether ``cpu`` may run (a debugger resumed only some of its CPUs)."""
+        ...
+
+    def fault(self, fault: GuestFault) -> None:
+        """The run ends with a guest fault: debuggers see the faulting CPU first."""
+        ...
 
 
 class InputDevice(Protocol):
@@ -124,6 +157,8 @@ class Scheduler:
         self.wall_deadline = 0.0  # a lone CPU's slice ends at its next device read after
         # this host time (time.monotonic()), so that a controller (QMP) is served at least
         # every few ms however busy the guest's device polling is; 0: no limit
+        self.slice_cut = False  # the running CPU's slice was cut (it must not go on)
+        self.debugger: Debugger | None = None  # gdb stubs (qconf.debug), when attached
 
     # --- the clock (qconf.emu.context.Clock) ------------------------------------------
 
@@ -158,7 +193,22 @@ class Scheduler:
         interrupt line, arming a timer in the past) needs the scheduler now."""
         cpu = self.running
         if cpu is not None:
+            self.slice_cut = True
             cpu.counting.cut()
+
+    def run_alone(self, cpu: Runnable, budget: int) -> None:
+        """Run ``cpu`` for ``budget`` instructions now, out of turn, while the machine
+        stands still (a debugger steps it); devices see it as the running CPU."""
+        if self.running is cpu:
+            cpu.run(budget)
+            return
+        saved = self.running, self.slice_start, self.slice_count, self.skipped, self.alone
+        self.running, self.slice_start = cpu, self.now()
+        self.slice_count, self.skipped, self.alone = cpu.instructions, 0, False
+        try:
+            cpu.run(budget)
+        finally:
+            self.running, self.slice_start, self.slice_count, self.skipped, self.alone = saved
 
     def request_stop(self, code: int, reason: str) -> None:
         if not self.stopping:
@@ -217,22 +267,29 @@ class Scheduler:
                     tick()
                     if self.stopping:
                         break
+                if self.debugger is not None:
+                    self.debugger.between()
+                    if self.stopping:
+                        break
                 for model in self.inputs:  # input that arrived raises receive interrupts
                     model.poll_input()
                 for cpu in cores:
                     cpu.deliver()
                 runnable = [cpu for cpu in cores if not cpu.waiting]
+                if self.debugger is not None:
+                    runnable = [cpu for cpu in runnable if self.debugger.runs(cpu)]
                 deadline = clock.next_deadline()
                 if not runnable:
                     if deadline is None:
                         fds = list(wait_fds())
-                        if not fds and tick is None:
+                        served = tick is not None or self.debugger is not None
+                        if not fds and not served:
                             self.request_stop(EXIT_FAULT, "every CPU waits for an interrupt "
                                               "and no timer is armed: the guest hung")  # fmt: skip
                             break
                         # waiting for input (a console) or for a controller (QMP): virtual
                         # time stands still meanwhile, as nothing can happen in it
-                        select.select(fds, [], [], 0.01 if tick is not None else 0.1)
+                        select.select(fds, [], [], 0.01 if served else 0.1)
                         continue
                     clock.advance(deadline)
                     continue
@@ -255,7 +312,15 @@ class Scheduler:
                         budget = min(budget, max(1, max_insns - total))
                     before = self.slice_count = cpu.instructions
                     self.running = last = cpu
+                    self.slice_cut = False
                     cpu.run(budget)
+                    while self.debugger is not None and self.debugger.held(cpu):
+                        # a debugger stopped it mid-slice and the machine stood still: the
+                        # slice goes on from there, as if nothing had happened
+                        left = before + budget - cpu.instructions
+                        if left <= 0 or cpu.waiting or self.stopping or self.slice_cut:
+                            break
+                        cpu.run(left)
                     ran = cpu.instructions - before
                     total += ran
                     ahead[cpu] = max(0, ran - budget)
@@ -281,6 +346,8 @@ class Scheduler:
         except GuestFault as exc:
             if self.running is not None:
                 self._end_slice(self.running)
+            if self.debugger is not None:
+                self.debugger.fault(exc)
             fault = exc
             self.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
         except KeyboardInterrupt:

@@ -87,6 +87,9 @@ class ArchInfo:
     :param tree_at_ram_start: where a generated device tree goes: at the start of the
         first RAM (the Arm ``virt`` board's boot protocol), else near its end (2 MiB
         aligned, as QEMU places it for RISC-V).
+    :param gdb: how a debugger sees its cores (a :data:`Ref` to a
+        :class:`qconf.debug.tdesc.GdbArch`: the GDB target description and register
+        access), None if gdb cannot attach to them.
     """
 
     name: str
@@ -100,6 +103,7 @@ class ArchInfo:
     encoding: str = "fixed4"
     bits: int = 64
     tree_at_ram_start: bool = False
+    gdb: Ref | None = None
 
     def register_number(self, name: str) -> int | None:
         """The engine's number for register ``name`` (any case), None if it has none."""

@@ -229,11 +229,12 @@ class TypeInfo:
         if self.arch is not None and self.behaviour is None:
             out.append("a CPU type (it has an arch) without a core (behaviour)")
         if isinstance(arch, ArchInfo):
-            if arch.device_tree is not None:
-                try:
-                    load(arch.device_tree)
-                except Exception as exc:
-                    out.append(f"arch device_tree {arch.device_tree!r} names nothing: {exc}")
+            for what, ref in (("device_tree", arch.device_tree), ("gdb", arch.gdb)):
+                if ref is not None:
+                    try:
+                        load(ref)
+                    except Exception as exc:
+                        out.append(f"arch {what} {ref!r} names nothing: {exc}")
             for reg in arch.registers + arch.system_registers:
                 if arch.register_number(reg) is None:
                     out.append(f"arch register {reg!r} has no number in {arch.unicorn_registers}")

@@ -58,6 +58,7 @@ class Control:
     prepared: Any = None  # ... made at the build, so that a missing image is a build error
     preview: Preview | None = None  # before the build: what the QOM commands show
     monitors: list[str] = field(default_factory=list)  # the QMP sockets, as QEMU writes them
+    gdbserver: Callable[[list[str]], str] | None = None  # (re)start gdb stubs (the runner's)
     runstate_listeners: list[Callable[[Runstate, Runstate], None]] = field(default_factory=list)
     """Called with (old, new) at each change of the run state."""
     _runstate: Runstate = field(default=Runstate.PRELAUNCH, init=False)

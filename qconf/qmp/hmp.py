@@ -4,7 +4,8 @@ text commands through QMP (``qmp-shell -H``, management tools' monitor passthrou
 Commands: ``info status|version|cpus|registers|mtree|qtree|irqs|clocks``, ``x`` and
 ``xp /FMT ADDR`` (memory as a CPU sees it; ``/Ni``: N instructions), ``savevm``, ``loadvm``,
 ``delvm`` (checkpoints, :mod:`qconf.qmp.snapshots`), ``stop``, ``cont`` (``c``),
-``system_reset``, ``quit`` (``q``), ``help``. Output lines end with CRLF, as QEMU's do.
+``system_reset``, ``gdbserver``, ``quit`` (``q``), ``help``. Output lines end with CRLF,
+as QEMU's do.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ HELP = [
     ("stop", "pause"),
     ("cont|c", "resume"),
     ("system_reset", "power on again"),
+    ("gdbserver [dev ...]", "serve gdb on dev (default tcp::1234; CPU=dev; none: stop)"),
     ("quit|q", "end qconf"),
     ("help|?", "this list"),
 ]
@@ -242,6 +244,21 @@ def _qmp(name: str) -> Callable[[_Line], list[str]]:
     return run
 
 
+def _gdbserver(line: _Line) -> list[str]:
+    """``gdbserver [DEVICE...]``: serve gdb, as QEMU's command (``tcp::1234`` by default,
+    ``CPU=DEVICE`` for one architecture of a heterogeneous machine, ``none`` to stop)."""
+    from qconf.errors import QconfError
+
+    start = getattr(line.control, "gdbserver", None)
+    if start is None:
+        raise QmpError("gdbserver is not available in this run")
+    try:
+        text: str = start(line.rest or ["tcp::1234"])
+    except QconfError as exc:
+        raise QmpError("\n".join(exc.lines())) from None
+    return text.splitlines()
+
+
 def _usage(line: _Line) -> list[str]:
     return _help()
 
@@ -269,6 +286,7 @@ COMMANDS: dict[str, Callable[[_Line], list[str]]] = {
     "cont": _qmp("cont"),
     "c": _qmp("cont"),
     "system_reset": _qmp("system_reset"),
+    "gdbserver": _gdbserver,
     "quit": _qmp("quit"),
     "q": _qmp("quit"),
     "help": _usage,

@@ -34,4 +34,5 @@ CORTEX_M = ArchInfo(
     encoding="thumb",
     unicorn_registers="unicorn.arm_const:UC_ARM_REG_",
     bits=32,
+    gdb="qconf.arch.cortexm.gdb:CORTEX_M",
 )

@@ -28,6 +28,7 @@ RV64 = ArchInfo(
     encoding="riscv",
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
+    gdb="qconf.arch.riscv.gdb:RISCV",
 )
 RV32 = ArchInfo(
     name="riscv32",
@@ -39,5 +40,6 @@ RV32 = ArchInfo(
     encoding="riscv",
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
+    gdb="qconf.arch.riscv.gdb:RISCV",
     bits=32,
 )
