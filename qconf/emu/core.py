@@ -205,6 +205,11 @@ class Core:
         wake it from ``wfi`` if one is pending."""
         raise NotImplementedError
 
+    def power_off(self) -> None:
+        """Start powered off (after :meth:`reset`): a secondary CPU of a directly booted
+        kernel, which the guest turns on through its firmware interface (PSCI)."""
+        raise NotImplementedError(f"{self.arch.name} CPUs cannot start powered off")
+
     def close(self) -> None:
         """Close the engine now, unmapping its translation buffer (its Python callbacks
         would keep it alive until the garbage collector runs)."""

@@ -11,29 +11,28 @@ from qconf.emu.memory import RunError
 if TYPE_CHECKING:
     from qconf.config.origin import Origin
 
-__all__ = ("Chunk", "read_image")
+__all__ = ("Chunk", "read_file", "read_image")
 
 Chunk = tuple[int, bytes]
 
 PACKAGES = (
     ("/usr/lib/riscv64-linux-gnu/opensbi/", "opensbi"),
     ("/usr/lib/u-boot/", "u-boot-qemu"),
+    ("/usr/lib/debian-installer/images/12/arm64/", "debian-installer-12-netboot-arm64"),
 )
 """Where Debian's firmware packages put their files, to name the package when one is
 missing."""
 
 
-def read_image(
-    path: str, address: int | None, origin: Origin | None = None
-) -> tuple[list[Chunk], int | None]:
-    """The chunks (address, bytes) of an image and its entry point (ELF), or the file's
-    bytes at ``address`` (raw); ``origin`` is where the path was set, for errors.
+def read_file(path: str, origin: Origin | None = None) -> bytes:
+    """The bytes of an image file; ``origin`` is where the path was set, for errors.
 
-    :raises RunError: the file is missing or is a broken ELF.
+    :raises RunError: the file cannot be read (the hint names the Debian package that
+        installs it, for the known firmware and kernel directories).
     """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        return p.read_bytes()
     except OSError as exc:
         package = next((pkg for prefix, pkg in PACKAGES if path.startswith(prefix)), None)
         if package:
@@ -46,6 +45,18 @@ def read_image(
                     "directory)")  # fmt: skip
         raise RunError(f"cannot read image {path}: {exc.strerror or exc}", code="E903",
                        origin=origin, hint=hint) from None  # fmt: skip
+
+
+def read_image(
+    path: str, address: int | None, origin: Origin | None = None
+) -> tuple[list[Chunk], int | None]:
+    """The chunks (address, bytes) of an image and its entry point (ELF), or the file's
+    bytes at ``address`` (raw); ``origin`` is where the path was set, for errors.
+
+    :raises RunError: the file is missing or is a broken ELF.
+    """
+    p = Path(path)
+    data = read_file(path, origin)
     if data[:4] != b"\x7fELF":
         if address is None:
             raise RunError(f"{path} is not an ELF file and no load address is given",

@@ -21,7 +21,8 @@ from qconf.assembly.machine import AddressSpace, Machine
 from qconf.emu.consoles import Consoles
 from qconf.emu.context import CoreContext, DeviceContext, IrqLines, MmioModel
 from qconf.emu.core import Core
-from qconf.emu.loader import read_image
+from qconf.emu.kernel import BootGroup, BootPlan, boot_groups, read_kernel
+from qconf.emu.loader import Chunk, read_image
 from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
 from qconf.emu.scheduler import EXIT_FAULT, Scheduler
 from qconf.model.facets import load
@@ -239,22 +240,52 @@ class Platform:
                                        image.origins.get("file"))  # fmt: skip
             core = by_cpu.get(target) if target is not None else None
             memory = GuestMemory(self, m.space_of(core.obj if core else target or m.root))
-            for address, data in chunks:
-                try:
-                    memory.write(address, data)
-                except ValueError:
-                    raise RunError(
-                        f"{image.get('file')}: {len(data)} bytes at {address:#x} do not fit "
-                        "in any RAM or ROM", code="E907", origin=image.origin, path=image.key,
-                        hint="link the program for this machine's memory map (qconf mtree "
-                        "shows it)",
-                    ) from None  # fmt: skip
+            _write_chunks(memory, chunks, image.get("file"), image)
             if core is not None:
                 entries[core] = entry if entry is not None else image.get("address")
         dtb = self._place_device_tree()
+        starts = {core: (entries.get(core, core.obj.get("reset_vector") or 0), dtb)
+                  for core in self.cores}  # fmt: skip
+        off: set[Core] = set()
+        for group in boot_groups(m):
+            self._boot_kernel(group, by_cpu, starts, off)
         for core in self.cores:
-            core.reset(entries.get(core, core.obj.get("reset_vector") or 0), dtb)
+            core.reset(*starts[core])
+            if core in off:
+                core.power_off()
             core.uc.ctl_flush_tb()
+
+    def _boot_kernel(self, group: BootGroup, by_cpu: dict[Object, Core],
+                     starts: dict[Core, tuple[int, int]], off: set[Core]) -> None:  # fmt: skip
+        """Place ``group``'s kernel, initrd and device tree as its architecture's boot
+        protocol says, and set where its CPUs start (see :mod:`qconf.emu.kernel`)."""
+        from qconf.dtb import Chosen, device_tree_blob
+
+        m, first = self.machine, group.cpus[0]
+        arch = first.info.arch_info
+        assert arch is not None
+        if arch.boot is None:
+            raise RunError(f"{first.info.name} CPUs cannot boot a kernel directly",
+                           code="E905", path=first.key, origin=first.origins.get("kernel"),
+                           hint="give it the kernel as its firmware instead")  # fmt: skip
+        request, initrd = read_kernel(group, m)
+        plan: BootPlan = load(arch.boot)(request)
+        memory = GuestMemory(self, m.space_of(first))
+        _write_chunks(memory, plan.chunks, group.kernel, first, "kernel")
+        span = None
+        if initrd is not None and plan.initrd is not None:
+            _write_chunks(memory, [(plan.initrd, initrd)], group.initrd or "", first, "initrd")
+            span = (plan.initrd, plan.initrd + len(initrd))
+        dtb = 0
+        if arch.device_tree is not None:  # a kernel gets a tree, as QEMU gives it one
+            blob = device_tree_blob(m, Chosen(group.append, span))
+            _write_chunks(memory, [(plan.dtb, blob)], "the device tree", first, "kernel")
+            dtb = plan.dtb
+        for i, cpu in enumerate(group.cpus):
+            core = by_cpu[cpu]
+            starts[core] = (plan.entry if plan.entry is not None else starts[core][0], dtb)
+            if i and plan.secondaries_off:
+                off.add(core)
 
     def _place_device_tree(self) -> int:
         """Generate and place the device tree if the machine asks for one; its address:
@@ -336,6 +367,24 @@ class Platform:
         self.consoles.close()
         self.cores.clear()
         self.buffers.clear()
+
+
+def _write_chunks(memory: GuestMemory, chunks: list[Chunk], file: str, obj: Object,
+                  prop: str = "file") -> None:  # fmt: skip
+    """Write an image's chunks into ``memory``.
+
+    :raises RunError: a chunk is not in any RAM or ROM.
+    """
+    for address, data in chunks:
+        try:
+            memory.write(address, data)
+        except ValueError:
+            raise RunError(
+                f"{file}: {len(data)} bytes at {address:#x} do not fit in any RAM or ROM",
+                code="E907", origin=obj.origin if prop == "file" else obj.origins.get(prop),
+                path=obj.key, hint="link the program for this machine's memory map (qconf "
+                "mtree shows it)" if prop == "file" else "give the machine more RAM",
+            ) from None  # fmt: skip
 
 
 def _model_of(obj: Object) -> Any:

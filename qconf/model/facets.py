@@ -73,6 +73,9 @@ class ArchInfo:
     :param tree_at_ram_start: where a generated device tree goes: at the start of the
         first RAM (the Arm ``virt`` board's boot protocol), else near its end (2 MiB
         aligned, as QEMU places it for RISC-V).
+    :param boot: where a directly booted kernel, its initrd and its device tree go, and
+        where its CPUs start (a :data:`Ref` to ``place(request) -> plan``, see
+        :mod:`qconf.emu.kernel`); None: the architecture boots no kernel directly.
     """
 
     name: str
@@ -85,6 +88,7 @@ class ArchInfo:
     device_tree: Ref | None = None
     bits: int = 64
     tree_at_ram_start: bool = False
+    boot: Ref | None = None
 
     def register_number(self, name: str) -> int | None:
         """The engine's number for register ``name`` (any case), None if it has none."""

@@ -16,4 +16,5 @@ AARCH64 = ArchInfo(
     unicorn_registers="unicorn.arm64_const:UC_ARM64_REG_",
     device_tree="qconf.arch.aarch64.fdt:device_tree",
     tree_at_ram_start=True,
+    boot="qconf.arch.aarch64.boot:place",
 )
