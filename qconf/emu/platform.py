@@ -133,6 +133,9 @@ class Platform:
                 self.models[obj] = make(self.device_context(obj))
         if not self.cores:
             raise RunError("the machine has no CPU to run", code="E906")
+        for core in self.cores:  # PSCI CPU_ON, broadcast TLB maintenance
+            core.peers = [c for c in self.cores
+                          if c is not core and c.arch.family == core.arch.family]  # fmt: skip
         for obj, model in self.models.items():
             connect = getattr(model, "connect", None)
             if connect is not None:
@@ -198,6 +201,9 @@ class Platform:
                     scheduler.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
                     return 0
                 model: Any = models[hit[0]]
+                if hasattr(model, "read_from"):  # registers banked by the accessing CPU
+                    value = model.read_from(core, hit[2], hit[1], size)
+                    return int(value) & ((1 << (size * 8)) - 1)
                 if hasattr(model, "read_region"):  # a device with several windows
                     return int(model.read_region(hit[2], hit[1], size)) & ((1 << (size * 8)) - 1)
                 return int(model.read(hit[1], size)) & ((1 << (size * 8)) - 1)
@@ -214,7 +220,9 @@ class Platform:
                     scheduler.note(f"write of {size} bytes at unassigned {address:#x} ignored")
                     return
                 model: Any = models[hit[0]]
-                if hasattr(model, "write_region"):
+                if hasattr(model, "write_from"):
+                    model.write_from(core, hit[2], hit[1], size, value)
+                elif hasattr(model, "write_region"):
                     model.write_region(hit[2], hit[1], size, value)
                 else:
                     model.write(hit[1], size, value)
