@@ -107,6 +107,7 @@ class Core:
         self.hartid = 0
         self.waiting = False
         self.peers: list[Core] = []  # the machine's other cores of this family (platform)
+        self.ram: list[tuple[int, int, int]] = []  # (guest base, size, host address) mapped
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
         self.counting: Counter = make_counter(uc, self.DECODE, ctx.timing == "exact")

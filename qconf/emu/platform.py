@@ -176,6 +176,7 @@ class Platform:
             readonly = self.machine.backends[(target, "memory")].get("readonly")
             perms = UC_PROT_READ | UC_PROT_EXEC if readonly else UC_PROT_ALL
             uc.mem_map_ptr(seg.start, seg.end - seg.start, perms, buf.address + offset)
+            core.ram.append((seg.start, seg.end - seg.start, buf.address + offset))
         for window in windows:
             self._map_mmio(core, window)
 
@@ -341,9 +342,11 @@ class Platform:
             for core in self._cores_seeing(obj):
                 core.uc.mem_map_ptr(base, size, UC_PROT_ALL, buf.address)
                 mapped.append(core)
+                core.ram.append((base, size, buf.address))
         except UcError as exc:
             for core in mapped:
                 core.uc.mem_unmap(base, size)
+                core.ram = [r for r in core.ram if r[0] != base]
             del self.buffers[backend]
             buf.close()
             raise RunError(f"cannot map {obj.key} at {base:#x}: {exc}",
@@ -358,6 +361,7 @@ class Platform:
         base, size = obj.get("base"), obj.get("size")
         for core in self._cores_seeing(obj):
             core.uc.mem_unmap(base, size)
+            core.ram = [r for r in core.ram if r[0] != base]
         for core in self.cores:
             core.uc.ctl_flush_tb()
         backend = self.machine.backends.get((obj, "memory"))

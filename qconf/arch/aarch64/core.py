@@ -83,6 +83,9 @@ class Aarch64Core(Core):
         self.timers = {2: [0, 0], 3: [0, 0]}
         self.gic: Any = None  # the GIC's interface serving this core (it connects itself)
         self.off = False  # powered off (PSCI): waits for CPU_ON
+        # what reached Python, for bench/linux.py
+        self.stats = dict.fromkeys(("svc", "undefined", "brk", "aborts", "psci",
+                                    "timer_reads"), 0)  # fmt: skip
         self._vi = False
 
     # --- reset and power ----------------------------------------------------------------
@@ -95,6 +98,7 @@ class Aarch64Core(Core):
         uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*SCR_EL3, (1 << 10) | 1))
         uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*HCR_EL2, HCR_RW | HCR_IMO))
         self.mmu.load_registers()
+        self.mmu.set_memory(self.ram)
         self.mmu.connect([p.mmu for p in self.peers if isinstance(p, Aarch64Core)])
 
     def power_off(self) -> None:
@@ -165,6 +169,7 @@ class Aarch64Core(Core):
             if value is None or self.el() == 0:
                 return 0
         elif cp.crm == 0:
+            self.stats["timer_reads"] += 1
             if cp.op2 != 0:  # a counter: a loop reading it may be a busy-wait
                 self.note_time_read(self.regs.read(a64.UC_ARM64_REG_PC))
             value = self.cntfrq if cp.op2 == 0 else self.counter()
@@ -217,15 +222,14 @@ class Aarch64Core(Core):
             if st.flush_pending & 2:
                 self.uc.ctl_flush_tb()
             st.flush_pending = 0
-        self.mmu.abort = None
+        self.mmu.fault()  # a probe's (uc_vmem_read) refusal is no fault of the guest
         super().run(budget)
 
     def engine_error(self, error: UcError) -> bool:
         """A fault the page-table walk found: raise it in the guest."""
-        abort = self.mmu.abort
+        abort = self.mmu.fault()
         if abort is None:
             return False
-        self.mmu.abort = None
         exceptions.take_abort(self, *abort)
         return True
 

@@ -61,14 +61,18 @@ def synchronous(core: Any, intno: int, psci: Callable[[Any], bool]) -> bool:
         core.fault = core.fault_report(f"exception {intno} at an unreadable instruction", at)
         return False
     if insn & IMM16_OPCODE in (HVC, SMC):
+        core.stats["psci"] += 1
         regs.write(a64.UC_ARM64_REG_PC, at + 4)
         return psci(core)
     pstate = regs.read(a64.UC_ARM64_REG_PSTATE)
     if intno == EXCP_SWI and insn & IMM16_OPCODE == SVC:
+        core.stats["svc"] += 1
         enter(core, EC_SVC, (insn >> 5) & 0xFFFF, at + 4, pstate)
     elif intno == EXCP_BKPT and insn & IMM16_OPCODE == BRK:
+        core.stats["brk"] += 1
         enter(core, EC_BRK, (insn >> 5) & 0xFFFF, at, pstate)
     elif intno == EXCP_UDEF:
+        core.stats["undefined"] += 1
         enter(core, EC_UNKNOWN, 0, at, pstate)
     else:
         core.fault = core.fault_report(STOPS.get(intno, f"exception {intno}"), at)
@@ -80,6 +84,7 @@ def take_abort(core: Any, address: int, status: int, access: int) -> None:
     """Enter the guest's synchronous vector for a fault of the page-table walk at
     ``address`` (fault status code ``status``, Unicorn's access type ``access``); the
     core's pc is the faulting instruction."""
+    core.stats["aborts"] += 1
     pc = core.pc
     pstate = core.regs.read(a64.UC_ARM64_REG_PSTATE)
     same = 1 if (pstate >> 2) & 3 else 0

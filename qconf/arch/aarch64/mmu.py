@@ -64,6 +64,12 @@ class _Way(ctypes.Structure):
                 ("glob", ctypes.c_uint16), ("perms", ctypes.c_uint16)]  # fmt: skip
 
 
+class _Ram(ctypes.Structure):
+    """``qc_a64_ram``: guest RAM the walk reads descriptors from."""
+
+    _fields_ = [("base", ctypes.c_uint64), ("size", ctypes.c_uint64), ("host", ctypes.c_void_p)]
+
+
 class A64State(ctypes.Structure):
     """``qc_a64`` in ``native_hooks.h``: the native hooks' state. Without them Python
     keeps the same fields here (the translation registers as the guest last wrote them,
@@ -78,7 +84,11 @@ class A64State(ctypes.Structure):
                 ("sys", ctypes.c_uint64), ("tlbi", ctypes.c_uint64),
                 ("peers", ctypes.c_void_p), ("npeers", ctypes.c_uint32),
                 ("flush_pending", ctypes.c_uint32), ("sets_mask", ctypes.c_uint32),
-                ("reserved", ctypes.c_uint32), ("ways", ctypes.POINTER(_Way))]  # fmt: skip
+                ("nrams", ctypes.c_uint32), ("ways", ctypes.POINTER(_Way)),
+                ("rams", ctypes.POINTER(_Ram)), ("fault_vaddr", ctypes.c_uint64),
+                ("fault_status", ctypes.c_uint32), ("fault_access", ctypes.c_uint32),
+                ("walks", ctypes.c_uint64), ("victim", ctypes.c_uint32),
+                ("reserved", ctypes.c_uint32)]  # fmt: skip
 
 
 _FILL_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
@@ -135,9 +145,9 @@ class Translator:
         self.cache: dict[int, dict[int, tuple[int, int]]] = {}  # asid -> page -> (paddr, perms)
         self.peers: list[Translator] = []  # the other cores a broadcast tlbi reaches
         self.abort: tuple[int, int, int] | None = None  # (address, status, access) refused
-        self._victim = 0
         self._fault = (TRANSLATION, 0)  # the last walk's fault: kind and level
-        self._read_phys = self._engine_read
+        self._ranges: list[tuple[int, int, int]] = []  # (guest base, size, host address)
+        self._ram_array: Any = None
 
     # --- the regime -------------------------------------------------------------------
 
@@ -156,6 +166,30 @@ class Translator:
         st.ttbr0 = int(uc.reg_read(a64.UC_ARM64_REG_TTBR0_EL1))
         st.ttbr1 = int(uc.reg_read(a64.UC_ARM64_REG_TTBR1_EL1))
         self.drop_all()
+
+    def set_memory(self, ranges: list[tuple[int, int, int]]) -> None:
+        """The guest RAM the walk reads descriptors from directly: (guest base, size,
+        host address) each (elsewhere, it reads through the engine)."""
+        self._ranges = list(ranges)
+        array = (_Ram * max(1, len(ranges)))(*[_Ram(b, s, h) for b, s, h in ranges])
+        self._ram_array = array  # kept alive with the state that points at it
+        self.state.rams = ctypes.cast(array, ctypes.POINTER(_Ram))
+        self.state.nrams = len(ranges)
+
+    def fault(self) -> tuple[int, int, int] | None:
+        """The fault the last refused fill found, by the walk here or the native one:
+        (address, fault status code, access); and forget it."""
+        found, self.abort = self.abort, None
+        st = self.state
+        if st.fault_status:
+            found = (int(st.fault_vaddr), int(st.fault_status), int(st.fault_access))
+            st.fault_status = 0
+        return found
+
+    @property
+    def all_walks(self) -> int:
+        """Walks of the page tables so far (in Python and in the native hook)."""
+        return self.walks + int(self.state.walks)
 
     def connect(self, peers: list[Translator]) -> None:
         """The other cores' walks, which a broadcast ``tlbi`` reaches too."""
@@ -281,15 +315,19 @@ class Translator:
                 slot = i
                 break
         if slot < 0:
-            slot = base + self._victim
-            self._victim = (self._victim + 1) % WAYS
+            slot = base + self.state.victim
+            self.state.victim = (self.state.victim + 1) % WAYS
         way = ways[slot]
         way.tag, way.paddr, way.asid = number + 1, paddr, asid
         way.glob, way.perms = is_global, perms
 
     # --- the walk ---------------------------------------------------------------------
 
-    def _engine_read(self, address: int) -> int:
+    def _read_phys(self, address: int) -> int:
+        """The descriptor at physical ``address`` (``read_desc`` in ``native_hooks.c``)."""
+        for base, size, host in self._ranges:
+            if base <= address <= base + size - 8:
+                return int.from_bytes(ctypes.string_at(host + address - base, 8), "little")
         return int.from_bytes(self.core.uc.mem_read(address, 8), "little")
 
     def translate(self, uc: Any, vaddr: int) -> tuple[int, int, bool, int] | None:

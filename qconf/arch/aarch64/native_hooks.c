@@ -152,6 +152,138 @@ uint32_t qc_a64_msr(uc_engine *uc, int reg, const uc_arm64_cp_reg *cp, qc_a64 *t
     return 0;
 }
 
+/* ---- the page-table walk (Translator.translate in mmu.py, step for step) ---- */
+
+#define ADDRESS_MASK ((1ull << 48) - 1)
+#define LAST_PAGE (~0ull - 0xfff)
+#define READ 1
+#define WRITE 2
+#define EXEC 4
+
+static int read_desc(const qc_a64 *t, uint64_t pa, uint64_t *out)
+{
+    for (uint32_t i = 0; i < t->nrams; i++) {
+        const qc_a64_ram *r = &t->rams[i];
+        if (pa >= r->base && pa - r->base <= r->size - 8) {
+            memcpy(out, r->host + (pa - r->base), 8);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* nine permission bits: EL0, EL1, EL1 with PAN (permissions() in mmu.py) */
+static uint32_t permissions(uint64_t desc, uint64_t table_attrs)
+{
+    int readonly = ((desc >> 7) & 1) || ((table_attrs >> 62) & 1);
+    int user = ((desc >> 6) & 1) && !((table_attrs >> 61) & 1);
+    int uxn = ((desc >> 54) & 1) || ((table_attrs >> 60) & 1);
+    int pxn = ((desc >> 53) & 1) || ((table_attrs >> 59) & 1);
+    uint32_t data = READ | (readonly ? 0 : WRITE);
+    uint32_t el0 = (user ? data : 0) | (uxn ? 0 : EXEC);
+    uint32_t el1_exec = (pxn || (user && !readonly)) ? 0 : EXEC;
+    uint32_t el1 = data | el1_exec;
+    uint32_t el1_pan = (user ? 0 : data) | el1_exec;
+    return el0 | el1 << 3 | el1_pan << 6;
+}
+
+/* 1: translated; 0: a fault (*status); -1: a descriptor outside RAM (Python walks) */
+static int walk(qc_a64 *t, uint64_t vaddr, uint64_t *page, uint32_t *perms, int *global,
+                uint32_t *status)
+{
+    static const int granule0[4] = {12, 16, 14, 12}; /* TG0 */
+    static const int granule1[4] = {12, 14, 12, 16}; /* TG1 */
+    uint64_t tcr = t->tcr, table, attrs = 0;
+    int size, granule, stride, level;
+    t->walks++;
+    *status = 0x04; /* translation fault, level 0 */
+    if (vaddr >> 63) {
+        size = 64 - (int)((tcr >> 16) & 0x3f);
+        granule = granule1[(tcr >> 30) & 3];
+        if (((tcr >> 23) & 1) || (size < 64 && (vaddr >> size) != (~0ull >> size))) {
+            return 0;
+        }
+        table = t->ttbr1;
+    } else {
+        size = 64 - (int)(tcr & 0x3f);
+        granule = granule0[(tcr >> 14) & 3];
+        if (((tcr >> 7) & 1) || (size < 64 && (vaddr >> size))) {
+            return 0;
+        }
+        table = t->ttbr0;
+    }
+    stride = granule - 3;
+    level = 4 - (size - granule + stride - 1) / stride;
+    table &= ADDRESS_MASK & ~((1ull << granule) - 1);
+    for (;;) {
+        int shift = granule + stride * (3 - level);
+        uint64_t index = (vaddr >> shift) & ((1ull << stride) - 1);
+        uint64_t desc, block;
+        if (!read_desc(t, table + index * 8, &desc)) {
+            return -1;
+        }
+        if (!(desc & 1) || (level == 3 && !(desc & 2))) {
+            *status = 0x04 + level;
+            return 0;
+        }
+        if (level < 3 && (desc & 2)) { /* a table */
+            attrs |= desc & (0x1full << 59);
+            table = desc & ADDRESS_MASK & ~((1ull << granule) - 1);
+            level++;
+            continue;
+        }
+        if (!((desc >> 10) & 1)) { /* AF clear */
+            *status = 0x08 + level;
+            return 0;
+        }
+        block = desc & ADDRESS_MASK & ~((1ull << shift) - 1);
+        *page = (block | (vaddr & ((1ull << shift) - 1))) & ~0xfffull;
+        *perms = permissions(desc, attrs);
+        if ((t->sctlr >> 19) & 1) { /* WXN */
+            for (int at = 0; at <= 6; at += 3) {
+                if ((*perms >> at) & WRITE) {
+                    *perms &= ~((uint32_t)EXEC << at);
+                }
+            }
+        }
+        *global = !((desc >> 11) & 1);
+        *status = (uint32_t)level;
+        return 1;
+    }
+}
+
+static void remember(qc_a64 *t, uint64_t number, uint64_t page, uint32_t perms, int global,
+                     uint32_t asid)
+{
+    qc_a64_way *set = &t->ways[(set_of(number) & t->sets_mask) * QC_A64_WAYS];
+    qc_a64_way *w = NULL;
+    for (int i = 0; i < QC_A64_WAYS; i++) {
+        qc_a64_way *c = &set[i];
+        if (c->tag == 0 ||
+            (c->tag == number + 1 && c->global == global && (global || c->asid == asid))) {
+            w = c;
+            break;
+        }
+    }
+    if (w == NULL) {
+        w = &set[t->victim];
+        t->victim = (t->victim + 1) % QC_A64_WAYS;
+    }
+    w->tag = number + 1;
+    w->paddr = page;
+    w->asid = asid;
+    w->global = (uint16_t)global;
+    w->perms = (uint16_t)perms;
+}
+
+static bool refuse(qc_a64 *t, uint64_t vaddr, uint32_t status, int type)
+{
+    t->fault_vaddr = vaddr;
+    t->fault_status = status;
+    t->fault_access = (uint32_t)type;
+    return false;
+}
+
 bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *result,
                      qc_a64 *t)
 {
@@ -184,5 +316,29 @@ bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *resu
             return true;
         }
     }
-    return t->python_fill(uc, vaddr, type, result, t);
+    {
+        uint64_t page = 0;
+        uint32_t perms = 0, status = 0, mine;
+        int global = 0;
+        int found = walk(t, vaddr, &page, &perms, &global, &status);
+        if (found < 0) {
+            return t->python_fill(uc, vaddr, type, result, t);
+        }
+        if (found == 0) {
+            if (vaddr >= LAST_PAGE) { /* Unicorn probes it on its own: identity */
+                result->paddr = vaddr;
+                result->perms = 7;
+                return true;
+            }
+            return refuse(t, vaddr, status, type);
+        }
+        remember(t, number, page, perms, global, asid);
+        mine = (perms >> shift) & 7;
+        if (!(mine & need)) {
+            return refuse(t, vaddr, 0x0c + status, type); /* permission fault */
+        }
+        result->paddr = page | (vaddr & 0xfff);
+        result->perms = mine;
+        return true;
+    }
 }

@@ -30,6 +30,13 @@ typedef uint32_t (*qc_sys_fn)(uc_engine *uc, int reg, const uc_arm64_cp_reg *cp,
 typedef bool (*qc_fill_fn)(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *result,
                            void *user_data);
 
+/* guest RAM the walk reads descriptors from (else it asks Python) */
+typedef struct qc_a64_ram {
+    uint64_t base;
+    uint64_t size;
+    uint8_t *host;
+} qc_a64_ram;
+
 typedef struct qc_a64 {
     qc_sys_fn python_mrs;   /* the registers Python serves (the timer, ID registers) */
     qc_sys_fn python_msr;
@@ -43,8 +50,16 @@ typedef struct qc_a64 {
     uint32_t npeers;
     uint32_t flush_pending; /* a peer's broadcast tlbi: flush Unicorn's TLB before running */
     uint32_t sets_mask;     /* sets - 1; each set has QC_A64_WAYS ways */
-    uint32_t reserved;
+    uint32_t nrams;
     qc_a64_way *ways;
+    qc_a64_ram *rams;
+    /* the last fill refused: its fault status code (0: none), address and access */
+    uint64_t fault_vaddr;
+    uint32_t fault_status;
+    uint32_t fault_access;
+    uint64_t walks;  /* walks done here (Python counts its own) */
+    uint32_t victim; /* the way a full set gives up next */
+    uint32_t reserved;
 } qc_a64;
 
 uint32_t qc_a64_mrs(uc_engine *uc, int reg, const uc_arm64_cp_reg *cp, qc_a64 *t);

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from qconf.devices.common import IrqProps, MmioProps
 from qconf.model.registry import TypeInfo, TypeRegistry
@@ -26,6 +26,11 @@ def epoch_seconds(date: str) -> int:
     return int(when.timestamp())
 
 
+def _text(value: object) -> object:
+    # YAML and TOML read an unquoted date as a date: take it as written
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
 def _date(value: str) -> str:
     if value != "utc":
         try:
@@ -37,7 +42,7 @@ def _date(value: str) -> str:
 
 
 class Pl031Props(IrqProps, MmioProps):
-    rtc_base: Annotated[str, AfterValidator(_date)] = Field(
+    rtc_base: Annotated[str, BeforeValidator(_text), AfterValidator(_date)] = Field(
         DEFAULT_DATE,
         description="The date and time the clock shows when the machine starts, as QEMU's "
         "-rtc base=: an ISO 8601 date (UTC unless it names a zone), or utc for the host's "
