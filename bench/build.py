@@ -117,7 +117,9 @@ def best(fn: Any, repeat: int) -> tuple[float, Any]:
 def run(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     import qconf
 
-    os.environ.setdefault("QCONF_MAX_FILE_BYTES", str(64 << 20))
+    os.environ.setdefault("QCONF_MAX_FILE_BYTES", str(64 << 20))  # trusted input: no limits
+    os.environ.setdefault("QCONF_MAX_NODES", str(50_000_000))
+    os.environ.setdefault("QCONF_MAX_OBJECTS", str(5_000_000))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in sizes:

@@ -140,9 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("bench: OmegaConf is the baseline; pip install '.[bench]'", file=sys.stderr)
         return 2
-    # the 20,000-device base file is larger than qconf's default 8 MiB limit, and
-    # OmegaConf 2.4 caps YAML node expansion at 10,000 nodes: lift both (trusted input)
+    # the 20,000-device base file is larger than qconf's default 8 MiB and 500,000-node
+    # limits, and OmegaConf 2.4 caps YAML node expansion at 10,000 nodes: lift them
+    # (trusted input)
     os.environ.setdefault("QCONF_MAX_FILE_BYTES", str(64 * 2**20))
+    os.environ.setdefault("QCONF_MAX_NODES", str(50_000_000))
+    os.environ.setdefault("QCONF_MAX_OBJECTS", str(5_000_000))
     os.environ.setdefault("OMEGACONF_MAX_YAML_EXPANDED_NODES", "none")
     rows = []
     with tempfile.TemporaryDirectory() as d:

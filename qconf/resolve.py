@@ -9,7 +9,8 @@ that starts from a machine snapshot imports this package without them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from qconf.model.registry import TypeRegistry, builtin_registry
 if TYPE_CHECKING:
     from qconf.config.layers import Layer
 
-__all__ = ("COMPONENTS_KEY", "registry_for", "resolve", "resolve_layers")
+__all__ = ("COMPONENTS_KEY", "edit_resolver", "registry_for", "resolve", "resolve_layers")
 
 COMPONENTS_KEY = "components"
 
@@ -99,3 +100,32 @@ def resolve_layers(
         if errors:
             raise errors[0] if len(errors) == 1 else Problems(errors)
         return doc
+
+
+def edit_resolver(
+    include_dirs: Sequence[str | Path] = (),
+) -> Callable[[Path, Sequence[str], str, bool], Node | None]:
+    """How ``qconf set`` (:func:`qconf.config.edit.edit_file`) resolves: ``run(path,
+    sets, text, lower)`` is the tree of ``path`` holding ``text`` with ``sets``, or with
+    ``lower`` the tree of what it extends (merged only, if that does not resolve on its
+    own; None if it extends nothing)."""
+    from qconf.config.layers import load_layers, merge_layers
+    from qconf.errors import QconfError
+
+    search = SearchPath.default(include_dirs)
+
+    def run(path: Path, sets: Sequence[str], text: str, lower: bool) -> Node | None:
+        texts = {Path(os.path.realpath(path)): text}
+        layers = load_layers([path], sets, search, texts)
+        if not lower:
+            return resolve_layers(layers, search=search).tree
+        below = layers[:-1]
+        if not below:
+            return None
+        # with components expanded: a key deleted there may come from a template
+        try:
+            return resolve_layers(below, search=search).tree
+        except QconfError:
+            return merge_layers(below)
+
+    return run

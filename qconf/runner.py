@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 from qconf import cache
 from qconf.cache import MachineCache, cached_machine
-from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
+from qconf.emu.emulator import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, Emulator
 from qconf.emu.emulator import run as emulate
 from qconf.errors import exit_status
 
@@ -169,7 +169,7 @@ def execute(options: RunOptions) -> int:
         sys.stderr.write("\r\x1b[K")
     if outcome.fault is not None:
         _say("\n".join(outcome.fault.lines()))
-    elif stats or outcome.exit_code != 0:
+    elif stats or outcome.exit_code not in (0, EXIT_OUTPUT_CLOSED):  # a closed pipe: quiet
         _say(f"qconf: {outcome.reason}")
     if stats or outcome.exit_code == EXIT_INTERRUPTED:
         _say("\n".join(outcome.stats_lines()[1:]))

@@ -1,8 +1,10 @@
 """Golden error messages: each directory under tests/errors/ holds a bad input
 (``board.yaml`` or ``board.toml``, and any files it names), optionally ``args`` (extra
-command-line arguments, one per line; without it ``-c board.*`` is used) and ``env``
-(``KEY=VALUE`` lines), and ``expected.err``: the exact stderr of ``qconf validate``
-run in that directory.
+command-line arguments, one per line; without it ``-c board.*`` is used), ``env``
+(``KEY=VALUE`` lines) and ``command`` (the command to run instead of ``validate``, with
+``args`` as they are: ``set`` cases edit nothing, since they fail), and
+``expected.err``: the exact stderr of ``qconf validate`` (or the command) run in that
+directory.
 
 Regenerate after an intended change of wording with::
 
@@ -26,11 +28,16 @@ CASES = Path(__file__).parent / "errors"
 REGEN = os.environ.get("QCONF_REGEN_GOLDEN") == "1"
 
 
+def _command(case: Path) -> str:
+    command_file = case / "command"
+    return command_file.read_text().strip() if command_file.exists() else "validate"
+
+
 def _args(case: Path) -> list[str]:
     args_file = case / "args"
     if args_file.exists():
         args = args_file.read_text().splitlines()
-        if "-c" not in args:
+        if "-c" not in args and _command(case) == "validate":
             board = next(p.name for p in sorted(case.iterdir()) if p.stem == "board")
             args = ["-c", board, *args]
         return args
@@ -48,7 +55,9 @@ def test_golden_error(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         for line in env_file.read_text().splitlines():
             key, _, val = line.partition("=")
             monkeypatch.setenv(key, val)
-    result = CliRunner().invoke(main, ["validate", *_args(case)])
+    before = {p: p.read_bytes() for p in case.iterdir() if p.is_file()}
+    result = CliRunner().invoke(main, [_command(case), *_args(case)])
+    assert {p: p.read_bytes() for p in case.iterdir() if p.is_file()} == before
     assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"uncaught {result.exception!r}"
     )
@@ -66,7 +75,7 @@ def test_golden_error(case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 LOCATED = re.compile(
     r"^qconf: error: (?:"
-    r"[^\s:]+\.(?:yaml|yml|toml|json|ini|txt)(?::\d+:\d+)?: "  # a file, a place in one
+    r"(?:[^\s:]*/[^\s:]*|[^\s:]+\.(?:yaml|yml|toml|json|ini|txt))(?::\d+:\d+)?: "  # a file
     r"|--set #\d+ '.*': "  # a --set argument
     r")"
 )
@@ -84,6 +93,7 @@ def is_located(line: str) -> bool:
         ("qconf: error: board.yaml:3:9: cpu0.freq: unknown frequency unit [E405]", True),
         ("qconf: error: sub/b.yaml:1:10: include cycle: ... [E305]", True),
         ("qconf: error: board.ini: unknown file type [E104]", True),
+        ("qconf: error: /dev/zero: not a regular file (a character device) [E101]", True),
         ("qconf: error: --set #1 'cpu0.frq=1GHz': unknown property [E402]", True),
         ("qconf: error: cpu0.freq: unknown frequency unit [E405]", False),
         ("qconf: error: unknown frequency unit [E405]", False),

@@ -180,6 +180,22 @@ def test_the_environment_and_the_working_directory_are_part_of_the_key(
     assert served([str(board)])[0] == "stored"
 
 
+@pytest.mark.parametrize("limit", ["QCONF_MAX_OBJECTS", "QCONF_MAX_NODES", "QCONF_MAX_INCLUDES"])
+def test_the_work_limits_are_part_of_the_key(
+    board: Path, monkeypatch: pytest.MonkeyPatch, limit: str
+) -> None:
+    """A limit set after a run still applies: the snapshot of a run under other limits is
+    not served (a lowered limit then refuses the configuration)."""
+    assert served(["board.yaml"])[0] in ("stored", "hit")
+    monkeypatch.setenv(limit, "100000")
+    assert served(["board.yaml"])[0] == "stored"
+    assert served(["board.yaml"])[0] == "hit"
+    if limit != "QCONF_MAX_INCLUDES":  # the board reads too few files to reach it
+        monkeypatch.setenv(limit, "1")
+        with pytest.raises(qconf.QconfError, match=limit):
+            served(["board.yaml"])
+
+
 def test_a_damaged_entry_is_a_miss_and_is_rewritten(board: Path) -> None:
     served(["board.yaml"])
     (entry,) = MachineCache().entries()

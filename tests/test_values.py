@@ -44,11 +44,13 @@ GOOD = [
     (parse_duration, "1µs", 1000),
     (parse_duration, "2s", 2_000_000_000),
     (parse_duration, "5", 5),
+    # more digits than the decimal module's default 28: exact, not rounded
+    (parse_size, "12345678901234567890123456789012KiB", 12345678901234567890123456789012 * 1024),
 ]
 
 
 @pytest.mark.parametrize(("parse", "text", "expected"), GOOD,
-                         ids=[f"{p.__name__}-{t}" for p, t, _ in GOOD])  # fmt: skip
+                         ids=[f"{p.__name__}-{str(t)[:40]}" for p, t, _ in GOOD])  # fmt: skip
 def test_accepted(parse, text, expected):
     assert parse(text) == expected
 
@@ -69,11 +71,14 @@ BAD = [
     (parse_size, "big", "expected a size"),
     (parse_duration, "1h", "unknown duration unit 'h'"),
     (parse_size, [1], "expected a size, got a list"),
+    (parse_frequency, "1.0000000000000000000000000000001GHz", "not a whole number of Hz"),
+    (parse_int, "9" * 5000, "expected an integer of at most 4,300 digits, got 5,000"),
+    (parse_size, "9" * 5000 + "KiB", "expected a size of at most 4,300 characters"),
 ]
 
 
 @pytest.mark.parametrize(("parse", "text", "fragment"), BAD,
-                         ids=[f"{p.__name__}-{t}" for p, t, _ in BAD])  # fmt: skip
+                         ids=[f"{p.__name__}-{str(t)[:40]}" for p, t, _ in BAD])  # fmt: skip
 def test_rejected_with_reason(parse, text, fragment):
     with pytest.raises(UnitError) as info:
         parse(text)

@@ -30,6 +30,7 @@ from qconf.config.origin import Origin
 from qconf.errors import BuildError, Problems, QconfError
 from qconf.model.document import Document, is_object
 from qconf.model.objects import Object
+from qconf.model.registry import Region
 
 __all__ = ("STEPS", "build")
 
@@ -246,14 +247,15 @@ class _Builder:
         if obj.info.arch is not None:
             space.cpus.append(obj)
         for region in obj.info.regions(obj.values):
-            at = obj.origins.get("base")
+            # where its base was set (a GIC's dist_base), else where the object was
+            placed = obj.origins.get(_base_prop(obj, region)) or obj.origin
             if region.kind == "alias":
                 target = resolve_object(root, obj, obj.get("target"), "target",
                                         obj.origins.get("target"), "memory")  # fmt: skip
                 self.deps[obj].append((target, "target"))
-                space.mappings.append(Mapping(obj, region, at, target, obj.get("offset")))
+                space.mappings.append(Mapping(obj, region, placed, target, obj.get("offset")))
             else:
-                space.mappings.append(Mapping(obj, region, at))
+                space.mappings.append(Mapping(obj, region, placed))
         for prop, wiring in obj.info.wires.items():
             value = obj.get(prop)
             if value is None:
@@ -312,6 +314,7 @@ class _Builder:
         self.step = "check"
         errors = self.errors
         for space in self.machine.spaces.values():
+            errors.extend(_past_the_end(space))
             errors.extend(_overlaps(space))
         for obj in self.objects():
             if obj.info.check is not None:
@@ -369,6 +372,25 @@ def _overlaps(space: AddressSpace) -> list[QconfError]:
     return out
 
 
+def _base_prop(obj: Object, region: Region) -> str:
+    """The property that places ``region`` of ``obj``: ``base``, or ``NAME_base``."""
+    named = f"{region.name}_base"
+    return named if named in obj.info.prop_names else "base"
+
+
+def _past_the_end(space: AddressSpace) -> list[QconfError]:
+    out: list[QconfError] = []
+    for mp in space.mappings:
+        if mp.end > 1 << 64:
+            out.append(BuildError(
+                f"{mp.obj.key} at {mp.base:#x} with {mp.end - mp.base:#x} bytes runs past the "
+                "end of the 64-bit address space", code="E612", origin=mp.origin,
+                path=f"{mp.obj.key}.{_base_prop(mp.obj, mp.region)}",
+                hint="move it lower, or make it smaller",
+            ))  # fmt: skip
+    return out
+
+
 def _overlap_error(space: AddressSpace, a: Mapping, b: Mapping) -> BuildError:
     def show(mp: Mapping) -> str:
         where = f", set at {mp.origin.where()}" if mp.origin else ""
@@ -377,7 +399,7 @@ def _overlap_error(space: AddressSpace, a: Mapping, b: Mapping) -> BuildError:
 
     return BuildError(
         f"regions overlap in address space {space.name!r}: {show(b)} overlaps {show(a)}",
-        code="E606", origin=b.origin, path=f"{b.obj.key}.base",
+        code="E606", origin=b.origin, path=f"{b.obj.key}.{_base_prop(b.obj, b.region)}",
         hint="move one of them, or give the one that should win a higher 'priority'",
     )  # fmt: skip
 

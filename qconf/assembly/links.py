@@ -17,7 +17,7 @@ from qconf.model.objects import ROOT_NAME, Object
 
 __all__ = ("find", "resolve_irq", "resolve_object")
 
-_IRQ_RE = re.compile(r"^(?P<obj>.+)\.(?P<line>[A-Za-z0-9_$-]+)(\[(?P<index>\d+)\])?$")
+_IRQ_RE = re.compile(r"^(?P<obj>.+)\.(?P<line>[A-Za-z0-9_$-]+)(\[(?P<index>[0-9]+)\])?$")
 
 
 def _split(ref: str) -> list[str]:

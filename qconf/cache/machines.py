@@ -20,7 +20,13 @@ __all__ = ("ENVIRONMENT", "FORMAT", "MachineCache", "cached_machine")
 FORMAT = 4
 """The layout of an entry: part of every key."""
 
-ENVIRONMENT = ("QCONF_PATH", "QCONF_MAX_FILE_BYTES")
+ENVIRONMENT = (
+    "QCONF_PATH",
+    "QCONF_MAX_FILE_BYTES",
+    "QCONF_MAX_NODES",
+    "QCONF_MAX_INCLUDES",
+    "QCONF_MAX_OBJECTS",
+)
 """Environment variables that change what a configuration resolves to."""
 
 

@@ -4,7 +4,6 @@ differ, editing a file, and the types and profiles it is written with."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +15,7 @@ from qconf.cli.base import layer_options, main, reports_errors, resolve_files
 from qconf.config.dump import FORMATS, dump
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
-from qconf.errors import OverrideError, QconfError
+from qconf.errors import OverrideError
 
 __all__ = ("diff", "explain", "profiles", "resolve", "schema", "set_", "types", "validate")
 
@@ -195,34 +194,13 @@ def set_(
 ) -> None:
     """Edit FILE in place: PATH=VALUE (also +PATH=, ~PATH, PATH+=), keeping comments,
     order and formatting. The result is validated before it is written."""
-    from qconf.config.edit import edit_text
-    from qconf.config.layers import load_layers, merge_layers
-    from qconf.config.origin import Source
-    from qconf.config.sources import load_text
-    from qconf.resolve import resolve_layers
+    from qconf.config.edit import edit_file
+    from qconf.resolve import edit_resolver
 
-    path = Path(file)
-    text = load_text(path, Source(file))
-    search = SearchPath.default(include_dirs)
-    layers = load_layers([path], search=search)
-    lower = None
-    if len(layers) > 1:
-        # what the file extends, with components expanded: a key deleted there may come
-        # from a component's template
-        try:
-            lower = resolve_layers(layers[:-1], search=search).tree
-        except QconfError:
-            lower = merge_layers(layers[:-1])
-    new_text = edit_text(path, text, list(assignments), lower)
-    resolve_layers(
-        load_layers([path], search=search, texts={path.resolve(): new_text}), search=search
-    )
+    new_text = edit_file(file, assignments, resolve=edit_resolver(include_dirs), dry_run=dry_run)
     if dry_run:
         click.echo(new_text, nl=False)
         return
-    tmp = path.with_name(f".{path.name}.qconf-tmp")
-    tmp.write_text(new_text, encoding="utf-8")
-    os.replace(tmp, path)
     click.echo(
         f"{file}: {len(assignments)} change{'s' if len(assignments) != 1 else ''} written", err=True
     )

@@ -1,161 +1,686 @@
 """``qconf set FILE PATH=VALUE...``: edit a user file in place, keeping its comments,
 order and formatting (ruamel.yaml round trip for YAML, tomlkit for TOML).
 
-Only the text of the file is edited here; the caller validates the edited text (with
-everything it extends) before it is written.
+An edit means what the same ``--set`` means: the edited file resolves to the document
+the original file gives with those ``--set`` arguments. Values are written as they were
+typed (``0x10`` stays ``0x10``, also where the key holds text), a map merges into the map
+the file has (its other keys stay), and markers are written where only a lower layer
+sets what is deleted, appended to or replaced. :func:`edit_file` checks the property
+before it writes.
+
+Writing is safe against other writers and failures: the file is locked (``flock``) from
+the read to the rename, so concurrent ``qconf set`` runs queue instead of losing
+updates; a change by another program in between is reported; the new text goes to a
+fresh temporary file beside the target (``O_EXCL``), takes the file's mode and owner, and
+is renamed over it; a symlinked file's target is edited; any failure leaves the file as
+it was and no temporary file behind.
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
+import errno
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from qconf.config.node import Node, format_path
-from qconf.config.origin import LayerKind
+from qconf.config.node import Node, Op, PathKey, format_path, to_plain
+from qconf.config.origin import LayerKind, Origin, Source
 from qconf.config.overrides import Action, Override, parse_override
-from qconf.config.units import UnitError, parse_int
-from qconf.errors import EditError
+from qconf.errors import EditError, QconfError
 
-__all__ = ("edit_text",)
+__all__ = ("edit_file", "edit_text")
 
-DELETE_MARKER = {"$delete": True}
+Typed = Callable[[tuple[PathKey, ...]], Any]
+"""The resolved value at a path of the document the same ``--set`` gives (or None)."""
+
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_MARKERS = {"$delete": Op.DELETE, "$replace": Op.REPLACE, "$append": Op.APPEND,
+            "$prepend": Op.PREPEND}  # fmt: skip
+_TAGS = {"!delete": Op.DELETE, "!replace": Op.REPLACE, "!append": Op.APPEND,
+         "!prepend": Op.PREPEND}  # fmt: skip
+_TOML_INT = re.compile(r"[+-]?(?:0x[0-9A-Fa-f](?:_?[0-9A-Fa-f])*|0o[0-7](?:_?[0-7])*"
+                       r"|0b[01](?:_?[01])*|0|[1-9](?:_?[0-9])*)")  # fmt: skip
 
 
-def edit_text(path: Path, text: str, assignments: list[str], lower: Node | None) -> str:
+# --- the edit of the text ----------------------------------------------------------------
+
+
+def edit_text(
+    path: Path,
+    text: str,
+    assignments: Sequence[str],
+    lower: Node | None,
+    typed: Typed | None = None,
+) -> str:
     """``text`` (the contents of ``path``) with ``assignments`` applied.
 
-    :param lower: the merged document of the layers below this file (what it extends),
-        used to write a ``$delete`` marker when deleting a key only a lower layer sets.
+    :param lower: the resolved document of the layers below this file (what it
+        extends): where a key only a lower layer sets is deleted, appended to or
+        replaced, the file gets a marker.
+    :param typed: for TOML, which values are numbers or booleans: a value is written as
+        a TOML number where the same ``--set`` resolves to that number, else as text.
     :raises OverrideError: an assignment does not parse.
     :raises EditError: the file's structure does not allow the edit.
     """
     overrides = [parse_override(a, i, LayerKind.FILE) for i, a in enumerate(assignments, 1)]
-    if path.suffix.lower() == ".toml":
-        return _edit_toml(text, overrides, lower)
-    return _edit_yaml(text, overrides, lower)
+    fmt: _Format = _Toml(typed) if path.suffix.lower() == ".toml" else _Yaml()
+    doc = fmt.load(text)
+    for ov in overrides:
+        _Editor(fmt, ov, lower).apply(doc)
+    return fmt.dump(doc)
 
 
-def _python_value(node: Node | None, flow: Any) -> Any:
-    """A --set value as the data to write: integers as integers, else the text."""
-    assert node is not None
-    v = node.value
-    if isinstance(v, dict):
-        return flow({k: _python_value(c, flow) for k, c in v.items()}, True)
-    if isinstance(v, list):
-        return flow([_python_value(c, flow) for c in v], False)
-    if isinstance(v, str):
-        if v in ("true", "false"):
-            return v == "true"
+class _Format:
+    """What differs between YAML and TOML documents: loading, dumping, new values."""
+
+    true: Any = True
+
+    def load(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def dump(self, doc: Any) -> str:
+        raise NotImplementedError
+
+    def block_map(self, parent: Any) -> Any:
+        """An empty map to create at a key of ``parent`` (a section where it can be)."""
+        raise NotImplementedError
+
+    def flow_map(self, items: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def flow_list(self, items: list[Any]) -> Any:
+        raise NotImplementedError
+
+    def scalar(self, node: Node, path: tuple[PathKey, ...]) -> Any:
+        raise NotImplementedError
+
+    def is_map(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def is_list(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def op(self, value: Any) -> Op | None:
+        """The merge marker ``value`` carries in the file, if any."""
+        if self.is_map(value):
+            ops = [_MARKERS[k] for k in value if isinstance(k, str) and k in _MARKERS]
+            if ops:
+                return ops[0]
+        tag = getattr(getattr(value, "tag", None), "value", None)
+        return _TAGS.get(tag) if isinstance(tag, str) else None
+
+    def marker_items(self, value: Any, op: Op) -> Any:
+        """The list of an append or prepend marker as written in the file."""
+        if self.is_map(value):
+            return value["$append" if op is Op.APPEND else "$prepend"]
+        return value
+
+
+class _Yaml(_Format):
+    true = "true"
+
+    def __init__(self) -> None:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+        from ruamel.yaml.resolver import VersionedResolver
+
+        class TextResolver(VersionedResolver):
+            """Every plain scalar is text, as qconf reads it (no guessing of numbers,
+            booleans or dates), except the ``<<`` merge key."""
+
+            @property
+            def versioned_resolver(self) -> Any:
+                return _YAML_RESOLVERS
+
+        self.yaml = YAML(typ="rt")
+        self.yaml.Resolver = TextResolver
+        self.yaml.preserve_quotes = True
+        self.yaml.width = 4096
+        self.map_type, self.seq_type = CommentedMap, CommentedSeq
+
+    def load(self, text: str) -> Any:
+        from ruamel.yaml.error import YAMLError
+        from ruamel.yaml.util import load_yaml_guess_indent
+
         try:
-            return parse_int(v)
-        except UnitError:
-            return v
-    return v
-
-
-def _apply(root: Any, ov: Override, lower: Node | None, make_map: Any, flow: Any) -> None:
-    parent = root
-    for key in ov.path[:-1]:
-        try:
-            child = parent[key]
-        except (KeyError, IndexError, TypeError):
-            child = None
-        if child is None:
-            child = make_map()
-            parent[key] = child
-        parent = child
-    key = ov.path[-1]
-    try:
-        exists = key in parent if isinstance(key, str) else -len(parent) <= key < len(parent)
-    except TypeError:
-        raise EditError(
-            f"{format_path(ov.path[:-1])} is not a map or list in the file",
-            code="E501",
-            path=format_path(ov.path),
-        ) from None
-    if ov.action is Action.DELETE:
-        below = lower.lookup(ov.path) if lower is not None else None
-        if exists:
-            del parent[key]
-        if below is not None:
-            parent[key] = flow(dict(DELETE_MARKER), True)
-        elif not exists:
-            raise EditError(
-                "nothing to delete: neither the file nor what it extends sets this key",
-                code="E502",
-                path=format_path(ov.path),
-            )
-        return
-    value = _python_value(ov.value, flow)
-    if ov.action is Action.ADD and exists:
-        raise EditError(
-            "already set in the file",
-            code="E503",
-            path=format_path(ov.path),
-            hint=f"use {format_path(ov.path)}=... to change it",
+            _, indent, block_seq_indent = load_yaml_guess_indent(text)
+            data = self.yaml.load(text)
+        except YAMLError as exc:
+            raise EditError(f"cannot edit: the file does not parse ({exc})", code="E504") from None
+        self.yaml.indent(
+            mapping=indent or 2,
+            sequence=(indent or 2) + (block_seq_indent or 0),
+            offset=block_seq_indent or 0,
         )
-    if ov.action is Action.APPEND:
-        items = value if isinstance(value, list) else [value]
-        if exists and isinstance(parent[key], list):
-            parent[key].extend(items)
-        else:
-            parent[key] = flow({"$append": flow(list(items), False)}, True)
-        return
-    if isinstance(key, int) and not exists:
-        parent.append(value)
-    else:
-        parent[key] = value
+        if data is None:
+            data = self.map_type()
+        if not self.is_map(data):
+            raise EditError("cannot edit: the file is not a map of keys", code="E504")
+        return data
 
+    def dump(self, doc: Any) -> str:
+        import io
 
-def _edit_yaml(text: str, overrides: list[Override], lower: Node | None) -> str:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-    from ruamel.yaml.error import YAMLError
-    from ruamel.yaml.util import load_yaml_guess_indent
+        out = io.StringIO()
+        self.yaml.dump(doc, out)
+        return out.getvalue()
 
-    def flow(value: Any, is_map: bool) -> Any:
-        out = CommentedMap(value) if is_map else CommentedSeq(value)
+    def block_map(self, parent: Any) -> Any:
+        return self.map_type()
+
+    def flow_map(self, items: dict[str, Any]) -> Any:
+        out = self.map_type(items)
         out.fa.set_flow_style()
         return out
 
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096
-    try:
-        _, indent, block_seq_indent = load_yaml_guess_indent(text)
-        data = yaml.load(text)
-    except YAMLError as exc:
-        raise EditError(f"cannot edit: the file does not parse ({exc})", code="E504") from None
-    if data is None:
-        data = CommentedMap()
-    yaml.indent(
-        mapping=indent or 2,
-        sequence=(indent or 2) + (block_seq_indent or 0),
-        offset=block_seq_indent or 0,
+    def flow_list(self, items: list[Any]) -> Any:
+        out = self.seq_type(items)
+        out.fa.set_flow_style()
+        return out
+
+    def scalar(self, node: Node, path: tuple[PathKey, ...]) -> Any:
+        from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+        value = node.value
+        if value is None:
+            return "null"  # plain: qconf reads it as null
+        text = value if isinstance(value, str) else _text(value)
+        if text in _NULLS or any(_special(ch) for ch in text):
+            # quoted, so that it reads back as this text: plain it would be null, and
+            # line breaks (NEL, U+2028) or control characters would not survive
+            return DoubleQuotedScalarString(text)
+        return text  # the emitter quotes it where plain text would not read back
+
+    def is_map(self, value: Any) -> bool:
+        return isinstance(value, self.map_type)
+
+    def is_list(self, value: Any) -> bool:
+        return isinstance(value, self.seq_type)
+
+
+_YAML_RESOLVERS = {"<": [("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"))]}
+
+
+def _special(ch: str) -> bool:
+    return (not ch.isprintable() and ch != " ") or ch in "\x85\u2028\u2029\ufeff"
+
+
+class _Toml(_Format):
+    def __init__(self, typed: Typed | None) -> None:
+        import tomlkit
+
+        self.tomlkit = tomlkit
+        self.typed = typed
+
+    def load(self, text: str) -> Any:
+        from tomlkit.exceptions import TOMLKitError
+
+        try:
+            return self.tomlkit.parse(text)
+        except (TOMLKitError, ValueError) as exc:
+            raise EditError(f"cannot edit: the file does not parse ({exc})", code="E504") from None
+
+    def dump(self, doc: Any) -> str:
+        return str(self.tomlkit.dumps(doc))
+
+    def block_map(self, parent: Any) -> Any:
+        from tomlkit.items import InlineTable
+
+        if isinstance(parent, InlineTable):  # nothing but inline tables inside one
+            return self.tomlkit.inline_table()
+        return self.tomlkit.table()
+
+    def flow_map(self, items: dict[str, Any]) -> Any:
+        table = self.tomlkit.inline_table()
+        table.update(items)
+        return table
+
+    def flow_list(self, items: list[Any]) -> Any:
+        array = self.tomlkit.array()
+        array.extend(items)
+        return array
+
+    def scalar(self, node: Node, path: tuple[PathKey, ...]) -> Any:
+        from tomlkit.items import Integer, Trivia
+
+        value = node.value
+        if value is None:
+            raise EditError(
+                "TOML has no null",
+                code="E507",
+                path=format_path(path),
+                hint=f"to remove the key write ~{format_path(path)}",
+            )
+        if not isinstance(value, str):
+            return value
+        # a number or a boolean only where the key holds one: resolving the same --set
+        # says which (text converts to numbers, but a number is not text)
+        resolved = self.typed(path) if self.typed is not None else None
+        if isinstance(resolved, bool):
+            if value in ("true", "false"):
+                return value == "true"
+        elif isinstance(resolved, int) and _TOML_INT.fullmatch(value):
+            with contextlib.suppress(tomllib.TOMLDecodeError, ValueError):
+                if tomllib.loads(f"v = {value}")["v"] == resolved:
+                    return Integer(resolved, Trivia(), value)  # as written: 0x1000_0000
+        return self.tomlkit.string(value)
+
+    def is_map(self, value: Any) -> bool:
+        from tomlkit.container import Container
+        from tomlkit.items import InlineTable, Table
+
+        return isinstance(value, (Table, InlineTable, Container))
+
+    def is_list(self, value: Any) -> bool:
+        from tomlkit.items import AoT, Array
+
+        return isinstance(value, (Array, AoT))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _Editor:
+    """One assignment applied to a loaded document, with the meaning of ``--set``."""
+
+    def __init__(self, fmt: _Format, ov: Override, lower: Node | None) -> None:
+        self.fmt, self.ov, self.lower = fmt, ov, lower
+
+    def fail(self, message: str, code: str = "E501", hint: str | None = None) -> EditError:
+        return EditError(message, code=code, path=format_path(self.ov.path), hint=hint)
+
+    def below(self, path: tuple[PathKey, ...]) -> Node | None:
+        return self.lower.lookup(path) if self.lower is not None else None
+
+    def apply(self, doc: Any) -> None:
+        path = self.ov.path
+        parent = doc
+        for depth, key in enumerate(path[:-1]):
+            here = path[: depth + 1]
+            child = _get(self.fmt, parent, key)
+            op = self.fmt.op(child) if child is not None else None
+            if child is None or op is Op.DELETE:
+                child = self.make(parent, here, path[depth + 1], deleted=op is Op.DELETE)
+                _set(self.fmt, parent, key, child)
+            elif op in (Op.APPEND, Op.PREPEND):
+                raise self.fail(
+                    f"{format_path(here)} is a list marker (${op.value}) in the file",
+                    hint="write the whole list instead",
+                )
+            elif not (self.fmt.is_map(child) or self.fmt.is_list(child)):
+                raise self.fail(f"{format_path(here)} is not a map or list in the file")
+            parent = child
+        key = path[-1]
+        action = self.ov.action
+        if action is Action.DELETE:
+            self.delete(parent, key, path)
+            return
+        assert self.ov.value is not None
+        if action is Action.ADD and _get(self.fmt, parent, key) is not None:
+            raise self.fail(
+                "already set in the file",
+                code="E503",
+                hint=f"use {format_path(path)}=... to change it",
+            )
+        if action is Action.APPEND:
+            value = self.ov.value
+            items = value.value if isinstance(value.value, list) else [value]
+            self.extend(parent, key, items, Op.APPEND, path)
+            return
+        self.put(parent, key, self.ov.value, path)
+
+    def make(self, parent: Any, here: tuple[PathKey, ...], next_key: PathKey,
+             deleted: bool) -> Any:  # fmt: skip
+        """The map (or list) to create at ``here`` to reach ``next_key`` below it."""
+        below = None if deleted else self.below(here)
+        if isinstance(next_key, int):
+            # an index into a list only a lower layer sets: the file takes a copy
+            if below is None or not isinstance(below.value, list):
+                raise self.fail(f"{format_path(here)} is not a list in the file or below it")
+            return self.fresh(below, here)
+        if deleted:  # the file deletes it: what is set below it now replaces it
+            out = self.fmt.block_map(parent)
+            out["$replace"] = self.fmt.true
+            return out
+        return self.fmt.block_map(parent)
+
+    def delete(self, parent: Any, key: PathKey, path: tuple[PathKey, ...]) -> None:
+        exists = _get(self.fmt, parent, key) is not None
+        if isinstance(key, int):
+            if not exists:
+                raise self.fail("list index out of range in the file", code="E502")
+            del parent[key]
+            return
+        below = self.below(path)
+        if exists:
+            del parent[key]
+        if below is not None:  # a lower layer sets it: deleting takes a marker
+            parent[key] = self.fmt.flow_map({"$delete": self.fmt.true})
+        elif not exists:
+            raise self.fail(
+                "nothing to delete: neither the file nor what it extends sets this key",
+                code="E502",
+            )
+
+    def extend(
+        self, parent: Any, key: PathKey, items: list[Node], op: Op, path: tuple[PathKey, ...]
+    ) -> None:
+        """Append (or prepend) ``items`` to the list at ``key``, or write a marker that
+        does it to the list a lower layer sets."""
+        values = [self.fresh(item, path) for item in items]
+        current = _get(self.fmt, parent, key)
+        current_op = self.fmt.op(current) if current is not None else None
+        if current is None or current_op is Op.DELETE:
+            marker = "$append" if op is Op.APPEND else "$prepend"
+            if current_op is Op.DELETE or self.below(path) is None:
+                _set(self.fmt, parent, key, self.fmt.flow_list(values))
+            else:
+                _set(self.fmt, parent, key, self.fmt.flow_map({marker: self.fmt.flow_list(values)}))
+            return
+        if current_op in (Op.APPEND, Op.PREPEND):
+            if current_op is not op:
+                raise self.fail(
+                    f"the file ${current_op.value}s to this list; a ${op.value} cannot join it",
+                    hint="write the whole list instead",
+                )
+            target = self.fmt.marker_items(current, op)
+        elif self.fmt.is_list(current):
+            target = current
+        else:
+            raise self.fail(
+                f"is not a list in the file; {'+=' if op is Op.APPEND else '$prepend'} "
+                "extends lists",
+                hint=f"to replace it use {format_path(path)}=...",
+            )
+        if op is Op.APPEND:
+            target.extend(values)
+        else:
+            for i, value in enumerate(values):
+                target.insert(i, value)
+
+    def put(self, parent: Any, key: PathKey, value: Node, path: tuple[PathKey, ...]) -> None:
+        """Merge ``value`` into the file at ``key`` as a ``--set`` merges it."""
+        op = value.op
+        if op is Op.DELETE:
+            self.delete(parent, key, path)
+            return
+        if op in (Op.APPEND, Op.PREPEND):
+            self.extend(parent, key, list(value.value), op, path)
+            return
+        if isinstance(key, int):
+            size = len(parent)
+            if not -size <= key <= size or (key == size and self.ov.action is Action.ASSIGN):
+                raise self.fail(f"list index out of range (the list has {size} items)")
+            if key == size:
+                parent.append(self.fresh(value, path))
+                return
+        current = _get(self.fmt, parent, key)
+        current_op = self.fmt.op(current) if current is not None else None
+        if op is None and isinstance(value.value, dict):
+            mergeable = current is not None and self.fmt.is_map(current)
+            if mergeable and current_op in (None, Op.REPLACE):
+                for k, child in value.value.items():
+                    self.put(current, k, child, (*path, k))
+                return
+            out = self.fresh(value, path)
+            below = self.below(path)
+            if current is not None and below is not None and isinstance(below.value, dict):
+                # the file had something else here, which hid the lower layers' map:
+                # the new map replaces, as the --set replaces what the file had
+                out = self.fmt.flow_map({"$replace": self.fmt.true, **out})
+            _set(self.fmt, parent, key, out)
+            return
+        _set(self.fmt, parent, key, self.fresh(value, path))
+
+    def fresh(self, node: Node, path: tuple[PathKey, ...]) -> Any:
+        """``node`` as new data of the file's format, with its markers."""
+        op, value = node.op, node.value
+        fmt = self.fmt
+        if op is Op.DELETE:
+            return fmt.flow_map({"$delete": fmt.true})
+        if op in (Op.APPEND, Op.PREPEND):
+            items = [self.fresh(item, path) for item in value]
+            return fmt.flow_map({f"${op.value}": fmt.flow_list(items)})
+        if isinstance(value, dict):
+            entries = {k: self.fresh(c, (*path, k)) for k, c in value.items()}
+            if op is Op.REPLACE:
+                entries = {"$replace": fmt.true, **entries}
+            return fmt.flow_map(entries)
+        if isinstance(value, list):
+            return fmt.flow_list([self.fresh(c, (*path, i)) for i, c in enumerate(value)])
+        return fmt.scalar(node, path)
+
+
+def _get(fmt: _Format, parent: Any, key: PathKey) -> Any:
+    if isinstance(key, int):
+        if fmt.is_list(parent) and -len(parent) <= key < len(parent):
+            return parent[key]
+        if not fmt.is_list(parent):
+            raise EditError(
+                f"[{key}] indexes a list, but the file has a map or value there",
+                code="E501",
+            )
+        return None
+    if not fmt.is_map(parent):
+        raise EditError(f"{key!r} names a key, but the file has a list or value there",
+                        code="E501")  # fmt: skip
+    return parent.get(key)
+
+
+def _set(fmt: _Format, parent: Any, key: PathKey, value: Any) -> None:
+    parent[key] = value
+
+
+# --- the edit of the file -----------------------------------------------------------------
+
+
+Resolver = Callable[[Path, Sequence[str], str, bool], Node | None]
+"""``resolve(path, sets, text, lower)``: the tree of the document ``path`` gives when it
+holds ``text``, with ``--set`` arguments ``sets``; with ``lower``, the tree of what it
+extends (None if nothing). Raises QconfError as a resolve does. See
+:func:`qconf.resolve.edit_resolver`."""
+
+
+def edit_file(
+    file: str | Path, assignments: Sequence[str], *, resolve: Resolver, dry_run: bool = False
+) -> str:
+    """Edit ``file`` with ``assignments`` (the ``--set`` grammar) and write it back,
+    unless ``dry_run``; the edited text.
+
+    :param resolve: how documents are resolved (the layers, search path and types).
+    :raises OverrideError: an assignment does not parse.
+    :raises SourceError: the file cannot be read (not a regular file, too large).
+    :raises EditError: the edit does not fit the file (E501-E504), the file cannot be
+        written (E505), it was changed by another program while being edited (E506),
+        or the edit cannot be written so that it resolves as the same ``--set``
+        (E507); the file is then as it was.
+    :raises QconfError: the edited file does not resolve (any stage's error, located
+        in the edited text).
+    """
+    from qconf.config.sources import Unreadable as _Unreadable
+    from qconf.config.sources import (
+        decode_text,
+        max_file_bytes,
+        open_regular,
+        read_open,
+        unreadable_error,
     )
-    for ov in overrides:
-        _apply(data, ov, lower, CommentedMap, flow)
-    out = io.StringIO()
-    yaml.dump(data, out)
-    return out.getvalue()
+
+    shown = Path(file)
+    origin = Origin(Source(str(file), layer=f"file {file}"))
+    for i, a in enumerate(assignments, 1):  # grammar errors first, before any lock
+        parse_override(a, i, LayerKind.FILE)
+    try:
+        target = Path(os.path.realpath(shown))  # a link's target is the file to edit
+    except (OSError, ValueError) as exc:
+        raise unreadable_error(exc, origin) from None
+    try:
+        fd, _ = open_regular(target)
+    except (_Unreadable, OSError, ValueError) as exc:
+        raise unreadable_error(exc, origin) from None
+    try:
+        with _locked(fd, target, origin, exclusive=not dry_run) as locked:
+            try:
+                text = decode_text(read_open(fd, locked, max_file_bytes()), origin)
+            except (_Unreadable, OSError) as exc:
+                raise unreadable_error(exc, origin) from None
+            st = os.fstat(fd)  # as read: a change from here on is another writer's
+            lower = resolve(shown, (), text, True)
+            try:
+                expected = resolve(shown, assignments, text, False)
+            except QconfError:
+                expected = None  # the --set fails: the edit stands on its own
+
+            def typed(path: tuple[PathKey, ...]) -> Any:
+                node = expected.lookup(path) if expected is not None else None
+                return node.value if node is not None else None
+
+            try:
+                new_text = edit_text(target, text, assignments, lower, typed)
+            except EditError as exc:  # about the file as it is: located there
+                exc.origin = exc.origin or origin
+                raise
+            edited = resolve(shown, (), new_text, False)  # errors located in the new text
+            if (
+                expected is not None
+                and edited is not None
+                and to_plain(edited) != to_plain(expected)
+            ):
+                raise EditError(
+                    "the edited file would not resolve as the same --set does"
+                    + _first_difference(to_plain(edited), to_plain(expected)),
+                    code="E507",
+                    origin=origin,
+                    hint="nothing was written; make this change by hand (and please report it)",
+                )
+            if not dry_run:
+                _replace(target, new_text, st, origin)
+            return new_text
+    finally:
+        os.close(fd)
 
 
-def _edit_toml(text: str, overrides: list[Override], lower: Node | None) -> str:
-    import tomlkit
-    from tomlkit.exceptions import TOMLKitError
+@contextlib.contextmanager
+def _locked(fd: int, target: Path, origin: Origin, exclusive: bool) -> Iterator[os.stat_result]:
+    """Hold an advisory lock on the file open at ``fd``; its status once locked.
 
-    def flow(value: Any, is_map: bool) -> Any:
-        if is_map:
-            table = tomlkit.inline_table()
-            table.update(value)
-            return table
-        return list(value)
+    The lock is on the file (the inode): a writer that renames a new file over it
+    releases waiters onto a file that is no longer there, so each checks that the path
+    still names the file it locked, and locks the new one if not."""
+    import fcntl
 
     try:
-        doc = tomlkit.parse(text)
-    except TOMLKitError as exc:
-        raise EditError(f"cannot edit: the file does not parse ({exc})", code="E504") from None
-    for ov in overrides:
-        _apply(doc, ov, lower, tomlkit.table, flow)
-    return tomlkit.dumps(doc)
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+    except OSError as exc:
+        raise _write_error(exc, target, origin, "cannot lock") from None
+    while True:  # each turn, another edit was written: the queue moves on
+        st = os.fstat(fd)
+        try:
+            now = os.stat(target)
+        except FileNotFoundError:
+            now = None
+        if now is not None and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino):
+            yield st
+            return
+        # another qconf set renamed its edit over the file while this one waited: lock
+        # the new file instead (the caller's descriptor is swapped for it)
+        try:
+            new_fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise EditError(
+                f"the file went away while waiting for another edit: {exc.strerror or exc}",
+                code="E506",
+                origin=origin,
+                hint="nothing was written",
+            ) from None
+        os.dup2(new_fd, fd)
+        os.close(new_fd)
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+
+
+def _replace(target: Path, text: str, st: os.stat_result, origin: Origin) -> None:
+    """Write ``text`` to a new file beside ``target`` and rename it over ``target``,
+    keeping the mode and owner of ``st``; on failure nothing is left behind."""
+    data = text.encode("utf-8")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".qconf-tmp",
+                                   dir=target.parent)  # fmt: skip
+    except OSError as exc:
+        raise _write_error(exc, target, origin) from None
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            os.fchmod(fd, st.st_mode & 0o7777)
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                os.fchown(fd, st.st_uid, st.st_gid)
+        finally:
+            os.close(fd)
+        now = os.stat(target)
+        if (now.st_ino, now.st_size, now.st_mtime_ns) != (st.st_ino, st.st_size, st.st_mtime_ns):
+            raise EditError(
+                "the file was changed by another program while qconf set edited it",
+                code="E506",
+                origin=origin,
+                hint="nothing was written; run qconf set again to edit the new contents",
+            )
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise _write_error(exc, target, origin) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):  # the rename itself, on disk
+        dfd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def _write_error(
+    exc: OSError, target: Path, origin: Origin, what: str = "cannot write"
+) -> EditError:
+    """E505 for a failed write: why, and how to fix it; the file is untouched."""
+    directory = target.parent
+    hints = {
+        errno.EACCES: f"qconf set writes a new file in {directory} and renames it over the "
+        "old one: make the directory writable, or edit a copy",
+        errno.EPERM: "qconf set keeps the file's owner and mode: run it as the file's owner, "
+        "or edit a copy",
+        errno.EROFS: f"{directory} is on a read-only file system: edit a copy elsewhere",
+        errno.ENOSPC: f"the disk holding {directory} is full: free some space",
+        errno.EDQUOT: f"your disk quota for {directory} is used up: free some space",
+        errno.EFBIG: "the edited file is larger than the file size limit (ulimit -f)",
+    }
+    return EditError(
+        f"{what} the edited file: {exc.strerror or exc}; the file is unchanged",
+        code="E505",
+        origin=origin,
+        hint=hints.get(exc.errno or 0),
+    )
+
+
+def _first_difference(a: Any, b: Any, path: tuple[PathKey, ...] = ()) -> str:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in (*a, *(k for k in b if k not in a)):
+            if a.get(k) != b.get(k):
+                return _first_difference(a.get(k), b.get(k), (*path, k))
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, (*path, i))
+    return f" ({format_path(path) or 'the machine'}: {a!r} edited, {b!r} by --set)"

@@ -7,18 +7,20 @@ order, each after its own bases, each once) < user files (``-c``, in order; a fi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from qconf.config.limits import Budget, file_nodes, include_reads
 from qconf.config.merge import merge
 from qconf.config.node import Node
 from qconf.config.origin import LayerKind, Origin, Source, display_path
 from qconf.config.overrides import Declared, is_open, parse_override
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
-from qconf.config.sources import SUFFIXES, read_file, read_text
+from qconf.config.sources import SUFFIXES, file_problem, read_file, read_text
 from qconf.errors import LayerError, SourceError
 
 __all__ = ("DIRECTIVES", "MAX_INCLUDE_DEPTH", "FileLayer", "Layer", "load_layers",
@@ -65,6 +67,11 @@ def merge_layers(layers: Sequence[Layer], declared: Declared | None = None) -> N
     state = empty_document()
     for layer in layers:
         state = layer.apply(state, declared)
+    files = [layer for layer in layers if isinstance(layer, FileLayer)]
+    if files and state.origin.source.kind is LayerKind.DEFAULT:
+        # the machine is where the highest file starts, not "(empty document)": what is
+        # said of it as a whole (it has no CPU) is then located
+        state = Node(state.value, files[-1].tree.origin, state.op)
     return state
 
 
@@ -83,7 +90,8 @@ def load_layers(
     :raises LayerError: a profile is not found, a cycle, too deep, a bad directive.
     :raises OverrideError: a ``--set`` argument does not parse.
     """
-    loader = _Loader(search or SearchPath.default(), dict(texts or {}))
+    loader = _Loader(search or SearchPath.default(), dict(texts or {}), file_nodes(),
+                     include_reads())  # fmt: skip
     users = [loader.user_file(Path(f)) for f in files]
     overrides = [parse_override(text, i) for i, text in enumerate(sets, 1)]
     return [*loader.profiles, *users, *overrides]
@@ -93,16 +101,21 @@ def load_layers(
 class _Loader:
     search: SearchPath
     texts: dict[Path, str]
+    nodes: Budget
+    includes: Budget
     profiles: list[Layer] = field(default_factory=list)
     loaded: set[Path] = field(default_factory=set)
+    parsed: dict[tuple[Path, str, LayerKind], tuple[Node, int]] = field(default_factory=dict)
+    """Each file's tree and node count by path and layer: a file included many times is
+    read once."""
 
     def user_file(self, path: Path) -> FileLayer:
-        if not path.exists() and "/" not in str(path):
+        if not _exists(path) and "/" not in str(path):
             found = self.search.find(str(path))  # `-c riscv-virt` names a profile
             if found is not None:
                 path = found
         name = f"file {display_path(path)}"
-        if not path.exists():
+        if not _exists(path):
             raise SourceError(
                 "no such file",
                 code="E101",
@@ -116,7 +129,10 @@ class _Loader:
     def load(
         self, path: Path, chain: tuple[Path, ...], layer: str, kind: LayerKind, at: Origin | None
     ) -> Node:
-        real = path.resolve()
+        try:
+            real = path.resolve()
+        except (OSError, ValueError):  # a name the system refuses: reading it says why
+            real = Path(os.path.abspath(path))
         if real in chain:
             cycle = " -> ".join(display_path(p) for p in (*chain[chain.index(real) :], real))
             raise LayerError(
@@ -132,9 +148,22 @@ class _Loader:
                 origin=at,
                 hint="chain: " + " -> ".join(display_path(p) for p in chain),
             )
+        if at is not None:
+            self.includes.spend(1, at)
         source = Source(display_path(path), layer=layer, kind=kind, path=real)
-        text = self.texts.get(real)
-        tree = read_file(path, source) if text is None else read_text(path, text, source)
+        cached = self.parsed.get((real, layer, kind))
+        if cached is None:
+            left = self.nodes.left
+            text = self.texts.get(real)
+            tree = (
+                read_file(path, source, self.nodes)
+                if text is None
+                else read_text(path, text, source, self.nodes)
+            )
+            self.parsed[(real, layer, kind)] = (tree, left - self.nodes.left)
+        else:  # read already; merged in once more, its nodes count once more
+            tree, size = cached
+            self.nodes.spend(size, at)
         if not isinstance(tree.value, dict):
             raise LayerError(
                 "a machine document must be a map of keys",
@@ -171,13 +200,22 @@ class _Loader:
         is_path = "/" in ref or ref.endswith(SUFFIXES) or not by_name
         if is_path:
             path = (base_dir / ref) if not Path(ref).is_absolute() else Path(ref)
-            if path.is_file():
+            problem = file_problem(path)
+            if problem is None:
                 return path
+            if problem == "no such file":
+                raise LayerError(
+                    f"file {ref!r} not found (looked at {display_path(path)})",
+                    code="E201",
+                    origin=origin,
+                    hint="paths are relative to the file that names them",
+                )
             raise LayerError(
-                f"file {ref!r} not found (looked at {display_path(path)})",
+                f"cannot read {_short(ref)!r}: {problem}",
                 code="E201",
                 origin=origin,
-                hint="paths are relative to the file that names them",
+                hint="name a regular YAML or TOML file; paths are relative to the file "
+                "that names them",
             )
         found = self.search.find(ref)
         if found is None:
@@ -200,6 +238,22 @@ class _Loader:
             + " (add directories with -I DIR or $QCONF_PATH)"
         )
         return "\n".join(lines)
+
+
+def _exists(path: Path) -> bool:
+    """Whether something is at ``path``; a name the system refuses (too long) counts as
+    there, so that reading it reports why."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
+def _short(text: str, keep: int = 60) -> str:
+    return text if len(text) <= keep else text[: keep - 3] + "..."
 
 
 def _strings(node: Node | None, what: str) -> list[tuple[str, Origin]]:

@@ -227,7 +227,8 @@ def _source(
     index: int, text: str, kind: LayerKind = LayerKind.SET, label: str | None = None
 ) -> Source:
     name = label or f"--set #{index}"
-    return Source(f"{name} '{text}'", layer=name, kind=kind)
+    shown = text if len(text) <= 120 else text[:100] + f"... ({len(text):,} characters)"
+    return Source(f"{name} '{shown}'", layer=name, kind=kind)
 
 
 def _kind(node: Node) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from qconf.config.node import PathKey
 
 __all__ = ("PathSyntaxError", "parse_path", "scan_path")
 
 _STOP = frozenset("=.[]")
+_INDEX = re.compile(r"-?[0-9]+")
 
 
 class PathSyntaxError(ValueError):
@@ -44,8 +47,11 @@ def scan_path(text: str, pos: int) -> tuple[tuple[PathKey, ...], int]:
             if close < 0:
                 raise PathSyntaxError("unclosed '['", pos)
             inner = text[pos + 1 : close].strip()
-            if not inner.lstrip("-").isdigit():
-                raise PathSyntaxError(f"list index must be an integer, got {inner!r}", pos + 1)
+            if not _INDEX.fullmatch(inner):
+                shown = inner if len(inner) <= 20 else inner[:17] + "..."
+                raise PathSyntaxError(f"list index must be an integer, got {shown!r}", pos + 1)
+            if len(inner.lstrip("-")) > 9:
+                raise PathSyntaxError("list index too large (more than 9 digits)", pos + 1)
             if not keys:
                 raise PathSyntaxError("a path cannot start with an index", pos)
             keys.append(int(inner))

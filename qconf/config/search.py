@@ -35,7 +35,7 @@ class SearchPath:
         """The first ``DIR/name.yaml``, ``.yml`` or ``.toml`` (or ``DIR/name`` itself)."""
         for d in self.dirs:
             for candidate in (d / name, *(d / (name + s) for s in (".yaml", ".yml", ".toml"))):
-                if candidate.is_file():
+                if _is_file(candidate):
                     return candidate
         return None
 
@@ -53,3 +53,10 @@ class SearchPath:
         import difflib
 
         return difflib.get_close_matches(name, self.names(), n=3)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the system, or holding NUL
+        return False

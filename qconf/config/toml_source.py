@@ -12,6 +12,7 @@ import re
 import tomllib
 from typing import Any
 
+from qconf.config.limits import Budget
 from qconf.config.markers import build_map
 from qconf.config.node import Node
 from qconf.config.origin import Origin, Source
@@ -24,11 +25,17 @@ _POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
 _KEY_PART = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([A-Za-z0-9_$-]+))\s*')
 
 
-def load_toml(text: str, source: Source) -> Node:
+def load_toml(text: str, source: Source, nodes: Budget | None = None) -> Node:
     """Parse TOML ``text`` into a Node tree with the best positions the text gives.
 
-    :raises SourceError: syntax error (with line and column), nesting too deep.
+    :param nodes: the nodes still allowed; each node of the tree is spent from it.
+    :raises SourceError: syntax error (with line and column), nesting too deep, a number
+        of more digits than Python converts, more nodes than ``nodes`` has.
     """
+    if nodes is not None and _estimate(text) > 2 * nodes.left:
+        # tomllib has no hook to stop it half-way: refuse what surely exceeds the budget
+        # before parsing (the estimate counts at most twice the nodes of usual text)
+        raise nodes.exceeded(Origin(source))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -45,9 +52,37 @@ def load_toml(text: str, source: Source) -> Node:
             origin=Origin(source),
             hint=f"machine documents nest at most {MAX_DEPTH} levels",
         ) from None
+    except ValueError:  # an integer of more digits than int() converts
+        m = _LONG_NUMBER.search(text)
+        at = m.start() if m else 0
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise SourceError(
+            "TOML syntax error: a number too long to read (more than 4,300 digits)",
+            code="E102",
+            origin=Origin(source, line, col) if m else Origin(source),
+            hint="qconf's numbers are addresses, sizes and counts: a few digits",
+        ) from None
     positions = _locate(text)
     root_origin = Origin(source, 1, 1)
-    return _convert(data, (), positions, source, root_origin, 0)
+    return _convert(data, (), positions, source, root_origin, 0, nodes)
+
+
+_LONG_NUMBER = re.compile(r"(?<![\w.])[+-]?(?:0[xob])?[0-9a-fA-F_]{4300,}")
+_SKIPPED = re.compile(  # strings and comments; an unclosed one runs to the end of its line
+    r'"""[\s\S]*?(?:"""|\Z)|\'\'\'[\s\S]*?(?:\'\'\'|\Z)|"(?:[^"\\\n]|\\[^\n])*+\\?(?:"|$)'
+    r"|'[^'\n]*+(?:'|$)|#[^\n]*+",
+    re.MULTILINE,
+)
+
+
+def _estimate(text: str) -> int:
+    """Roughly the nodes ``text`` makes: one per ``=``, ``,``, ``[`` and ``{`` outside
+    strings and comments."""
+    if len(text) < 4096:
+        return 0
+    bare = _SKIPPED.sub("", text)
+    return sum(bare.count(ch) for ch in "=,[{")
 
 
 def _convert(
@@ -57,20 +92,24 @@ def _convert(
     source: Source,
     origin: Origin,
     depth: int,
+    nodes: Budget | None,
 ) -> Node:
     if depth > MAX_DEPTH:
         raise SourceError(f"nesting deeper than {MAX_DEPTH} levels", code="E104", origin=origin)
+    if nodes is not None:  # the node, and the keys of a table
+        nodes.spend(1 + len(value) if isinstance(value, dict) else 1, origin)
     if isinstance(value, dict):
         entries = []
         for key, sub in value.items():
             p = (*path, key)
             pos = positions.get(p)
             sub_origin = Origin(source, *pos) if pos else origin
-            entries.append((key, _convert(sub, p, positions, source, sub_origin, depth + 1)))
+            entries.append((key, _convert(sub, p, positions, source, sub_origin, depth + 1, nodes)))
         return build_map(entries, origin)
     if isinstance(value, list):
         return Node(
-            [_convert(v, path, positions, source, origin, depth + 1) for v in value], origin
+            [_convert(v, path, positions, source, origin, depth + 1, nodes) for v in value],
+            origin,
         )
     if isinstance(value, (dt.date, dt.time)):
         return Node(value.isoformat(), origin)

@@ -46,6 +46,9 @@ SIZE_UNITS = {
 AMBIGUOUS_SIZE = {"kB": "KiB", "KB": "KiB", "MB": "MiB", "GB": "GiB", "TB": "TiB"}
 DURATION_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "ms": 10**6, "s": 10**9}
 
+MAX_DIGITS = 4300
+"""Python converts text of at most this many digits to integers (``sys.int_info``)."""
+
 _INT_RE = re.compile(r"[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)")
 _QTY_RE = re.compile(r"\s*([+-]?[0-9][0-9_]*(?:\.[0-9_]+)?|0[xX][0-9a-fA-F_]+)\s*([A-Za-zµ]*)\s*")
 
@@ -64,8 +67,10 @@ def parse_int(value: object) -> int:
     if not _INT_RE.fullmatch(text) or "__" in text or text.endswith("_"):
         raise UnitError(
             f"expected an integer (decimal, 0x hex, 0o octal or 0b binary, '_' allowed "
-            f"between digits), got {value!r}"
+            f"between digits), got {_shown(value)}"
         )
+    if len(text) > MAX_DIGITS:
+        raise UnitError(f"expected an integer of at most {MAX_DIGITS:,} digits, got {len(text):,}")
     return int(text.replace("_", ""), 0) if text.lstrip("+-")[:2].lower() in (
         "0x", "0o", "0b") else int(text.replace("_", ""), 10)  # fmt: skip
 
@@ -77,25 +82,32 @@ def _quantity(value: object, units: dict[str, int], what: str, canonical: str) -
         return value
     if not isinstance(value, str):
         raise UnitError(f"expected a {what}, got {_describe(value)}")
+    if len(value) > MAX_DIGITS:
+        raise UnitError(f"expected a {what} of at most {MAX_DIGITS:,} characters, "
+                        f"got {len(value):,}")  # fmt: skip
     m = _QTY_RE.fullmatch(value)
     choices = ", ".join(u for u in units if u not in ("KHz", "µs"))
     if not m:
-        raise UnitError(f"expected a {what} such as 10{choices.split(', ')[-1]}, got {value!r}")
+        raise UnitError(
+            f"expected a {what} such as 10{choices.split(', ')[-1]}, got {_shown(value)}"
+        )
     number, unit = m.group(1), m.group(2)
     if unit and unit not in units:
         if what == "size" and unit in AMBIGUOUS_SIZE:
             raise UnitError(
-                f"'{unit}' is ambiguous in {value!r}: write {AMBIGUOUS_SIZE[unit]} "
+                f"'{unit}' is ambiguous in {_shown(value)}: write {AMBIGUOUS_SIZE[unit]} "
                 f"(binary, 1024-based) or the exact number of bytes"
             )
-        raise UnitError(f"unknown {what} unit {unit!r} in {value!r}; use one of: {choices}")
+        raise UnitError(f"unknown {what} unit {unit!r} in {_shown(value)}; use one of: {choices}")
     scale = units[unit] if unit else 1
     if number.lower().startswith(("0x", "-0x", "+0x")):
         return parse_int(number) * scale
-    from decimal import Decimal, InvalidOperation  # for parsing, not printing
+    from decimal import Decimal, InvalidOperation, localcontext  # for parsing, not printing
 
     try:
-        exact = Decimal(number.replace("_", "")) * scale
+        with localcontext() as ctx:
+            ctx.prec = 2 * MAX_DIGITS  # exact: the default 28 digits would round long numbers
+            exact = Decimal(number.replace("_", "")) * scale
     except InvalidOperation:  # pragma: no cover - the regex admits only valid numbers
         raise UnitError(f"expected a {what}, got {value!r}") from None
     if exact != exact.to_integral_value():
@@ -141,6 +153,10 @@ def format_size(value: int) -> str:
 def format_duration(value: int) -> str:
     """``10000000`` -> ``10ms``."""
     return _format(value, (("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1)))
+
+
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 40 else repr(value[:37] + "...")
 
 
 def _describe(value: object) -> str:

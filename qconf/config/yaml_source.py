@@ -9,10 +9,11 @@ Plain scalars stay the text as written; the property type converts it at validat
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import yaml
 
+from qconf.config.limits import Budget
 from qconf.config.markers import TAGS, build_map, mark
 from qconf.config.node import Node
 from qconf.config.origin import Origin, Source
@@ -29,27 +30,73 @@ _ALLOWED_STD = frozenset(
                        "merge", "value")
 )  # fmt: skip
 _MERGE = _STD + "merge"
+_STR, _SEQ, _MAP = _STD + "str", _STD + "seq", _STD + "map"
 
 _Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _TooMany(Exception):
+    """Internal: the composer made more nodes than the budget allows."""
+
+
 class _Loader(_Base):  # type: ignore[misc]
     """The composer without implicit type resolution (scalars stay text; the schema
-    types them), except the ``<<`` merge key."""
+    types them), except the ``<<`` merge key. It counts the nodes it makes and stops at
+    ``limit``: a large file costs no more than the limit allows, even before conversion."""
 
     yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {
         "<": [(_MERGE, re.compile(r"^(?:<<)$"))]
     }
+    limit = -1
+    made = 0
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        self.made += 1
+        if self.made > self.limit >= 0:
+            raise _TooMany
+        if kind is yaml.ScalarNode:
+            return _MERGE if implicit[0] and value == "<<" else _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
 
 
-def load_yaml(text: str, source: Source) -> Node:
+def _compose(text: str, limit: int) -> yaml.Node | None:
+    loader = _Loader(text)
+    loader.limit = limit
+    try:
+        return loader.get_single_node()  # type: ignore[no-any-return]
+    except _TooMany:
+        try:  # where the composer stopped, if it can tell
+            mark_ = loader.peek_event().start_mark if loader.check_event() else None
+        except yaml.YAMLError:
+            mark_ = None
+        raise _TooMany(mark_) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml(text: str, source: Source, nodes: Budget | None = None) -> Node:
     """Parse ``text`` (one YAML document) into a Node tree; an empty document is ``{}``.
 
+    :param nodes: the nodes still allowed; each node of the tree (an alias counts as
+        what it expands to) is spent from it.
     :raises SourceError: syntax error, duplicate key, unknown tag, nesting deeper than
-        :data:`MAX_DEPTH`, recursive or explosively expanding aliases.
+        :data:`MAX_DEPTH`, recursive or explosively expanding aliases, or more nodes
+        than ``nodes`` has.
     """
     try:
-        root = yaml.compose(text, Loader=_Loader)
+        root = _compose(text, nodes.left if nodes is not None else -1)
+    except _TooMany as exc:
+        assert nodes is not None
+        mark_ = exc.args[0] if exc.args else None
+        at = Origin(source, mark_.line + 1, mark_.column + 1) if mark_ else Origin(source)
+        raise nodes.exceeded(at) from None
+    except RecursionError:
+        raise SourceError(
+            "YAML nesting too deep",
+            code="E104",
+            origin=Origin(source),
+            hint=f"machine documents nest at most {MAX_DEPTH} levels",
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark_ = exc.problem_mark or exc.context_mark
         origin = Origin(source, mark_.line + 1, mark_.column + 1) if mark_ else Origin(source)
@@ -92,7 +139,11 @@ def load_yaml(text: str, source: Source) -> Node:
         raise SourceError(f"cannot read YAML: {exc}", code="E101", origin=Origin(source)) from None
     if root is None:
         return Node({}, Origin(source, 1, 1))
-    return _Converter(source).convert(root, 0)
+    return _Converter(source, nodes).convert(root, 0)
+
+
+def _shown(tag: str) -> str:
+    return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
 
 def _syntax_hint(problem: str, text: str, mark: yaml.Mark | None) -> str | None:
@@ -108,8 +159,9 @@ def _syntax_hint(problem: str, text: str, mark: yaml.Mark | None) -> str | None:
 
 
 class _Converter:
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, nodes: Budget | None) -> None:
         self.source = source
+        self.nodes = nodes
         self.active: set[int] = set()
         self.seen: set[int] = set()
         self.alias_depth = 0
@@ -118,6 +170,18 @@ class _Converter:
     def origin(self, node: yaml.Node) -> Origin:
         m = node.start_mark
         return Origin(self.source, m.line + 1, m.column + 1)
+
+    def alias_bomb(self, node: yaml.Node, limit: str) -> SourceError:
+        hint = "this looks like an alias bomb; write the values out, or share them with "
+        hint += "extends/include"
+        if self.nodes is not None and limit.startswith("the limit"):
+            hint += "\n" + self.nodes.limit.hint()
+        return SourceError(
+            f"YAML aliases expand to more than {limit} nodes",
+            code="E106",
+            origin=self.origin(node),
+            hint=hint,
+        )
 
     def convert(self, node: yaml.Node, depth: int) -> Node:
         if depth > MAX_DEPTH:
@@ -128,16 +192,16 @@ class _Converter:
                 hint="machine documents need a few levels; check for runaway structure",
             )
         tag = node.tag
+        if self.nodes is not None:  # the node, and the keys of a map
+            self.nodes.left -= 1 + len(node.value) if isinstance(node, yaml.MappingNode) else 1
+            if self.nodes.left < 0:
+                if self.alias_depth:
+                    raise self.alias_bomb(node, f"the limit of {self.nodes.total:,}")
+                raise self.nodes.exceeded(self.origin(node))
         if self.alias_depth:
             self.alias_nodes += 1
             if self.alias_nodes > ALIAS_BUDGET:
-                raise SourceError(
-                    f"YAML aliases expand to more than {ALIAS_BUDGET} nodes",
-                    code="E106",
-                    origin=self.origin(node),
-                    hint="this looks like an alias bomb; write the values out, "
-                    "or share them with extends/include",
-                )
+                raise self.alias_bomb(node, f"{ALIAS_BUDGET:,}")
         if isinstance(node, yaml.ScalarNode):
             value = node.value
             origin = self.origin(node)
@@ -170,9 +234,8 @@ class _Converter:
         if tag[:1] == "!" and tag in TAGS:
             return mark(out, tag)
         if tag not in _ALLOWED_STD:
-            shown = "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
             raise SourceError(
-                f"YAML tag {shown!r} is not allowed",
+                f"YAML tag {_shown(tag)!r} is not allowed",
                 code="E107",
                 origin=self.origin(node),
                 hint="qconf never constructs objects from tags; the only tags are "
@@ -190,6 +253,13 @@ class _Converter:
                     code="E108",
                     origin=self.origin(knode),
                     hint="use a name (a string) as the key",
+                )
+            if knode.tag not in (_STR, _MERGE):
+                raise SourceError(
+                    f"a map key cannot carry a tag ({_shown(knode.tag)} on {knode.value!r})",
+                    code="E107",
+                    origin=self.origin(knode),
+                    hint="tags mark values (key: !delete); write the key as a plain name",
                 )
             if knode.tag == _MERGE:
                 self.merge_key(vnode, depth, merged)

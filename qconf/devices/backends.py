@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, model_validator
 
 from qconf.model.props import Address, Integer, ObjectLink, Props, Size
 from qconf.model.registry import TypeInfo, TypeRegistry, no_regions
@@ -70,13 +70,20 @@ class ImageProps(Props):
                       "named it).")  # fmt: skip
     format: Literal["auto", "raw", "elf"] = Field(
         "auto",
-        description="raw: copied as is at 'address'; elf: loaded by its program headers; "
-        "auto: elf if the file says so.",
+        description="raw: copied as is at 'address' (even an ELF file); elf: loaded by its "
+        "program headers (the file must be ELF); auto: elf if the file starts like one, "
+        "else raw.",
     )
     address: Address | None = Field(None, description="Where a raw image goes.")
     target: ObjectLink | None = Field(
         None, description="The memory the image is loaded into, or the CPU it is the program of."
     )
+
+    @model_validator(mode="after")
+    def _raw_needs_an_address(self) -> ImageProps:
+        if self.format == "raw" and self.address is None:
+            raise ValueError("a raw image needs an address: set address (or format: elf)")
+        return self
 
 
 def register(registry: TypeRegistry) -> None:

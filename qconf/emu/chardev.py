@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import select
+import stat
 import sys
 import time
 from collections import deque
@@ -86,16 +88,22 @@ class MemoryChardev(_NoInput):
 
 class StdioChardev:
     """Standard output, and standard input when it is a pipe, a file or a terminal (put in
-    cbreak mode: keys arrive one by one, Ctrl-C still stops the run)."""
+    cbreak mode: keys arrive one by one, Ctrl-C still stops the run).
 
-    def __init__(self, on_quit: Any = None) -> None:
+    When standard output is closed (``qconf run | head -1``), output is dropped from then
+    on and ``on_closed`` is called once: like other tools, the run ends quietly; a closed
+    pipe is not a fault of the guest."""
+
+    def __init__(self, on_quit: Any = None, on_closed: Any = None) -> None:
         self.on_quit = on_quit  # called for Ctrl-A X on a terminal
+        self.on_closed = on_closed  # called when standard output is closed
         self._fd: int | None = None
         self._saved: Any = None
         self._pending = bytearray()
         self._stream: Any = None
         self._quiet_until = 0.0  # no input was waiting when last looked; look again then
         self._out: int | None = None
+        self._closed = False
         with contextlib.suppress(AttributeError, OSError, ValueError):
             sys.stdout.flush()
             self._out = sys.stdout.fileno()  # in-memory stdouts (test runners) have none
@@ -114,17 +122,33 @@ class StdioChardev:
             tty.setcbreak(fd)
 
     def write(self, data: bytes) -> None:
-        if self._out is not None:  # straight to the descriptor: one system call a write
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._out, view) :]
+        if self._closed:
             return
-        out = getattr(sys.stdout, "buffer", None)
-        if out is None:
-            sys.stdout.write(data.decode("utf-8", errors="replace"))
-        else:
-            out.write(data)
-        sys.stdout.flush()
+        try:
+            if self._out is not None:  # straight to the descriptor: one system call a write
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(self._out, view) :]
+                return
+            out = getattr(sys.stdout, "buffer", None)
+            if out is None:
+                sys.stdout.write(data.decode("utf-8", errors="replace"))
+            else:
+                out.write(data)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self._output_closed()
+
+    def _output_closed(self) -> None:
+        self._closed = True
+        # what is still buffered for standard output (and Python's flush at exit) goes
+        # nowhere instead of failing again
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        if self.on_closed is not None:
+            self.on_closed()
 
     def read(self) -> int | None:
         if self._stream is not None:
@@ -188,20 +212,32 @@ class SocketChardev:
     def __init__(self, family: str, path: str | None, host: str, port: int | None) -> None:
         import socket  # only for socket backends
 
+        self._path: str | None = None
         if family == "unix":
             assert path is not None
-            if os.path.exists(path):
+            if os.path.lexists(path):  # a stale socket from an earlier run goes, nothing else
+                if not stat.S_ISSOCK(os.lstat(path).st_mode):
+                    raise FileExistsError(errno.EEXIST, "it exists and is not a socket", path)
                 os.unlink(path)
             self._server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self._server.bind(path)
-            os.chmod(path, 0o600)  # owner only
-            self._path: str | None = path
         else:
             self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self._server.bind((host, port or 0))
-            self._path = None
-        self._server.listen(1)
+        try:
+            if family == "unix":
+                assert path is not None
+                old = os.umask(0o177)  # owner only from the start (not after a chmod)
+                try:
+                    self._server.bind(path)
+                finally:
+                    os.umask(old)
+                self._path = path
+            else:
+                self._server.bind((host, port or 0))
+            self._server.listen(1)
+        except OSError:  # nothing left open (the caller reports where and why)
+            self.close_server()
+            raise
         self._server.setblocking(False)
         self._client: socket.socket | None = None
         self._pending = bytearray()
@@ -250,6 +286,9 @@ class SocketChardev:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+        self.close_server()
+
+    def close_server(self) -> None:
         self._server.close()
         if self._path is not None and os.path.exists(self._path):
             os.unlink(self._path)
@@ -276,11 +315,16 @@ def open_chardev(
     host: str = "127.0.0.1",
     port: int | None = None,
     on_quit: Any = None,
+    on_closed: Any = None,
 ) -> Chardev:
     """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``;
-    ``on_quit`` is what Ctrl-A X on a terminal does."""
+    ``on_quit`` is what Ctrl-A X on a terminal does, ``on_closed`` what a closed standard
+    output does.
+
+    :raises OSError: a file or socket backend cannot be opened (see :func:`open_hint`).
+    """
     if kind == "stdio":
-        return StdioChardev(on_quit)
+        return StdioChardev(on_quit, on_closed)
     if kind == "memory":
         return MemoryChardev()
     if kind == "file":
@@ -289,6 +333,29 @@ def open_chardev(
     if kind in ("unix", "tcp"):
         return SocketChardev(kind, path, host, port)
     return NullChardev()
+
+
+def open_hint(kind: str, path: str | None, port: int | None, exc: OSError) -> str | None:
+    """How to fix the failure ``exc`` of opening a ``kind`` backend."""
+    where = os.path.dirname(os.path.abspath(path)) if path else ""
+    if exc.errno == errno.ENOENT and path:
+        return f"the directory {where} does not exist: create it, or choose another path"
+    if exc.errno == errno.EEXIST:
+        return "qconf replaces only a socket left by an earlier run: choose another path"
+    if exc.errno == errno.EADDRINUSE:
+        if kind == "unix":
+            return "another program listens on that socket: stop it, or choose another path"
+        return (f"another program listens on port {port}: stop it, choose another port, "
+                "or port 0 for any free one")  # fmt: skip
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        if kind == "tcp":
+            return "ports below 1024 need privileges: choose a port of 1024 or more"
+        return f"no permission to create files in {where}: choose another path"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return "no network interface has that address: use 127.0.0.1, or one of this host's"
+    if exc.errno == errno.ENAMETOOLONG or (kind == "unix" and exc.errno == errno.EINVAL):
+        return "unix socket paths are limited to about 100 bytes: choose a shorter path"
+    return None
 
 
 class Scripted:

@@ -13,7 +13,8 @@ from collections import deque
 from collections.abc import Callable
 
 from qconf.assembly.machine import Machine
-from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev
+from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev, open_hint
+from qconf.emu.memory import RunError
 from qconf.model.objects import Object
 
 __all__ = ("Consoles",)
@@ -33,10 +34,12 @@ class Consoles:
         given: dict[str, Chardev] | None = None,
         script: list[tuple[bytes, bytes]] | None = None,
         on_quit: Callable[[], None] | None = None,
+        on_closed: Callable[[], None] | None = None,
     ) -> None:
         self.machine = machine
         self.script = list(script or [])
         self.on_quit = on_quit
+        self.on_closed = on_closed
         self.opened: dict[Object, Chardev] = {}
         for path, dev in (given or {}).items():
             self.opened[machine.object(path)] = dev
@@ -58,15 +61,28 @@ class Consoles:
         found = self.opened.get(key)
         if found is None:
             assert backend is not None
-            found = open_chardev(backend.get("backend"), backend.get("path"),
-                                 backend.get("host"), backend.get("port"),
-                                 on_quit=self.on_quit)  # fmt: skip
+            found = self._open(device, backend)
         if self.console is None:  # the first one opened is the console: a script drives it
             if self.script:
                 found = Scripted(found, self.script)
             self.console = found
         self.opened[key] = found
         return _Tapped(found, device, self)
+
+    def _open(self, device: Object, backend: Object) -> Chardev:
+        kind, path, port = backend.get("backend"), backend.get("path"), backend.get("port")
+        try:
+            return open_chardev(kind, path, backend.get("host"), port,
+                                on_quit=self.on_quit, on_closed=self.on_closed)  # fmt: skip
+        except OSError as exc:
+            where = f"{backend.get('host')}:{port}" if kind == "tcp" else path
+            raise RunError(
+                f"cannot open its {kind} backend {where}: {exc.strerror or exc}",
+                code="E910",
+                origin=device.origins.get("chardev") or backend.origin,
+                path=f"{device.key}.chardev",
+                hint=open_hint(kind, path, port, exc),
+            ) from None
 
     def close(self) -> None:
         for dev in self.opened.values():

@@ -20,7 +20,11 @@ from qconf.emu.platform import Platform
 from qconf.emu.scheduler import EXIT_FAULT, EXIT_INTERRUPTED, EXIT_LIMIT, Outcome, Scheduler
 from qconf.model.objects import Object
 
-__all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulator", "Outcome", "run")
+__all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "EXIT_OUTPUT_CLOSED", "Emulator",
+           "Outcome", "run")  # fmt: skip
+
+EXIT_OUTPUT_CLOSED = 128 + 13
+"""The status of a run whose console output was closed: a program killed by SIGPIPE's."""
 
 
 class Emulator:
@@ -40,12 +44,17 @@ class Emulator:
         self.machine = machine
         root = machine.root
         self.scheduler = Scheduler(root.get("quantum"), root.get("skip_busy_waits"))
-        self.consoles = Consoles(machine, chardevs, script, on_quit=self._quit)
+        self.consoles = Consoles(machine, chardevs, script, on_quit=self._quit,
+                                 on_closed=self._output_closed)  # fmt: skip
         self.wires = Wires(machine.wires, self.scheduler.cut_slice)
         self.platform = Platform(machine, self.scheduler, self.wires, self.consoles)
 
     def _quit(self) -> None:
         self.scheduler.request_stop(0, "quit from the console (Ctrl-A X)")
+
+    def _output_closed(self) -> None:
+        # as a program ended by SIGPIPE: `qconf run | head -1` ends quietly
+        self.scheduler.request_stop(EXIT_OUTPUT_CLOSED, "standard output was closed")
 
     # --- what a controller (QMP) uses ----------------------------------------------------
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qconf.emu.loader import Chunk, read_file, read_image
+from qconf.emu.loader import Chunk, memory_of, read_file, read_image
 from qconf.emu.memory import RunError
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
     from qconf.assembly.machine import Machine
+    from qconf.config.origin import Origin
 
 __all__ = ("BootGroup", "BootPlan", "KernelRequest", "boot_groups", "ram_of")
 
@@ -77,7 +78,7 @@ class BootGroup:
     kernel: str
     initrd: str | None
     append: str | None
-    origins: dict[str, object] = field(default_factory=dict)
+    origins: dict[str, Origin | None] = field(default_factory=dict)
 
 
 def boot_groups(machine: Machine) -> list[BootGroup]:
@@ -114,18 +115,21 @@ def ram_of(machine: Machine, cpu: Object) -> Object:
 def read_kernel(group: BootGroup, machine: Machine) -> tuple[KernelRequest, bytes | None]:
     """The request for ``group``'s kernel, and its initrd's bytes.
 
-    :raises RunError: a file cannot be read, or the kernel is a broken ELF file.
+    :raises RunError: a file cannot be read or is larger than the memory the boot CPU
+        sees, or the kernel is a broken ELF file.
     """
+    space = machine.space_of(group.cpus[0])
+    memory = memory_of(space)
     origin = group.origins.get("kernel")
-    data = read_file(group.kernel, origin)  # type: ignore[arg-type]
+    data = read_file(group.kernel, origin, memory)
     elf = None
     if data[:4] == b"\x7fELF":
-        chunks, entry = read_image(group.kernel, None, origin)  # type: ignore[arg-type]
+        chunks, entry = read_image(group.kernel, None, origin, "elf", space)
         assert entry is not None
         elf = (chunks, entry)
     initrd = None
     if group.initrd:
-        initrd = read_file(group.initrd, group.origins.get("initrd"))  # type: ignore[arg-type]
+        initrd = read_file(group.initrd, group.origins.get("initrd"), memory)
     ram = ram_of(machine, group.cpus[0])
     request = KernelRequest(data, elf, None if initrd is None else len(initrd),
                             (ram.get("base"), ram.get("size")), len(group.cpus))  # fmt: skip

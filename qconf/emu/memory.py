@@ -35,11 +35,19 @@ class RunError(QconfError):
 
 
 class HostBuffer:
-    """The bytes of one RAM or ROM."""
+    """The bytes of one RAM or ROM.
 
-    def __init__(self, size: int) -> None:
+    :param owner: the RAM or ROM, to name it (and where its size was set) when the host
+        cannot give the memory.
+    :raises RunError: the host cannot map that much memory (E909).
+    """
+
+    def __init__(self, size: int, owner: Object | None = None) -> None:
         self.size = size
-        self._map = _anonymous(max(PAGE, -(-size // PAGE) * PAGE))
+        try:
+            self._map = _anonymous(max(PAGE, -(-size // PAGE) * PAGE))
+        except (OSError, OverflowError, ValueError, MemoryError) as exc:
+            raise _no_memory(size, owner, exc) from None
         self._anchor = ctypes.c_char.from_buffer(self._map)
         self.address = ctypes.addressof(self._anchor)
 
@@ -56,6 +64,21 @@ class HostBuffer:
     def close(self) -> None:
         del self._anchor
         self._map.close()
+
+
+def _no_memory(size: int, owner: Object | None, exc: BaseException) -> RunError:
+    from qconf.config.units import format_size
+
+    why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    what = owner.key if owner is not None else "a memory"
+    return RunError(
+        f"the host cannot give {format_size(size)} of memory for {what}: {why}",
+        code="E909",
+        origin=(owner.origins.get("size") or owner.origin) if owner is not None else None,
+        path=f"{owner.key}.size" if owner is not None else None,
+        hint="every RAM and ROM is host memory reserved when the run starts: make it "
+        "smaller, or let this host give more (free memory, ulimit -v, vm.overcommit_memory)",
+    )
 
 
 def _anonymous(length: int) -> mmap.mmap:

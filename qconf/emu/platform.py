@@ -113,9 +113,9 @@ class Platform:
             mapped, or an image cannot be loaded.
         """
         m, scheduler = self.machine, self.scheduler
-        for (_, kind), backend in m.backends.items():
+        for (user, kind), backend in m.backends.items():
             if kind == "memory" and backend not in self.buffers:
-                self.buffers[backend] = HostBuffer(backend.get("size"))
+                self.buffers[backend] = HostBuffer(backend.get("size"), user)
         mmio = {mp.obj for sp in m.spaces.values() for mp in sp.mappings
                 if mp.region.kind == "mmio"}  # fmt: skip
         timing = m.root.get("timing")
@@ -132,7 +132,7 @@ class Platform:
                 make = Unimplemented if obj.info.behaviour is None else _model_of(obj)
                 self.models[obj] = make(self.device_context(obj))
         if not self.cores:
-            raise RunError("the machine has no CPU to run", code="E906")
+            raise RunError("the machine has no CPU to run", code="E906", origin=m.root.origin)
         for core in self.cores:  # PSCI CPU_ON, broadcast TLB maintenance
             core.peers = [c for c in self.cores
                           if c is not core and c.arch.family == core.arch.family]  # fmt: skip
@@ -245,11 +245,12 @@ class Platform:
             if image.info.category != "image":
                 continue
             target = m.find(image.get("target") or "")
-            chunks, entry = read_image(image.get("file"), image.get("address"),
-                                       image.origins.get("file"))  # fmt: skip
             core = by_cpu.get(target) if target is not None else None
-            memory = GuestMemory(self, m.space_of(core.obj if core else target or m.root))
-            _write_chunks(memory, chunks, image.get("file"), image)
+            space = m.space_of(core.obj if core else target or m.root)
+            chunks, entry = read_image(image.get("file"), image.get("address"),
+                                       image.origins.get("file"), image.get("format"),
+                                       space)  # fmt: skip
+            _write_chunks(GuestMemory(self, space), chunks, image.get("file"), image)
             if core is not None:
                 entries[core] = entry if entry is not None else image.get("address")
         dtb = self._place_device_tree()
@@ -307,7 +308,8 @@ class Platform:
         blob = device_tree_blob(self.machine)
         rams = self.machine.rams()
         if not rams:
-            raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908")
+            raise RunError("device_tree: auto needs a RAM to hold the tree", code="E908",
+                           origin=self.machine.root.origins.get("device_tree"))  # fmt: skip
         ram = rams[0]
         found = tree_arch(self.machine)
         if found is not None and found[0].tree_at_ram_start:
@@ -336,7 +338,7 @@ class Platform:
                            hint="RAM added to a running machine starts and ends on a 4 KiB "
                                 "boundary")  # fmt: skip
         backend = self.machine.backends[(obj, "memory")]
-        buf = self.buffers[backend] = HostBuffer(size)
+        buf = self.buffers[backend] = HostBuffer(size, obj)
         mapped: list[Core] = []
         try:
             for core in self._cores_seeing(obj):
@@ -411,6 +413,6 @@ def _model_of(obj: Object) -> Any:
     except Exception as exc:  # an import may fail in any way: say which and why
         raise RunError(
             f"the model of {obj.info.name} ({ref!r}) cannot be loaded: "
-            f"{type(exc).__name__}: {exc}", code="E909", path=obj.key,
+            f"{type(exc).__name__}: {exc}", code="E911", path=obj.key,
             hint=f"reinstall the module that declares {obj.info.name} ({obj.info.module})",
         ) from None  # fmt: skip

@@ -23,6 +23,7 @@ import re
 
 import pydantic
 
+from qconf.config import limits
 from qconf.config.merge import merge
 from qconf.config.node import Node, PathKey, format_path, to_plain
 from qconf.config.overrides import is_open
@@ -53,8 +54,11 @@ class _Elaborator:
     def __init__(self, registry: TypeRegistry, errors: list[QconfError]) -> None:
         self.registry = registry
         self.errors = errors
+        self.made = limits.expanded_nodes()
+        self.objects = limits.objects()
 
     def object(self, node: Node, path: tuple[PathKey, ...], stack: tuple[str, ...]) -> Node:
+        self.objects.spend(1, node.origin, format_path(path) or None)
         tnode = node.value.get("type")
         info = self.registry.find(tnode.value) if tnode and isinstance(tnode.value, str) else None
         if info is not None and info.composite is not None:
@@ -106,6 +110,8 @@ class _Elaborator:
         try:
             children = self.expand_map(comp.children, env, path)
         except QconfError as exc:
+            if self.made.left < 0:  # out of budget: stop here, not at every instance
+                raise
             self.errors.append(exc)
             return None
         overrides = {k: v for k, v in node.value.items() if k not in params and k != "type"}
@@ -159,6 +165,9 @@ class _Elaborator:
         self, node: Node, env: dict[str, int | str | bool], path: tuple[PathKey, ...]
     ) -> Node:
         value = node.value
+        # each node made, and each key of a map: nested replication multiplies
+        self.made.spend(1 + len(value) if isinstance(value, dict) else 1, node.origin,
+                        format_path(path) or None)  # fmt: skip
         if isinstance(value, str) and "${" in value:
             return Node(_evaluate(value, env, node, path), node.origin, node.op)
         if isinstance(value, dict):

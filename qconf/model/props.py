@@ -85,7 +85,7 @@ Duration = Annotated[int, BeforeValidator(units.parse_duration), NS,
 
 _NAME = r"[A-Za-z0-9_$-]+"
 _PATH = rf"(/|/?{_NAME}([./]{_NAME})*)"
-_IRQ_RE = re.compile(rf"^/?{_NAME}([./]{_NAME})*(\[\d+\])?$")
+_IRQ_RE = re.compile(rf"^/?{_NAME}([./]{_NAME})*(\[[0-9]{{1,9}}\])?$")
 _PATH_RE = re.compile(rf"^{_PATH}$")
 
 

@@ -183,9 +183,9 @@ class _Validator:
         """Report one pydantic error at the value's origin (the object's for a missing
         property)."""
         loc = err["loc"]
-        prop = str(loc[0]) if loc else ""
-        node = given.get(prop)
-        full: tuple[PathKey, ...] = (*path, prop)
+        prop = str(loc[0]) if loc else ""  # none: about the object as a whole
+        node = given.get(prop) if prop else None
+        full: tuple[PathKey, ...] = (*path, prop) if prop else path
         for part in loc[1:]:
             sub = node.get(part) if node is not None and isinstance(part, (int, str)) else None
             if sub is None:
@@ -215,7 +215,7 @@ class _Validator:
             hint = f"write a value in {unit.name}, e.g. {unit.example}"
         elif kind == "string_type":
             hint = "quote the value to make it text"
-        self.error(msg, "E405", node.origin if node else None, full, hint)
+        self.error(msg, "E405", node.origin if node else at, full, hint)
 
 
 def _is_union_branch(loc: tuple[int | str, ...]) -> bool:
