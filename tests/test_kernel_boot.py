@@ -109,3 +109,47 @@ def test_installer_kernel_names_its_package(tmp_path):
     with pytest.raises(RunError) as info:
         prepared(tmp_path, board)
     assert "apt-get install debian-installer-12-netboot-arm64" in info.value.hint
+
+
+HETERO = """\
+type: machine
+big:
+  type: container
+  address_space: true
+  cpu0: {type: aarch64, kernel: big.img, append: console=ttyAMA0 big}
+  ram: {type: ram, base: 0x4000_0000, size: 64MiB}
+little:
+  type: container
+  address_space: true
+  cpu0: {type: aarch64, kernel: little.img, append: little, mpidr: 0x100}
+  cpu1: {type: aarch64, kernel: little.img, append: little, mpidr: 0x101}
+  ram: {type: ram, base: 0x8000_0000, size: 32MiB}
+"""
+
+
+def test_cores_of_two_address_spaces_boot_two_kernels(tmp_path):
+    """No machine-wide kernel: each group is placed in the RAM its boot CPU sees, with its
+    own tree; a group's second CPU starts powered off."""
+    from unicorn import arm64_const as a64
+
+    (tmp_path / "big.img").write_bytes(arm64_image(0, MIB, b"BIG!"))
+    (tmp_path / "little.img").write_bytes(arm64_image(0, MIB, b"LITTLE"))
+    emulator = prepared(tmp_path, HETERO)
+    try:
+        big, little0, little1 = emulator.cpus
+        pcs = [c.uc.reg_read(a64.UC_ARM64_REG_PC) for c in emulator.cpus]
+        assert pcs[:2] == [0x4020_0000, 0x8020_0000]
+        assert (big.off, little0.off, little1.off) == (False, False, True)
+        assert (big.waiting, little0.waiting, little1.waiting) == (False, False, True)
+        trees = []
+        for core, ram in ((big, "big.ram"), (little0, "little.ram")):
+            dtb = core.uc.reg_read(a64.UC_ARM64_REG_X0)
+            memory = emulator.platform.buffer(emulator.machine.object(ram))
+            base = emulator.machine.object(ram).get("base")
+            header = memory.read(dtb - base, 8)
+            trees.append(fdt.parse_dtb(memory.read(dtb - base, int.from_bytes(header[4:], "big"))))
+            assert memory.read(2 * MIB + 64, 4) in (b"BIG!", b"LITT")
+        assert [t.get_node("/chosen").get_property("bootargs").value for t in trees] == [
+            "console=ttyAMA0 big", "little"]  # fmt: skip
+    finally:
+        emulator.close()
