@@ -13,7 +13,11 @@ setup(
                 "qconf/emu/native/counting.c",
                 "qconf/arch/aarch64/native_hooks.c",
             ],
-            depends=["qconf/emu/native/counting.h", "qconf/emu/native/unicorn_abi.h"],
+            depends=[
+                "qconf/emu/native/counting.h",
+                "qconf/emu/native/unicorn_abi.h",
+                "qconf/arch/aarch64/native_hooks.h",
+            ],
             extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra"],
             optional=True,
         )

@@ -11,6 +11,7 @@ package.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import fdt
 
@@ -18,18 +19,34 @@ from qconf.assembly.machine import Machine
 from qconf.model.facets import ArchInfo, load
 from qconf.model.objects import Object
 
-__all__ = ("TreeWriter", "device_tree_blob", "device_tree_source", "tree_arch")
+__all__ = ("Chosen", "TreeWriter", "device_tree_blob", "device_tree_source", "tree_arch")
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """What a directly booted kernel's tree says in ``/chosen`` besides the console.
+
+    :param bootargs: the kernel's command line (None: the machine's ``bootargs``).
+    :param initrd: the initial RAM disk's first and end address, if there is one.
+    :param kaslr_seed: a ``kaslr-seed`` value (0: none written).
+    """
+
+    bootargs: str | None = None
+    initrd: tuple[int, int] | None = None
+    kaslr_seed: int = 0
 
 
 class TreeWriter:
     """DTS text being written, with what node writers share.
 
     :param cpus: the CPUs the tree describes (the tree's architecture's).
+    :param chosen: what a directly booted kernel adds to ``/chosen``.
     """
 
-    def __init__(self, machine: Machine, cpus: list[Object]) -> None:
+    def __init__(self, machine: Machine, cpus: list[Object], chosen: Chosen | None = None) -> None:
         self.machine = machine
         self.cpus = cpus
+        self.chosen = chosen or Chosen()
         self.lines: list[str] = []
         self.phandles: dict[str, int] = {}
         self.stdout: str | None = None
@@ -66,6 +83,21 @@ class TreeWriter:
             if name is not None and self.stdout is None and "chardev" in obj.info.backends:
                 self.stdout = name
 
+    def chosen_props(self, depth: int) -> None:
+        """``/chosen``'s ``bootargs`` (the kernel's command line, else the machine's), the
+        initrd's ``linux,initrd-start`` and ``-end`` and a ``kaslr-seed``, when there are
+        some (the console's ``stdout-path`` is the layout's)."""
+        chosen = self.chosen
+        bootargs = _bootargs(self.machine, chosen)
+        if bootargs:
+            self.emit(depth, f"bootargs = {dts_string(bootargs)};")
+        if chosen.initrd is not None:
+            start, end = chosen.initrd
+            self.emit(depth, f"linux,initrd-start = <{cells(start)}>;")
+            self.emit(depth, f"linux,initrd-end = <{cells(end)}>;")
+        if chosen.kaslr_seed:
+            self.emit(depth, f"kaslr-seed = <{cells(chosen.kaslr_seed)}>;")
+
     def root_nodes(self, depth: int) -> None:
         """The nodes devices asked for at the root."""
         for write in self.at_root:
@@ -73,6 +105,18 @@ class TreeWriter:
 
     def text(self) -> str:
         return "\n".join(self.lines) + "\n"
+
+
+def _bootargs(machine: Machine, chosen: Chosen | None) -> str:
+    """The kernel's command line if it has one, else the machine's ``bootargs``."""
+    if chosen is not None and chosen.bootargs is not None:
+        return chosen.bootargs
+    return str(machine.root.get("bootargs") or "")
+
+
+def dts_string(text: str) -> str:
+    """``text`` as a DTS string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def cells(value: int) -> str:
@@ -95,8 +139,9 @@ def tree_arch(machine: Machine) -> tuple[ArchInfo, list[Object]] | None:
     return None
 
 
-def device_tree_source(machine: Machine) -> str:
-    """The machine's device tree as DTS text (a RISC-V layout when no CPU has one)."""
+def device_tree_source(machine: Machine, chosen: Chosen | None = None) -> str:
+    """The machine's device tree as DTS text (a RISC-V layout when no CPU has one), with
+    what a directly booted kernel adds to ``/chosen``."""
     found = tree_arch(machine)
     if found is None:
         from qconf.arch.riscv import RV64
@@ -104,13 +149,17 @@ def device_tree_source(machine: Machine) -> str:
         found = RV64, []
     arch, cpus = found
     assert arch.device_tree is not None
-    writer = TreeWriter(machine, cpus)
+    writer = TreeWriter(machine, cpus, chosen)
     load(arch.device_tree)(writer)
     return writer.text()
 
 
-def device_tree_blob(machine: Machine) -> bytes:
+def device_tree_blob(machine: Machine, chosen: Chosen | None = None) -> bytes:
     """The machine's flattened device tree (DTB, version 17)."""
-    tree = fdt.parse_dts(device_tree_source(machine))
+    tree = fdt.parse_dts(device_tree_source(machine, chosen))
+    bootargs = _bootargs(machine, chosen)
+    if bootargs and ('"' in bootargs or "\\" in bootargs):
+        # the fdt package's DTS reader keeps escapes as written: set the text itself
+        tree.set_property("bootargs", bootargs, path="/chosen")
     blob: bytes = tree.to_dtb(version=17)
     return blob

@@ -189,3 +189,79 @@ def test_every_builtin_device_model_says_what_its_state_is() -> None:
         model = load(info.behaviour)
         if isinstance(model, type) and issubclass(model, Device):
             assert model.STATE is not None, info.name
+
+
+def test_pl031_counts_seconds_from_its_date_and_interrupts_at_the_match() -> None:
+    from qconf.devices.rtc.pl031 import Pl031
+    from qconf.devices.rtc.types import epoch_seconds
+
+    rig = DeviceHarness(make_object("pl031", base=0x0901_0000, rtc_base="2025-01-01T00:00:00"))
+    rtc = Pl031(rig.context())
+    start = epoch_seconds("2025-01-01T00:00:00")
+    assert start == 1_735_689_600
+    assert (rtc.read(0x00, 4), rtc.read(0x0C, 4)) == (start, 1)  # RTCDR; RTCCR: running
+    assert [rtc.read(0xFE0 + 4 * i, 4) for i in range(8)] == [
+        0x31, 0x10, 0x14, 0x00, 0x0D, 0xF0, 0x05, 0xB1]  # fmt: skip
+    rig.clock.advance(2_500_000_000)
+    assert rtc.read(0x00, 4) == start + 2
+    rtc.write(0x08, 4, 1000)  # RTCLR: set the clock
+    assert rtc.read(0x00, 4) == 1000
+    rtc.write(0x04, 4, 1003)  # RTCMR
+    rtc.write(0x10, 4, 1)  # RTCIMSC
+    rig.clock.advance(2_000_000_000)
+    assert rig.wires.levels.get(("", "irq"), False) is False
+    rig.clock.advance(1_000_000_000)
+    assert (rtc.read(0x00, 4), rtc.read(0x18, 4)) == (1003, 1)  # RTCMIS
+    assert rig.wires.levels[("", "irq")] is True
+    rtc.write(0x1C, 4, 1)  # RTCICR
+    assert rig.wires.levels[("", "irq")] is False
+
+
+class _Core:
+    """An AArch64 core as the GIC sees it."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.arch = SimpleNamespace(family="aarch64")
+        self.gic = None
+        self.timer = False
+
+    def timer_level(self, intid: int) -> bool:
+        return self.timer and intid == 27
+
+    def update_irq(self) -> None:
+        pass
+
+
+def test_gic_banks_sgis_and_ppis_per_core_and_routes_spis_by_target() -> None:
+    from qconf.devices.intc.gic import Gic
+
+    rig = DeviceHarness(make_object("gic", version=2, dist_base=0x0800_0000,
+                                    cpu_base=0x0801_0000, num_irq=64))  # fmt: skip
+    gic = Gic(rig.context())
+    cores = [_Core(), _Core()]
+    gic.connect(cores)
+    a, b = cores
+    assert (gic.read_from(a, "dist", 0x004, 4) >> 5) & 7 == 1  # TYPER: two CPUs
+    assert [gic.read_from(c, "dist", 0x800, 1) for c in cores] == [1, 2]  # ITARGETSR0
+    gic.write_from(a, "dist", 0x000, 4, 1)
+    for core in cores:
+        gic.write_from(core, "cpu", 0x000, 4, 1)
+        gic.write_from(core, "cpu", 0x004, 4, 0xFF)
+        gic.write_from(core, "dist", 0x100, 4, (1 << 3) | (1 << 27))  # SGI 3, PPI 27
+    assert gic.read_from(b, "dist", 0x100, 4) == (1 << 3) | (1 << 27)
+    gic.write_from(a, "dist", 0xF00, 4, (0b10 << 16) | 3)  # SGIR: SGI 3 to core 1
+    assert (a.gic.irq_level(), b.gic.irq_level()) == (False, True)
+    assert gic.read_from(b, "cpu", 0x0C, 4) == 3 | (0 << 10)  # IAR: from core 0
+    assert b.gic.irq_level() is False
+    gic.write_from(b, "cpu", 0x10, 4, 3)  # EOIR
+    gic.write_from(b, "dist", 0xF00, 4, (1 << 24) | 3)  # to every other core: core 0
+    assert gic.read_from(a, "cpu", 0x0C, 4) == 3 | (1 << 10)
+    b.timer = True  # core 1's own timer: only core 1 sees it
+    assert (gic.read_from(a, "cpu", 0x18, 4), gic.read_from(b, "cpu", 0x18, 4)) == (1023, 27)
+    gic.write_from(a, "dist", 0x104, 4, 1 << 8)  # enable SPI 40
+    gic.write_from(a, "dist", 0x800 + 40, 1, 2)  # to core 1
+    rig.wires.inputs[("in", 40)] = True
+    assert gic.read_from(a, "cpu", 0x18, 4) == 1023
+    assert gic.read_from(b, "cpu", 0x0C, 4) == 27  # PPI 27 first (lower INTID, same priority)

@@ -293,6 +293,8 @@ QEMU = {
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "arm64-mmu": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/mmu.elf",
                   ["-M", "virt", "-cpu", "cortex-a57"]),
+    "arm64-el0": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/el0.elf",
+                  ["-M", "virt", "-cpu", "cortex-a57"]),
     "arm64-timer": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/timer.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "mps2-hello": ("qemu-system-arm", "qemu-system-arm", "cortex-m/hello.elf",
@@ -392,7 +394,7 @@ def test_long_runs_report_progress(tmp_path):
     assert re.fullmatch(r"virtual \d+\.\d{3} ms, \d+\.\d M instructions, \d+ MIPS", lines[-1])
 
 
-FIRMWARE_MACHINES = {"uboot-riscv", "uboot-arm64"}  # need Debian's firmware: tested apart
+FIRMWARE_MACHINES = {"uboot-riscv", "uboot-arm64", "linux-arm64"}  # Debian's files: apart
 SILENT_MACHINES = {"riscv-debug"}  # a program for gdb: no console; its status checks its sums
 
 

@@ -39,6 +39,8 @@ STEPS = ("create", "configure", "connect", "check", "realize")
 FILE_PROPS = frozenset({("image", "file")})
 """Properties that name a file: a relative path starts at the file that sets it (a CPU's
 ``firmware`` and a ROM's ``file`` become image backends the same way)."""
+CPU_FILE_PROPS = frozenset({"kernel", "initrd"})
+"""A CPU's properties that name a file (direct kernel boot), read the same way."""
 
 
 def build(doc: Document) -> Machine:
@@ -203,7 +205,10 @@ class _Builder:
                 if sub is not None:
                     values[prop] = to_plain(sub)
                     origins[prop] = sub.origin
-                    if (obj.info.name, prop) in FILE_PROPS and isinstance(sub.value, str):
+                    named_file = (obj.info.name, prop) in FILE_PROPS or (
+                        prop in CPU_FILE_PROPS and obj.info.arch is not None
+                    )
+                    if named_file and isinstance(sub.value, str):
                         values[prop] = _beside(sub.value, sub.origin)
                     if isinstance(sub.value, list):  # each item where it was written
                         origins.update(

@@ -14,6 +14,7 @@ BUILTIN_MODULES = (
     "qconf.devices.timer.types",
     "qconf.devices.power.types",
     "qconf.devices.mailbox.types",
+    "qconf.devices.rtc.types",
     "qconf.devices.clock",
     "qconf.devices.reset",
     "qconf.devices.backends",

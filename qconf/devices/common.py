@@ -6,7 +6,7 @@ from pydantic import Field
 
 from qconf.model.props import Address, Frequency, Integer, IrqRefs, Props, Size
 
-__all__ = ("CharProps", "CpuProps", "IrqProps", "MmioProps")
+__all__ = ("CharProps", "CpuProps", "IrqProps", "KernelProps", "MmioProps")
 
 
 class MmioProps(Props):
@@ -53,4 +53,27 @@ class CpuProps(Props):
         None,
         description="The program this CPU runs: an ELF file (its entry point is where the CPU "
         "starts) or a raw binary (loaded at reset_vector). Relative to the file that sets it.",
+    )
+
+
+class KernelProps(Props):
+    """Direct kernel boot, QEMU's ``-kernel``, ``-initrd`` and ``-append``, per CPU: the
+    architecture places the kernel as its boot protocol says (:mod:`qconf.emu.kernel`)."""
+
+    kernel: str | None = Field(
+        None,
+        description="A Linux kernel this CPU boots directly (QEMU's -kernel), placed as the "
+        "architecture's boot protocol says, with the device tree's address in the boot "
+        "register. CPUs of one address space naming the same kernel boot it together: the "
+        "first starts it, the others are its secondaries. Relative to the file that sets it.",
+    )
+    initrd: str | None = Field(
+        None,
+        description="An initial RAM disk for the kernel (QEMU's -initrd): placed after the "
+        "kernel and named in the device tree's /chosen. Relative to the file that sets it.",
+    )
+    append: str | None = Field(
+        None,
+        description="The kernel's command line (QEMU's -append): /chosen bootargs of this "
+        "kernel's device tree, instead of the machine's bootargs.",
     )

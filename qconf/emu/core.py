@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Protocol
 from unicorn import Uc, UcError
 
 from qconf.emu.context import CoreContext
-from qconf.emu.counting import Counter, make_counter
+from qconf.emu.counting import Counter, make_counter, read_code
 from qconf.emu.faults import GuestFault
 from qconf.emu.state import StateError, load_attributes, save_attributes
 from qconf.model.facets import ArchInfo
@@ -122,6 +122,8 @@ class Core:
         self.freq: int = obj.get("freq")
         self.hartid = 0
         self.waiting = False
+        self.peers: list[Core] = []  # the machine's other cores of this family (platform)
+        self.ram: list[tuple[int, int, int]] = []  # (guest base, size, host address) mapped
         self.fault: GuestFault | None = None  # recorded by a hook, raised after the slice
         self.pc = 0
         self.counting: Counter = make_counter(uc, arch.encoding, ctx.timing == "exact")
@@ -158,6 +160,8 @@ class Core:
             self.pc = self._registers.read(self.PC)
             counter.exception_at(self.pc)
             counter.finish(self.pc)
+            if self.engine_error(exc):
+                return
             if not self.ctx.run.stopping:
                 raise self.fault_report(UC_ERRORS.get(error_name(exc), str(exc))) from None
         debug, halted = self.debug, False
@@ -175,12 +179,15 @@ class Core:
         if self.ctx.run.stopping or counter.stopped() or halted:
             return
         size = len(self.WAITS[0])
-        try:
-            last = bytes(self.uc.mem_read(self.pc - size, size))
-        except UcError:
-            last = b""
+        last = read_code(self.uc, self.pc - size, size)  # through the MMU, as fetched
         if last in self.WAITS:  # it stopped to wait: skip it until an interrupt
             self.waiting = True
+
+    def engine_error(self, error: UcError) -> bool:
+        """The engine stopped with ``error`` (the pc is where it stopped): whether the core
+        took it as an exception in the guest (an MMU fault its page-table walk found),
+        which lets the run go on."""
+        return False
 
     def note_time_read(self, pc: int) -> None:
         """A time read from the same place within a few instructions of the last one is a
@@ -209,10 +216,7 @@ class Core:
     def fault_report(self, cause: str, pc: int | None = None) -> GuestFault:
         """A report of a fault at ``pc`` (default: the current pc)."""
         pc = self.pc if pc is None else pc
-        try:
-            code = bytes(self.uc.mem_read(pc, 4))
-        except UcError:
-            code = b""
+        code = read_code(self.uc, pc, 4) or b""
         return GuestFault(self.obj.path, self.obj.info.name, pc, cause,
                           self.arch.disassemble(code, pc), self.registers(pc),
                           self.ctx.clock.now(), self.arch.system_registers)  # fmt: skip
@@ -266,6 +270,11 @@ class Core:
         """Between slices: take the interrupt the core's controllers offer, if it may;
         wake it from ``wfi`` if one is pending."""
         raise NotImplementedError
+
+    def power_off(self) -> None:
+        """Start powered off (after :meth:`reset`): a secondary CPU of a directly booted
+        kernel, which the guest turns on through its firmware interface (PSCI)."""
+        raise NotImplementedError(f"{self.arch.name} CPUs cannot start powered off")
 
     def close(self) -> None:
         """Close the engine now, unmapping its translation buffer (its Python callbacks

@@ -360,5 +360,6 @@ def make_counter(uc: Any, decode: str, exact: bool) -> Counter:
     if hooks is None:
         return PythonCounter(uc, kind, exact)
     sizes = native.sizes()
-    assert sizes == {"counter": ctypes.sizeof(_State), "entry": ctypes.sizeof(_Entry)}, sizes
+    mine = {"counter": ctypes.sizeof(_State), "entry": ctypes.sizeof(_Entry)}
+    assert {k: sizes[k] for k in mine} == mine, sizes
     return NativeCounter(uc, kind, exact, hooks)

@@ -14,16 +14,17 @@ if TYPE_CHECKING:
     from qconf.assembly.machine import AddressSpace
     from qconf.config.origin import Origin
 
-__all__ = ("Chunk", "read_image")
+__all__ = ("Chunk", "read_file", "read_image")
 
 Chunk = tuple[int, bytes]
 
 PACKAGES = (
     ("/usr/lib/riscv64-linux-gnu/opensbi/", "opensbi"),
     ("/usr/lib/u-boot/", "u-boot-qemu"),
+    ("/usr/lib/debian-installer/images/12/arm64/", "debian-installer-12-netboot-arm64"),
 )
-"""Where Debian's firmware packages put their files, to name the package when one is
-missing."""
+"""Where Debian's firmware and installer packages put their files, to name the package
+when one is missing."""
 
 
 def read_image(
@@ -46,6 +47,33 @@ def read_image(
         fit.
     """
     memory = _memory(space) if space is not None else None
+    data = read_file(path, origin, memory)
+    is_elf = data[:4] == b"\x7fELF"
+    if format == "elf" and not is_elf:
+        raise RunError(f"{path} is not an ELF file, but the image says format: elf",
+                       code="E904", origin=origin,
+                       hint="set format: raw (with an address) or auto")  # fmt: skip
+    if format == "raw" or not is_elf:
+        if address is None:
+            raise RunError(f"{path} is not an ELF file and no load address is given"
+                           if format != "raw" else f"{path}: a raw image needs an address",
+                           code="E904", origin=origin,
+                           hint="set the image's address")  # fmt: skip
+        return [(address, data)], None
+    return _elf(path, data, origin, memory)
+
+
+def read_file(
+    path: str, origin: Origin | None = None, memory: list[tuple[int, int]] | None = None
+) -> bytes:
+    """The bytes of an image file, read up to the size of ``memory`` (the stretches of RAM
+    and ROM it could go into, as (start, end); None: no limit); ``origin`` is where the
+    path was set, for errors.
+
+    :raises RunError: the file is missing, not a regular file, or larger than ``memory``
+        (a missing file's hint names the Debian package that installs it, for the known
+        firmware and installer directories).
+    """
     limit = sum(end - start for start, end in memory) if memory is not None else None
     try:
         data, _ = read_regular(path, limit)
@@ -63,19 +91,12 @@ def read_image(
     except (OSError, ValueError) as exc:
         raise RunError(f"cannot read image {path}: {getattr(exc, 'strerror', None) or exc}",
                        code="E903", origin=origin, hint=_missing_hint(path)) from None  # fmt: skip
-    is_elf = data[:4] == b"\x7fELF"
-    if format == "elf" and not is_elf:
-        raise RunError(f"{path} is not an ELF file, but the image says format: elf",
-                       code="E904", origin=origin,
-                       hint="set format: raw (with an address) or auto")  # fmt: skip
-    if format == "raw" or not is_elf:
-        if address is None:
-            raise RunError(f"{path} is not an ELF file and no load address is given"
-                           if format != "raw" else f"{path}: a raw image needs an address",
-                           code="E904", origin=origin,
-                           hint="set the image's address")  # fmt: skip
-        return [(address, data)], None
-    return _elf(path, data, origin, memory)
+    return data
+
+
+def memory_of(space: AddressSpace) -> list[tuple[int, int]]:
+    """The stretches of RAM and ROM ``space`` shows, as (start, end)."""
+    return _memory(space)
 
 
 def _elf(

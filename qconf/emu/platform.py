@@ -21,7 +21,8 @@ from qconf.assembly.machine import AddressSpace, Machine
 from qconf.emu.consoles import Consoles
 from qconf.emu.context import CoreContext, DeviceContext, IrqLines, MmioModel
 from qconf.emu.core import Core
-from qconf.emu.loader import read_image
+from qconf.emu.kernel import BootGroup, BootPlan, boot_groups, read_kernel
+from qconf.emu.loader import Chunk, read_image
 from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
 from qconf.emu.scheduler import EXIT_FAULT, Scheduler
 from qconf.model.facets import load
@@ -132,6 +133,9 @@ class Platform:
                 self.models[obj] = make(self.device_context(obj))
         if not self.cores:
             raise RunError("the machine has no CPU to run", code="E906", origin=m.root.origin)
+        for core in self.cores:  # PSCI CPU_ON, broadcast TLB maintenance
+            core.peers = [c for c in self.cores
+                          if c is not core and c.arch.family == core.arch.family]  # fmt: skip
         for obj, model in self.models.items():
             connect = getattr(model, "connect", None)
             if connect is not None:
@@ -172,6 +176,7 @@ class Platform:
             readonly = self.machine.backends[(target, "memory")].get("readonly")
             perms = UC_PROT_READ | UC_PROT_EXEC if readonly else UC_PROT_ALL
             uc.mem_map_ptr(seg.start, seg.end - seg.start, perms, buf.address + offset)
+            core.ram.append((seg.start, seg.end - seg.start, buf.address + offset))
         for window in windows:
             self._map_mmio(core, window)
 
@@ -197,6 +202,9 @@ class Platform:
                     scheduler.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
                     return 0
                 model: Any = models[hit[0]]
+                if hasattr(model, "read_from"):  # registers banked by the accessing CPU
+                    value = model.read_from(core, hit[2], hit[1], size)
+                    return int(value) & ((1 << (size * 8)) - 1)
                 if hasattr(model, "read_region"):  # a device with several windows
                     return int(model.read_region(hit[2], hit[1], size)) & ((1 << (size * 8)) - 1)
                 return int(model.read(hit[1], size)) & ((1 << (size * 8)) - 1)
@@ -213,7 +221,9 @@ class Platform:
                     scheduler.note(f"write of {size} bytes at unassigned {address:#x} ignored")
                     return
                 model: Any = models[hit[0]]
-                if hasattr(model, "write_region"):
+                if hasattr(model, "write_from"):
+                    model.write_from(core, hit[2], hit[1], size, value)
+                elif hasattr(model, "write_region"):
                     model.write_region(hit[2], hit[1], size, value)
                 else:
                     model.write(hit[1], size, value)
@@ -240,23 +250,52 @@ class Platform:
             chunks, entry = read_image(image.get("file"), image.get("address"),
                                        image.origins.get("file"), image.get("format"),
                                        space)  # fmt: skip
-            memory = GuestMemory(self, space)
-            for address, data in chunks:
-                try:
-                    memory.write(address, data)
-                except ValueError:
-                    raise RunError(
-                        f"{image.get('file')}: {len(data)} bytes at {address:#x} do not fit "
-                        "in any RAM or ROM", code="E907", origin=image.origin, path=image.key,
-                        hint="link the program for this machine's memory map (qconf mtree "
-                        "shows it)",
-                    ) from None  # fmt: skip
+            _write_chunks(GuestMemory(self, space), chunks, image.get("file"), image)
             if core is not None:
                 entries[core] = entry if entry is not None else image.get("address")
         dtb = self._place_device_tree()
+        starts = {core: (entries.get(core, core.obj.get("reset_vector") or 0), dtb)
+                  for core in self.cores}  # fmt: skip
+        off: set[Core] = set()
+        for group in boot_groups(m):
+            self._boot_kernel(group, by_cpu, starts, off)
         for core in self.cores:
-            core.reset(entries.get(core, core.obj.get("reset_vector") or 0), dtb)
+            core.reset(*starts[core])
+            if core in off:
+                core.power_off()
             core.uc.ctl_flush_tb()
+
+    def _boot_kernel(self, group: BootGroup, by_cpu: dict[Object, Core],
+                     starts: dict[Core, tuple[int, int]], off: set[Core]) -> None:  # fmt: skip
+        """Place ``group``'s kernel, initrd and device tree as its architecture's boot
+        protocol says, and set where its CPUs start (see :mod:`qconf.emu.kernel`)."""
+        from qconf.dtb import Chosen, device_tree_blob
+
+        m, first = self.machine, group.cpus[0]
+        arch = first.info.arch_info
+        assert arch is not None
+        if arch.boot is None:
+            raise RunError(f"{first.info.name} CPUs cannot boot a kernel directly",
+                           code="E905", path=first.key, origin=first.origins.get("kernel"),
+                           hint="give it the kernel as its firmware instead")  # fmt: skip
+        request, initrd = read_kernel(group, m)
+        plan: BootPlan = load(arch.boot)(request)
+        memory = GuestMemory(self, m.space_of(first))
+        _write_chunks(memory, plan.chunks, group.kernel, first, "kernel")
+        span = None
+        if initrd is not None and plan.initrd is not None:
+            _write_chunks(memory, [(plan.initrd, initrd)], group.initrd or "", first, "initrd")
+            span = (plan.initrd, plan.initrd + len(initrd))
+        dtb = 0
+        if arch.device_tree is not None:  # a kernel gets a tree, as QEMU gives it one
+            blob = device_tree_blob(m, Chosen(group.append, span))
+            _write_chunks(memory, [(plan.dtb, blob)], "the device tree", first, "kernel")
+            dtb = plan.dtb
+        for i, cpu in enumerate(group.cpus):
+            core = by_cpu[cpu]
+            starts[core] = (plan.entry if plan.entry is not None else starts[core][0], dtb)
+            if i and plan.secondaries_off:
+                off.add(core)
 
     def _place_device_tree(self) -> int:
         """Generate and place the device tree if the machine asks for one; its address:
@@ -305,9 +344,11 @@ class Platform:
             for core in self._cores_seeing(obj):
                 core.uc.mem_map_ptr(base, size, UC_PROT_ALL, buf.address)
                 mapped.append(core)
+                core.ram.append((base, size, buf.address))
         except UcError as exc:
             for core in mapped:
                 core.uc.mem_unmap(base, size)
+                core.ram = [r for r in core.ram if r[0] != base]
             del self.buffers[backend]
             buf.close()
             raise RunError(f"cannot map {obj.key} at {base:#x}: {exc}",
@@ -322,6 +363,7 @@ class Platform:
         base, size = obj.get("base"), obj.get("size")
         for core in self._cores_seeing(obj):
             core.uc.mem_unmap(base, size)
+            core.ram = [r for r in core.ram if r[0] != base]
         for core in self.cores:
             core.uc.ctl_flush_tb()
         backend = self.machine.backends.get((obj, "memory"))
@@ -339,6 +381,24 @@ class Platform:
         self.consoles.close()
         self.cores.clear()
         self.buffers.clear()
+
+
+def _write_chunks(memory: GuestMemory, chunks: list[Chunk], file: str, obj: Object,
+                  prop: str = "file") -> None:  # fmt: skip
+    """Write an image's chunks into ``memory``.
+
+    :raises RunError: a chunk is not in any RAM or ROM.
+    """
+    for address, data in chunks:
+        try:
+            memory.write(address, data)
+        except ValueError:
+            raise RunError(
+                f"{file}: {len(data)} bytes at {address:#x} do not fit in any RAM or ROM",
+                code="E907", origin=obj.origin if prop == "file" else obj.origins.get(prop),
+                path=obj.key, hint="link the program for this machine's memory map (qconf "
+                "mtree shows it)" if prop == "file" else "give the machine more RAM",
+            ) from None  # fmt: skip
 
 
 def _model_of(obj: Object) -> Any:

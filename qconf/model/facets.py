@@ -90,6 +90,9 @@ class ArchInfo:
     :param gdb: how a debugger sees its cores (a :data:`Ref` to a
         :class:`qconf.debug.tdesc.GdbArch`: the GDB target description and register
         access), None if gdb cannot attach to them.
+    :param boot: where a directly booted kernel, its initrd and its device tree go, and
+        where its CPUs start (a :data:`Ref` to ``place(request) -> plan``, see
+        :mod:`qconf.emu.kernel`); None: the architecture boots no kernel directly.
     """
 
     name: str
@@ -104,6 +107,7 @@ class ArchInfo:
     bits: int = 64
     tree_at_ram_start: bool = False
     gdb: Ref | None = None
+    boot: Ref | None = None
 
     def register_number(self, name: str) -> int | None:
         """The engine's number for register ``name`` (any case), None if it has none."""

@@ -17,4 +17,5 @@ AARCH64 = ArchInfo(
     device_tree="qconf.arch.aarch64.fdt:device_tree",
     tree_at_ram_start=True,
     gdb="qconf.arch.aarch64.gdb:AARCH64",
+    boot="qconf.arch.aarch64.boot:place",
 )

@@ -68,7 +68,6 @@ def device_tree(w: TreeWriter) -> None:
     w.emit(1, "chosen {")
     if w.stdout is not None:
         w.emit(2, f'stdout-path = "/{w.stdout}";')
-    if root.get("bootargs"):
-        w.emit(2, f'bootargs = "{root.get("bootargs")}";')
+    w.chosen_props(2)
     w.emit(1, "};")
     w.emit(0, "};")

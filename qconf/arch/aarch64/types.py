@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field
 
 from qconf.config.units import parse_int
-from qconf.devices.common import CpuProps
+from qconf.devices.common import CpuProps, KernelProps
 from qconf.model.props import Frequency, Integer
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
-class Aarch64Props(CpuProps):
+class Aarch64Props(CpuProps, KernelProps):
     model: Literal["cortex-a53", "cortex-a57", "cortex-a72", "max"] = Field(
         "cortex-a57", description="Core model (device tree compatible 'arm,<model>')."
     )

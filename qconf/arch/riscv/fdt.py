@@ -42,8 +42,7 @@ def device_tree(w: TreeWriter) -> None:
     w.emit(1, "chosen {")
     if w.stdout is not None:
         w.emit(2, f'stdout-path = "/soc/{w.stdout}";')
-    if root.get("bootargs"):
-        w.emit(2, f'bootargs = "{root.get("bootargs")}";')
+    w.chosen_props(2)
     w.emit(1, "};")
     for ram in machine.rams():
         w.emit(1, f"memory@{ram.get('base'):x} {{")

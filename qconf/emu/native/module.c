@@ -7,14 +7,7 @@
 #include <Python.h>
 
 #include "counting.h"
-
-/* qconf/arch/aarch64/native_hooks.c */
-struct qc_sys_filter;
-struct qc_tlb;
-uint32_t qc_a64_sys(uc_engine *uc, int reg, const uc_arm64_cp_reg *cp,
-                    struct qc_sys_filter *f);
-bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *result,
-                     struct qc_tlb *t);
+#include "../../arch/aarch64/native_hooks.h"
 
 static int add_address(PyObject *dict, const char *name, void *fn)
 {
@@ -41,6 +34,8 @@ static PyObject *hooks(PyObject *self, PyObject *unused)
         add_address(dict, "code_exact", (void *)qc_code_exact) ||
         add_address(dict, "edge", (void *)qc_edge) ||
         add_address(dict, "a64_sys", (void *)qc_a64_sys) ||
+        add_address(dict, "a64_mrs", (void *)qc_a64_mrs) ||
+        add_address(dict, "a64_msr", (void *)qc_a64_msr) ||
         add_address(dict, "a64_tlb_fill", (void *)qc_a64_tlb_fill)) {
         Py_DECREF(dict);
         return NULL;
@@ -52,8 +47,9 @@ static PyObject *sizes(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    return Py_BuildValue("{s:n,s:n}", "counter", (Py_ssize_t)sizeof(qc_counter), "entry",
-                         (Py_ssize_t)sizeof(qc_entry));
+    return Py_BuildValue("{s:n,s:n,s:n,s:n}", "counter", (Py_ssize_t)sizeof(qc_counter),
+                         "entry", (Py_ssize_t)sizeof(qc_entry), "a64",
+                         (Py_ssize_t)sizeof(qc_a64), "a64_way", (Py_ssize_t)sizeof(qc_a64_way));
 }
 
 static PyMethodDef methods[] = {

@@ -41,8 +41,9 @@ typedef struct uc_arm64_cp_reg {
     uint64_t val;
 } uc_arm64_cp_reg;
 
-/* include/unicorn/unicorn.h: uc_emu_stop, uc_vmem_read */
+/* include/unicorn/unicorn.h: uc_emu_stop, uc_vmem_read, uc_reg_read */
 typedef uc_err (*uc_emu_stop_fn)(uc_engine *uc);
+typedef uc_err (*uc_reg_read_fn)(uc_engine *uc, int regid, void *value);
 typedef uc_err (*uc_vmem_read_fn)(uc_engine *uc, uint64_t address, int prot, void *bytes,
                                   size_t size);
 

@@ -1,0 +1,1 @@
+"""Real-time clocks: the Arm PrimeCell PL031."""
