@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from qconf import cache
 from qconf.cache import MachineCache, cached_machine
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
-from qconf.emu.emulator import run as emulate
+from qconf.emu.script import from_options
 from qconf.errors import exit_status
 
 __all__ = ("RunOptions", "command", "execute", "remember", "remembered")
@@ -34,9 +34,13 @@ class RunOptions:
     include_dirs: tuple[str, ...] = ()
     max_insns: int | None = None
     timeout: float | None = None
+    """Host seconds."""
+    max_time: int | None = None
+    """Virtual nanoseconds."""
     stats: bool = False
     script: tuple[tuple[str, str], ...] = ()
-    """``--expect``/``--send`` pairs as typed (``\\n`` not yet a newline)."""
+    """``--expect``, ``--send`` and ``--within`` as typed, in order: ``("--expect", "=> ")``
+    (see :func:`qconf.emu.script.from_options`)."""
     qmps: tuple[str, ...] = ()
     qmp_allow_remote: bool = False
     preconfig: bool = False
@@ -47,10 +51,6 @@ class RunOptions:
 def _say(text: str) -> None:
     sys.stderr.write(text + "\n")
     sys.stderr.flush()
-
-
-def _unescape(text: str) -> bytes:
-    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t").encode()
 
 
 def execute(options: RunOptions) -> int:
@@ -64,7 +64,7 @@ def execute(options: RunOptions) -> int:
     max_insns, timeout, stats = options.max_insns, options.timeout, options.stats
     qmps, qmp_allow_remote = options.qmps, options.qmp_allow_remote
     preconfig, start_paused = options.preconfig, options.start_paused
-    script = [(_unescape(e), _unescape(t)) for e, t in options.script]
+    script = from_options(options.script)
 
     server = None
     cached = "not used (QMP builds the machine)"
@@ -134,15 +134,23 @@ def execute(options: RunOptions) -> int:
             emu.request_stop(0, "reset (QMP)")
 
     outcome = None
+    unmatched: list[str] = []  # what the script still waited for, and the console's tail
     try:
         while True:
             prepared = server.control.prepared if server is not None else None
             if server is not None:
                 server.control.prepared = None  # this run closes it
-            outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
-                              status=status if live else None, script=script,
-                              tick=tick if server is not None else None,
-                              prepared=prepared)  # fmt: skip
+            emulator = prepared or Emulator(machine, None, script)
+            try:
+                if prepared is None:
+                    emulator.prepare()
+                outcome = emulator.run(max_insns, timeout, status if live else None,
+                                       tick if server is not None else None,
+                                       options.max_time)  # fmt: skip
+                scripted = emulator.consoles.scripted
+                unmatched = scripted.report() if scripted is not None else []
+            finally:
+                emulator.close()
             if server is None or not server.control.reset_requested:
                 break
             # system_reset: power on again, with fresh memory and programs
@@ -171,6 +179,8 @@ def execute(options: RunOptions) -> int:
         _say("\n".join(outcome.fault.lines()))
     elif stats or outcome.exit_code != 0:
         _say(f"qconf: {outcome.reason}")
+    if unmatched and outcome.exit_code != 0:
+        _say("\n".join(unmatched))
     if stats or outcome.exit_code == EXIT_INTERRUPTED:
         _say("\n".join(outcome.stats_lines()[1:]))
     if stats:

@@ -24,7 +24,6 @@ __all__ = (
     "FileChardev",
     "MemoryChardev",
     "NullChardev",
-    "Scripted",
     "SocketChardev",
     "StdioChardev",
     "open_chardev",
@@ -289,40 +288,3 @@ def open_chardev(
     if kind in ("unix", "tcp"):
         return SocketChardev(kind, path, host, port)
     return NullChardev()
-
-
-class Scripted:
-    """A console driven by a script: each time the output shows a step's pattern, that
-    step's text is typed in (then the next step waits for its own pattern). Output goes on
-    to the wrapped backend; typed text comes before the backend's own input."""
-
-    def __init__(self, inner: Chardev, steps: list[tuple[bytes, bytes]]) -> None:
-        self.inner = inner
-        self.steps = list(steps)
-        self.seen = bytearray()
-        self.typed: deque[int] = deque()
-
-    def write(self, data: bytes) -> None:
-        self.inner.write(data)
-        self.seen += data
-        while self.steps:
-            pattern, text = self.steps[0]
-            at = self.seen.find(pattern)
-            if at < 0:
-                break
-            del self.seen[: at + len(pattern)]
-            self.typed.extend(text)
-            self.steps.pop(0)
-        if len(self.seen) > 65536:
-            del self.seen[:-4096]
-
-    def read(self) -> int | None:
-        if self.typed:
-            return self.typed.popleft()
-        return self.inner.read()
-
-    def wait_fd(self) -> int | None:
-        return self.inner.wait_fd()
-
-    def close(self) -> None:
-        self.inner.close()

@@ -10,11 +10,16 @@ and text typed over QMP comes before the backend's own input.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qconf.assembly.machine import Machine
-from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev
+from qconf.emu.chardev import Chardev, NullChardev, open_chardev
+from qconf.emu.script import Script, steps
 from qconf.model.objects import Object
+
+if TYPE_CHECKING:
+    from qconf.emu.scheduler import Scheduler
 
 __all__ = ("Consoles",)
 
@@ -23,24 +28,30 @@ class Consoles:
     """The backends, by backend object (or by device, for those given in place).
 
     :param given: backends by the path of their backend object or of their device.
-    :param script: ``(pattern, text)`` steps for the console (the first backend opened).
+    :param script: the console's script (the first backend opened): steps of
+        :mod:`qconf.emu.script`, or ``(pattern, text)`` pairs.
     :param on_quit: what Ctrl-A X on a terminal does.
+    :param scheduler: the clock and run a script's time limits use.
     """
 
     def __init__(
         self,
         machine: Machine,
         given: dict[str, Chardev] | None = None,
-        script: list[tuple[bytes, bytes]] | None = None,
+        script: Sequence[Any] | None = None,
         on_quit: Callable[[], None] | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.machine = machine
-        self.script = list(script or [])
+        self.script = steps(script or [])
+        self.scheduler = scheduler
         self.on_quit = on_quit
         self.opened: dict[Object, Chardev] = {}
         for path, dev in (given or {}).items():
             self.opened[machine.object(path)] = dev
         self.console: Chardev | None = None
+        self.scripted: Script | None = None
+        """The console's script, once the console is opened (with a script)."""
         self.listeners: list[Callable[[Object, bytes], None]] = []
         """Called with each device's output (QMP console events)."""
         self.typed: dict[Object, deque[int]] = {}
@@ -63,10 +74,15 @@ class Consoles:
                                  on_quit=self.on_quit)  # fmt: skip
         if self.console is None:  # the first one opened is the console: a script drives it
             if self.script:
-                found = Scripted(found, self.script)
+                assert self.scheduler is not None, "a script needs the run's scheduler"
+                found = self.scripted = Script(found, self.script, self.scheduler)
             self.console = found
         self.opened[key] = found
         return _Tapped(found, device, self)
+
+    def input_fds(self) -> list[int]:
+        """The descriptors input may come from, on any backend opened."""
+        return [fd for dev in self.opened.values() if (fd := dev.wait_fd()) is not None]
 
     def close(self) -> None:
         for dev in self.opened.values():

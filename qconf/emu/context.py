@@ -75,6 +75,12 @@ class RunControl(Protocol):
         """Tell the user something once (``qconf: note: ...`` on stderr)."""
         ...
 
+    def idle_poll(self) -> None:
+        """The running CPU read a register that shows nothing to do (a UART's empty
+        receive status): a loop doing only that may be idle, and cost the host nothing
+        (see :meth:`qconf.emu.scheduler.Scheduler.idle_poll`)."""
+        ...
+
 
 class IrqLines(Protocol):
     """The machine's interrupt wires at run time: levels by output, ORed into inputs."""

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from qconf.assembly.machine import Machine
 from qconf.emu.chardev import Chardev
@@ -28,24 +29,27 @@ class Emulator:
 
     :param chardevs: backends in place of those the machine names, by the path of their
         backend object (``/machine/backends/chardev/soc-uart0``) or device.
-    :param script: ``(pattern, text)`` steps that drive the console (the first UART).
+    :param script: steps that drive the console (the first UART): see
+        :mod:`qconf.emu.script` (``Expect``, ``Send``, or ``(pattern, text)`` pairs).
     """
 
     def __init__(
         self,
         machine: Machine,
         chardevs: dict[str, Chardev] | None = None,
-        script: list[tuple[bytes, bytes]] | None = None,
+        script: Sequence[Any] | None = None,
     ) -> None:
         self.machine = machine
         root = machine.root
         self.scheduler = Scheduler(root.get("quantum"), root.get("skip_busy_waits"))
-        self.consoles = Consoles(machine, chardevs, script, on_quit=self._quit)
+        self.consoles = Consoles(machine, chardevs, script, on_quit=self._quit,
+                                 scheduler=self.scheduler)  # fmt: skip
         self.wires = Wires(machine.wires, self.scheduler.cut_slice)
         self.platform = Platform(machine, self.scheduler, self.wires, self.consoles)
+        self.scheduler.input_fds = self.consoles.input_fds
 
     def _quit(self) -> None:
-        self.scheduler.request_stop(0, "quit from the console (Ctrl-A X)")
+        self.scheduler.request_stop(0, "quit from the console (Ctrl-A X)", "host")
 
     # --- what a controller (QMP) uses ----------------------------------------------------
 
@@ -89,10 +93,19 @@ class Emulator:
         timeout: float | None = None,
         status: Callable[[str], None] | None = None,
         tick: Callable[[Emulator], None] | None = None,
+        max_time: int | None = None,
     ) -> Outcome:
         """Run until the guest powers off, faults, or a limit is reached (see :func:`run`)."""
         between = None if tick is None else lambda: tick(self)
-        return self.scheduler.run(max_insns, timeout, status, between, self.platform.wait_fds)
+        outcome = self.scheduler.run(max_insns, timeout, status, between,
+                                     self.platform.wait_fds, max_time)  # fmt: skip
+        script = self.consoles.scripted
+        waiting = script.waiting if script is not None else None
+        if waiting is not None and outcome.cause == "guest" and outcome.exit_code == 0:
+            # the guest ended well before the script did: the script failed
+            outcome.exit_code = 1
+            outcome.reason += f", before {waiting.describe()} matched"
+        return outcome
 
     def close(self) -> None:
         """Free the engines, the memory and the backends."""
@@ -106,9 +119,10 @@ def run(
     timeout: float | None = None,
     chardevs: dict[str, Chardev] | None = None,
     status: Callable[[str], None] | None = None,
-    script: list[tuple[bytes, bytes]] | None = None,
+    script: Sequence[Any] | None = None,
     tick: Callable[[Emulator], None] | None = None,
     prepared: Emulator | None = None,
+    max_time: int | None = None,
 ) -> Outcome:
     """Run ``machine`` until the guest powers off, faults, or a limit is reached.
 
@@ -116,7 +130,10 @@ def run(
     MemoryChardev()}``), for tests and scripts. ``status`` is called with a progress line
     about twice a second once a run has lasted a second. ``script`` drives the console (the
     first UART, whatever its backend): ``[(b"Hit any key", b"\\n"), (b"=> ",
-    b"version\\n")]`` types each text once the output shows its pattern, in order.
+    b"version\\n")]`` types each text once the output shows its pattern, in order; steps of
+    :mod:`qconf.emu.script` add regular expressions and time limits (``[Expect(b"=> ",
+    within=2_000_000_000), Send(b"version\\n")]``). ``timeout`` (host seconds) and
+    ``max_time`` (virtual nanoseconds) stop the run with status 124.
     ``tick`` is called between slices with the emulator (a controller: QMP).
     ``prepared`` is an ``Emulator`` of ``machine`` already prepared (images loaded), which
     this run uses and closes.
@@ -128,7 +145,7 @@ def run(
         if emulator is None:
             emulator = Emulator(machine, chardevs, script)
             emulator.prepare()
-        return emulator.run(max_insns, timeout, status, tick)
+        return emulator.run(max_insns, timeout, status, tick, max_time)
     finally:
         if emulator is not None:
             emulator.close()

@@ -39,6 +39,7 @@ class Unimplemented:
     def read(self, offset: int, size: int) -> int:
         self.ctx.run.note(f"{self.obj.key} ({self.obj.info.name}) is not modelled: read at "
                           f"+{offset:#x} returns 0")  # fmt: skip
+        self.ctx.run.idle_poll()  # what it reads never changes
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -184,6 +185,7 @@ class Platform:
         uc, counter = core.uc, core.counting
 
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            scheduler.accesses += 1
             if (
                 scheduler.wall_deadline
                 and scheduler.alone
@@ -195,17 +197,21 @@ class Platform:
             try:
                 if hit is None:
                     scheduler.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
+                    scheduler.idle_poll()  # what it reads never changes
                     return 0
                 model: Any = models[hit[0]]
                 if hasattr(model, "read_region"):  # a device with several windows
                     return int(model.read_region(hit[2], hit[1], size)) & ((1 << (size * 8)) - 1)
                 return int(model.read(hit[1], size)) & ((1 << (size * 8)) - 1)
             except Exception as exc:  # never into C
-                scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+                scheduler.request_stop(
+                    EXIT_FAULT, f"device model error at {address:#x}: {exc!r}", "error"
+                )
                 counter.cut()
                 return 0
 
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            scheduler.accesses += 1
             address = window.start + offset
             hit = window.find(address)
             try:
@@ -218,7 +224,9 @@ class Platform:
                 else:
                     model.write(hit[1], size, value)
             except Exception as exc:  # never into C
-                scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+                scheduler.request_stop(
+                    EXIT_FAULT, f"device model error at {address:#x}: {exc!r}", "error"
+                )
             if scheduler.stopping:
                 counter.cut()  # a final stop (poweroff): at the next block
 
