@@ -20,6 +20,7 @@ from qconf import cache
 from qconf.cache import MachineCache, cached_machine
 from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.script import from_options
+from qconf.emu.trace import parse_categories
 from qconf.errors import exit_status
 
 __all__ = ("RunOptions", "command", "execute", "remember", "remembered")
@@ -41,6 +42,9 @@ class RunOptions:
     script: tuple[tuple[str, str], ...] = ()
     """``--expect``, ``--send`` and ``--within`` as typed, in order: ``("--expect", "=> ")``
     (see :func:`qconf.emu.script.from_options`)."""
+    trace: str | None = None
+    """``-d`` categories as typed (``int,mmio``)."""
+    trace_file: str | None = None
     qmps: tuple[str, ...] = ()
     qmp_allow_remote: bool = False
     preconfig: bool = False
@@ -65,6 +69,14 @@ def execute(options: RunOptions) -> int:
     qmps, qmp_allow_remote = options.qmps, options.qmp_allow_remote
     preconfig, start_paused = options.preconfig, options.start_paused
     script = from_options(options.script)
+    trace = parse_categories(options.trace) if options.trace else None
+
+    def emulator_of(machine: Any) -> Emulator:
+        """The run's emulator: the console's script, the trace (its file opened now)."""
+        out = None
+        if options.trace_file:
+            out = open(options.trace_file, "w", encoding="utf-8")  # noqa: SIM115 - the emulator closes it
+        return Emulator(machine, None, script, trace=trace, trace_to=out)
 
     server = None
     cached = "not used (QMP builds the machine)"
@@ -77,7 +89,7 @@ def execute(options: RunOptions) -> int:
         server = QmpServer(control, list(qmps), qmp_allow_remote)
 
         def prepare(machine: Any) -> Any:  # at x-exit-preconfig: a bad image is its error
-            emulator = Emulator(machine, None, script)
+            emulator = emulator_of(machine)
             try:
                 emulator.prepare()
             except BaseException:
@@ -140,7 +152,7 @@ def execute(options: RunOptions) -> int:
             prepared = server.control.prepared if server is not None else None
             if server is not None:
                 server.control.prepared = None  # this run closes it
-            emulator = prepared or Emulator(machine, None, script)
+            emulator = prepared or emulator_of(machine)
             try:
                 if prepared is None:
                     emulator.prepare()

@@ -213,6 +213,11 @@ def _script(expects: tuple[str, ...], sends: tuple[str, ...],
     help="Type TEXT into the console once the --expect before it matched (at once if none "
     "did); \\n, \\r, \\t allowed.",
 )
+@click.option("-d", "trace", metavar="ITEM,...",
+              help="Trace what the guest does, QEMU's -d categories (int, in_asm, exec, cpu, "
+              "guest_errors, unimp, mmu) and qconf's (mmio); -d help lists them.")  # fmt: skip
+@click.option("-D", "trace_file", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
+              help="Write the -d trace to FILE instead of standard error.")  # fmt: skip
 @click.option("--qmp", "qmps", multiple=True, metavar="ADDRESS",
               help="Serve QMP on unix:PATH or tcp:127.0.0.1:PORT (repeatable).")  # fmt: skip
 @click.option("--qmp-allow-remote", is_flag=True,
@@ -230,19 +235,31 @@ def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, max_time: int | None, timeout: int | None, stats: bool,
     expects: tuple[str, ...], withins: tuple[str, ...], sends: tuple[str, ...],
-    qmps: tuple[str, ...], qmp_allow_remote: bool, preconfig: bool, start_paused: bool,
-    use_cache: bool,
+    trace: str | None, trace_file: str | None, qmps: tuple[str, ...],
+    qmp_allow_remote: bool, preconfig: bool, start_paused: bool, use_cache: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
     from qconf.runner import RunOptions, command, remember
 
+    if trace is not None:
+        from qconf.emu.trace import help_lines, parse_categories
+
+        if trace == "help":
+            click.echo("\n".join(help_lines()))
+            return
+        try:
+            parse_categories(trace)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'-d'") from None
+    if trace_file is not None and not trace:
+        raise click.UsageError("-D names the file of a -d trace: give -d too (-d help)")
     if (preconfig or start_paused) and not qmps:
         raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
     options = RunOptions(
         files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
         timeout=None if timeout is None else timeout / 1e9, max_time=max_time, stats=stats,
-        script=_script(expects, sends, withins), qmps=qmps,
+        script=_script(expects, sends, withins), trace=trace, trace_file=trace_file, qmps=qmps,
         qmp_allow_remote=qmp_allow_remote, preconfig=preconfig, start_paused=start_paused,
         use_cache=use_cache,
     )  # fmt: skip

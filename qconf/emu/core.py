@@ -116,6 +116,8 @@ class Core:
         self._registers = FastRegisters(uc)  # the pc after every slice
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
         self._state_registers: list[int] | None = None
+        self.trace: Any = None  # a qconf.emu.trace.Tracer when the int category is traced
+        self.trace_hooks: list[Any] = []  # the tracer's callbacks, kept alive with the core
 
     def start_address(self) -> int:
         """Where ``emu_start`` resumes (Cortex-M adds the Thumb bit)."""
@@ -180,6 +182,17 @@ class Core:
             step = min(1000 << min(self._poll_streak - POLL_STREAK, 10), 1_000_000)
             if not self.ctx.skip(step):
                 self._poll_streak = 0
+
+    def entered(self, text: str) -> None:
+        """The core entered an exception or interrupt handler (``text`` says which, from
+        where, to where): the ``int`` trace shows it. Arch code calls it only when
+        :attr:`trace` is set."""
+        if self.trace is not None:
+            self.trace.line(self.obj.path, "int", text)
+
+    def read_register(self, number: int) -> int:
+        """Register ``number`` (the engine's), read straight from the engine."""
+        return self._registers.read(number)
 
     @property
     def time_read_at(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from qconf.assembly.machine import Machine
 from qconf.emu.chardev import Chardev
@@ -19,6 +19,7 @@ from qconf.emu.core import Core
 from qconf.emu.irqs import Wires
 from qconf.emu.platform import Platform
 from qconf.emu.scheduler import EXIT_FAULT, EXIT_INTERRUPTED, EXIT_LIMIT, Outcome, Scheduler
+from qconf.emu.trace import Tracer
 from qconf.model.objects import Object
 
 __all__ = ("EXIT_FAULT", "EXIT_INTERRUPTED", "EXIT_LIMIT", "Emulator", "Outcome", "run")
@@ -31,6 +32,9 @@ class Emulator:
         backend object (``/machine/backends/chardev/soc-uart0``) or device.
     :param script: steps that drive the console (the first UART): see
         :mod:`qconf.emu.script` (``Expect``, ``Send``, or ``(pattern, text)`` pairs).
+    :param trace: the trace categories to write (:mod:`qconf.emu.trace`), if any.
+    :param trace_to: where the trace goes (closed with the emulator); standard error if
+        None.
     """
 
     def __init__(
@@ -38,6 +42,9 @@ class Emulator:
         machine: Machine,
         chardevs: dict[str, Chardev] | None = None,
         script: Sequence[Any] | None = None,
+        *,
+        trace: set[str] | None = None,
+        trace_to: IO[str] | None = None,
     ) -> None:
         self.machine = machine
         root = machine.root
@@ -45,7 +52,9 @@ class Emulator:
         self.consoles = Consoles(machine, chardevs, script, on_quit=self._quit,
                                  scheduler=self.scheduler)  # fmt: skip
         self.wires = Wires(machine.wires, self.scheduler.cut_slice)
-        self.platform = Platform(machine, self.scheduler, self.wires, self.consoles)
+        self.tracer = Tracer(trace, trace_to, self.scheduler) if trace else None
+        self.platform = Platform(machine, self.scheduler, self.wires, self.consoles,
+                                 self.tracer)  # fmt: skip
         self.scheduler.input_fds = self.consoles.input_fds
 
     def _quit(self) -> None:
@@ -108,8 +117,10 @@ class Emulator:
         return outcome
 
     def close(self) -> None:
-        """Free the engines, the memory and the backends."""
+        """Free the engines, the memory and the backends; end the trace."""
         self.platform.close()
+        if self.tracer is not None:
+            self.tracer.close()
 
 
 def run(

@@ -24,6 +24,7 @@ from qconf.emu.core import Core
 from qconf.emu.loader import read_image
 from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
 from qconf.emu.scheduler import EXIT_FAULT, Scheduler
+from qconf.emu.trace import Tracer
 from qconf.model.facets import load
 from qconf.model.objects import Object
 
@@ -82,12 +83,19 @@ class Platform:
     :param scheduler: the clock and run control models and cores are given.
     :param wires: the interrupt wires models drive.
     :param consoles: the devices' character backends.
+    :param tracer: what ``-d`` asked to trace, if anything.
     """
 
     def __init__(
-        self, machine: Machine, scheduler: Scheduler, wires: IrqLines, consoles: Consoles
+        self,
+        machine: Machine,
+        scheduler: Scheduler,
+        wires: IrqLines,
+        consoles: Consoles,
+        tracer: Tracer | None = None,
     ) -> None:
         self.machine = machine
+        self.tracer = tracer
         self.scheduler = scheduler
         self.wires = wires
         self.consoles = consoles
@@ -142,6 +150,8 @@ class Platform:
         scheduler.inputs = inputs  # the UARTs (see scheduler.InputDevice)
         for core in self.cores:
             self._map(core)
+            if self.tracer is not None:
+                self.tracer.attach(core)
         self._load()
 
     def buffer(self, memory: Object) -> HostBuffer:
@@ -230,8 +240,42 @@ class Platform:
             if scheduler.stopping:
                 counter.cut()  # a final stop (poweroff): at the next block
 
+        tracer = self.tracer
+        if tracer is not None and tracer.categories & {"mmio", "unimp", "guest_errors"}:
+            read, write = self._traced(core, window, tracer, read, write)
         self._callbacks += [read, write]
         uc.mmio_map(window.start, window.end - window.start, read, None, write, None)
+
+    def _traced(self, core: Core, window: MmioPages, tracer: Tracer, read: Any,
+                write: Any) -> tuple[Any, Any]:  # fmt: skip
+        """``read`` and ``write`` with each access in the trace: ``mmio`` for a device
+        with a model, ``unimp`` for one without, ``guest_errors`` where no device is."""
+        models, path = self.models, core.obj.path
+
+        def show(kind: str, address: int, size: int, value: int) -> None:
+            hit = window.find(address)
+            arrow = "->" if kind == "read" else "<-"
+            if hit is None:
+                if tracer.wants("guest_errors"):
+                    tracer.line(path, "guest_errors", f"{kind} of {size} bytes at {address:#x}, "
+                                f"where no device is {arrow} {value:#x}")  # fmt: skip
+                return
+            obj, offset = hit[0], hit[1]
+            category = "unimp" if isinstance(models.get(obj), Unimplemented) else "mmio"
+            if tracer.wants(category):
+                tracer.line(path, category, f"{kind} {obj.path} +{offset:#x} ({size} "
+                            f"byte{'s'[: size != 1]}) {arrow} {value:#x}")  # fmt: skip
+
+        def traced_read(uc: Uc, offset: int, size: int, user: object) -> int:
+            value: int = read(uc, offset, size, user)
+            show("read", window.start + offset, size, value)
+            return value
+
+        def traced_write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            write(uc, offset, size, value, user)
+            show("write", window.start + offset, size, value)
+
+        return traced_read, traced_write
 
     # --- images -----------------------------------------------------------------------
 

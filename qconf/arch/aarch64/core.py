@@ -175,6 +175,10 @@ class Aarch64Core(Core):
         vector = int(uc.reg_read(a64.UC_ARM64_REG_VBAR_EL1)) + offset
         uc.reg_write(a64.UC_ARM64_REG_PC, vector)
         self.pc = vector
+        if self.trace is not None:
+            kind = "instruction" if fetch else "data"
+            self.entered(f"{kind} abort (translation fault, level {level}) at {pc:#x}, "
+                         f"address {address:#x} -> {vector:#x}")  # fmt: skip
 
     def update_irq(self) -> bool:
         """Set ``HCR_EL2.VI`` to the GIC's IRQ output now (also called from the GIC and the
@@ -182,6 +186,9 @@ class Aarch64Core(Core):
         level = self.gic is not None and self.gic.irq_level()
         if level != self._vi:
             self._vi = level
+            if self.trace is not None:
+                self.entered("IRQ line up (virtual IRQ: taken at VBAR_EL1 + 0x280 once "
+                             "unmasked)" if level else "IRQ line down")  # fmt: skip
             self.uc.reg_write(a64.UC_ARM64_REG_CP_REG,
                               (*HCR_EL2, HCR_RW | HCR_IMO | (HCR_VI if level else 0)))  # fmt: skip
         return bool(level)

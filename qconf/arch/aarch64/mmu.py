@@ -70,6 +70,7 @@ class Translator:
         self.table: _Table | None = None  # the native hook's copy of the cache, if any
         self.level = 0  # where the last walk stopped
         self.abort: tuple[int, int, int] | None = None  # (address, level, access) refused
+        self.tracer: Any = None  # a qconf.emu.trace.Tracer showing every fill (-d mmu)
         self._regs: tuple[int, int, int, int] | None = None  # SCTLR, TCR, TTBR0, TTBR1
 
     def _sysreg(self, uc: Any, reg: tuple[int, int, int, int, int]) -> int:
@@ -90,7 +91,16 @@ class Translator:
                           int(uc.reg_read(a64.UC_ARM64_REG_TTBR1_EL1)))  # fmt: skip
         return self._regs
 
+    def trace_to(self, tracer: Any) -> None:
+        """Show every fill in the ``mmu`` trace: the native hook's table is emptied and
+        no longer filled, so that each fill reaches :meth:`fill`."""
+        self.tracer = tracer
+        if self.table is not None:
+            ctypes.memset(self.table.slots, 0, ctypes.sizeof(self.table.slots))
+
     def fill(self, uc: Any, vaddr: int, access: int, entry: Any, user_data: object) -> bool:
+        if self.tracer is not None:
+            return self._traced_fill(uc, vaddr, access, entry)
         cached = self.cache.get(vaddr >> 12)
         if cached is not None:  # Unicorn's own TLB is small: the same pages come back
             self.hits += 1
@@ -116,11 +126,32 @@ class Translator:
         if vaddr < LAST_PAGE:  # only what the guest's tables say (never a refusal)
             page = (found[0] & ~0xFFF, found[1])
             self.cache[vaddr >> 12] = page
-            if self.table is not None:
+            if self.table is not None and self.tracer is None:
                 number = vaddr >> 12
                 slot = self.table.slots[(number ^ number >> 12) & (SLOTS - 1)]
                 slot.tag, slot.paddr, slot.perms = number + 1, *page
         return True
+
+    def _traced_fill(self, uc: Any, vaddr: int, access: int, entry: Any) -> bool:
+        remembered = (vaddr >> 12) in self.cache
+        tracer, self.tracer = self.tracer, None
+        try:
+            ok = self.fill(uc, vaddr, access, entry, None)
+        finally:
+            self.tracer = tracer
+        from unicorn import UC_MEM_FETCH, UC_MEM_WRITE
+
+        kind = {UC_MEM_FETCH: "fetch", UC_MEM_WRITE: "write"}.get(access, "read")
+        if ok:
+            perms = "".join(c if entry.perms & bit else "-" for c, bit in
+                            (("r", READ), ("w", WRITE), ("x", EXEC)))  # fmt: skip
+            mmu_on = self._registers(uc)[0] & 1
+            how = "remembered" if remembered else "walk" if mmu_on else "MMU off"
+            result = f"-> {int(entry.paddr):#x} {perms} ({how})"
+        else:
+            result = f"-> translation fault at level {self.level}"
+        tracer.line(self.core.obj.path, "mmu", f"fill {vaddr:#x} {kind} {result}")
+        return ok
 
     def translate(self, uc: Any, vaddr: int) -> tuple[int, int] | None:
         """The physical address and permissions for ``vaddr``, or None (fault). Unicorn
