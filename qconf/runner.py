@@ -22,6 +22,7 @@ from qconf.emu.emulator import EXIT_INTERRUPTED, Emulator
 from qconf.emu.script import from_options
 from qconf.emu.trace import parse_categories
 from qconf.errors import exit_status
+from qconf.frontend import Frontend
 
 __all__ = ("RunOptions", "command", "execute", "remember", "remembered")
 
@@ -45,16 +46,15 @@ class RunOptions:
     trace: str | None = None
     """``-d`` categories as typed (``int,mmio``)."""
     trace_file: str | None = None
+    status: str | None = None
+    """Where the live status goes: ``line``, ``title``, ``off``, or None for ``auto``
+    (every text here is one of the words typed: see :func:`remembered`)."""
+    no_shutdown: bool = False
     qmps: tuple[str, ...] = ()
     qmp_allow_remote: bool = False
     preconfig: bool = False
     start_paused: bool = False
     use_cache: bool = True
-
-
-def _say(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
 
 
 def execute(options: RunOptions) -> int:
@@ -120,30 +120,8 @@ def execute(options: RunOptions) -> int:
     else:
         snapshots = MachineCache() if options.use_cache else None
         machine, cached = cached_machine(files, sets, include_dirs, snapshots)
-    live = sys.stderr.isatty()
-    shown = False
-
-    def status(line: str) -> None:  # a live line on a terminal, rewritten in place
-        nonlocal shown
-        shown = True
-        sys.stderr.write(f"\r\x1b[K[qconf] {line}")
-        sys.stderr.flush()
-
-    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit, output
-        assert server is not None
-        control = server.control
-        if control.emulation is None:
-            control.emulation = emu
-            emu.listeners.append(lambda obj, data: control.console_output(obj.path, data))
-        for chunk in control.take_console():
-            server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-        server.poll(0)
-        while server.control.status == "paused" and not server.control.quit_requested:
-            server.poll(0.2)
-        if server.control.quit_requested:
-            emu.request_stop(0, "quit (QMP)")
-        elif server.control.reset_requested:
-            emu.request_stop(0, "reset (QMP)")
+    front = Frontend(server, (files, sets, include_dirs), options.status or "auto",
+                     options.no_shutdown)  # fmt: skip
 
     outcome = None
     unmatched: list[str] = []  # what the script still waited for, and the console's tail
@@ -156,47 +134,37 @@ def execute(options: RunOptions) -> int:
             try:
                 if prepared is None:
                     emulator.prepare()
-                outcome = emulator.run(max_insns, timeout, status if live else None,
-                                       tick if server is not None else None,
+                front.attach(emulator)
+                controlled = server is not None or front.mux is not None
+                outcome = emulator.run(max_insns, timeout, front.status(),
+                                       front.tick if controlled else None,
                                        options.max_time)  # fmt: skip
+                front.clear_status()
                 scripted = emulator.consoles.scripted
                 unmatched = scripted.report() if scripted is not None else []
+                again = front.ended(outcome)  # --no-shutdown stays here until quit
             finally:
                 emulator.close()
-            if server is None or not server.control.reset_requested:
+            if not again:
                 break
-            # system_reset: power on again, with fresh memory and programs
-            server.control.reset_requested = False
-            server.control.emulation = None
-            server.broadcast("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
     finally:
         machine.destroy()
-        if server is not None:
-            control = server.control
-            for chunk in control.take_console():
-                server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-            fault = outcome.fault if outcome is not None else None
-            if fault is not None:
-                report = {"cpu": fault.cpu, "pc": fault.pc, "cause": fault.cause}
-                server.broadcast("QCONF_GUEST_FAULT", report)
-            if not control.quit_requested:
-                server.broadcast("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
-            server.control.status = "shutdown"
-            server.poll(0.1)  # let clients read it and hang up
-            server.close()
+        front.close()
     assert outcome is not None
-    if shown:
-        sys.stderr.write("\r\x1b[K")
+    lines: list[str] = []
     if outcome.fault is not None:
-        _say("\n".join(outcome.fault.lines()))
+        lines += outcome.fault.lines()
     elif stats or outcome.exit_code != 0:
-        _say(f"qconf: {outcome.reason}")
+        lines.append(f"qconf: {outcome.reason}")
     if unmatched and outcome.exit_code != 0:
-        _say("\n".join(unmatched))
+        lines += unmatched
     if stats or outcome.exit_code == EXIT_INTERRUPTED:
-        _say("\n".join(outcome.stats_lines()[1:]))
+        lines += outcome.stats_lines()[1:]
     if stats:
-        _say(f"  machine cache: {cached}")
+        lines.append(f"  machine cache: {cached}")
+    front.say(lines)
+    if front.stayed:  # --no-shutdown: the guest's end was inspected, then quit (as QEMU)
+        return 0
     return outcome.exit_code
 
 

@@ -406,11 +406,15 @@ def test_a_guest_fault_is_an_event(tmp_path):
         ev = qmp.pull_event(wait=10)
         assert ev is not None
         names.append(ev["event"])
+        if ev["event"] in ("GUEST_PANICKED", "SHUTDOWN"):  # as QEMU's panic=shutdown
+            assert ev["data"] == {"GUEST_PANICKED": {"action": "poweroff"},
+                                  "SHUTDOWN": {"guest": True, "reason": "guest-panic"}
+                                  }[ev["event"]]  # fmt: skip
         if ev["event"] == "QCONF_GUEST_FAULT":
             assert ev["data"] == {"cpu": "/machine/cpu0", "pc": 0x1000,
                                   "cause": "illegal instruction with no trap handler "
                                            "(mtvec is 0)"}  # fmt: skip
-    assert names == ["RESUME", "QCONF_GUEST_FAULT", "SHUTDOWN"]
+    assert names == ["RESUME", "QCONF_GUEST_FAULT", "GUEST_PANICKED", "STOP", "SHUTDOWN"]
     qmp.close()
     proc.communicate(timeout=20)
     assert proc.returncode == 3

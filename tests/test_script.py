@@ -134,3 +134,25 @@ def test_a_host_time_limit_while_the_guest_waits_for_input(processes):
     assert err.decode().splitlines()[0] == (
         "qconf: --expect #1 'nothing' did not match within 0.5 s of host time"
     )
+
+
+def test_the_script_and_new_options_are_remembered_as_typed(monkeypatch):
+    """The next run with the same words starts from the remembered parse (no click): the
+    script in its order, durations, -d, -D, --status and --no-shutdown survive it."""
+    from qconf import runner
+    from qconf.cli.machine import run as run_command
+
+    argv = ["run", "-c", HELLO, "--send", "a", "--expect", "re:x+", "--within", "2s",
+            "--max-time", "1s", "--timeout", "5", "-d", "int,mmio", "-D", "t.log",
+            "--status", "title", "--no-shutdown"]  # fmt: skip
+    seen = []
+    monkeypatch.setattr(runner, "command", seen.append)
+    with run_command.make_context("run", argv[1:]) as ctx:
+        run_command.invoke(ctx)
+    (options,) = seen
+    assert options.script == (("--send", "a"), ("--expect", "re:x+"), ("--within", "2s"))
+    assert (options.max_time, options.timeout) == (1_000_000_000, 5.0)
+    assert (options.trace, options.trace_file, options.status) == ("int,mmio", "t.log", "title")
+    assert options.no_shutdown
+    runner.remember(argv, options)
+    assert runner.remembered(argv) == options

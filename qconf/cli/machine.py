@@ -213,6 +213,15 @@ def _script(expects: tuple[str, ...], sends: tuple[str, ...],
     help="Type TEXT into the console once the --expect before it matched (at once if none "
     "did); \\n, \\r, \\t allowed.",
 )
+@click.option("--status", "status", type=click.Choice(["auto", "line", "title", "off"]),
+              default="auto", show_default=True,
+              help="The live status (virtual time, instructions, MIPS): auto shows a line on "
+              "standard error when the console is not on that terminal; title puts it in "
+              "the terminal's title; line on standard error in any case; off nowhere.")  # fmt: skip
+@click.option("--no-status", is_flag=True, help="Show no live status (as --status off).")
+@click.option("--no-shutdown", is_flag=True,
+              help="When the guest powers off or faults, stop and stay (QMP, the monitor) "
+              "until quit, as QEMU's -no-shutdown; then status 0.")  # fmt: skip
 @click.option("-d", "trace", metavar="ITEM,...",
               help="Trace what the guest does, QEMU's -d categories (int, in_asm, exec, cpu, "
               "guest_errors, unimp, mmu) and qconf's (mmio); -d help lists them.")  # fmt: skip
@@ -235,7 +244,8 @@ def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
     max_insns: int | None, max_time: int | None, timeout: int | None, stats: bool,
     expects: tuple[str, ...], withins: tuple[str, ...], sends: tuple[str, ...],
-    trace: str | None, trace_file: str | None, qmps: tuple[str, ...],
+    status: str, no_status: bool, no_shutdown: bool, trace: str | None, trace_file: str | None,
+    qmps: tuple[str, ...],
     qmp_allow_remote: bool, preconfig: bool, start_paused: bool, use_cache: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
@@ -254,12 +264,15 @@ def run(
             raise click.BadParameter(str(exc), param_hint="'-d'") from None
     if trace_file is not None and not trace:
         raise click.UsageError("-D names the file of a -d trace: give -d too (-d help)")
+    if no_status:
+        status = "off"
     if (preconfig or start_paused) and not qmps:
         raise click.UsageError("--preconfig and -S need --qmp (a client to continue)")
     options = RunOptions(
         files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
         timeout=None if timeout is None else timeout / 1e9, max_time=max_time, stats=stats,
-        script=_script(expects, sends, withins), trace=trace, trace_file=trace_file, qmps=qmps,
+        script=_script(expects, sends, withins), trace=trace, trace_file=trace_file,
+        status=None if status == "auto" else status, no_shutdown=no_shutdown, qmps=qmps,
         qmp_allow_remote=qmp_allow_remote, preconfig=preconfig, start_paused=start_paused,
         use_cache=use_cache,
     )  # fmt: skip

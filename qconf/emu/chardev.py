@@ -13,7 +13,6 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import socket
 
-CTRL_A = 0x01
 INPUT_POLL_S = 0.0002
 """After finding no input on standard input, how long (host seconds) reads answer "none"
 without asking the system again: guests read their UART's status before every character
@@ -85,10 +84,10 @@ class MemoryChardev(_NoInput):
 
 class StdioChardev:
     """Standard output, and standard input when it is a pipe, a file or a terminal (put in
-    cbreak mode: keys arrive one by one, Ctrl-C still stops the run)."""
+    cbreak mode: keys arrive one by one, Ctrl-C still stops the run). On a terminal, the
+    console wraps it in a :class:`~qconf.emu.terminal.Mux` for QEMU's escape keys."""
 
-    def __init__(self, on_quit: Any = None) -> None:
-        self.on_quit = on_quit  # called for Ctrl-A X on a terminal
+    def __init__(self) -> None:
         self._fd: int | None = None
         self._saved: Any = None
         self._pending = bytearray()
@@ -146,8 +145,6 @@ class StdioChardev:
         if self._pending:
             byte = self._pending[0]
             del self._pending[0]
-            if self._saved is not None and byte == CTRL_A:  # terminal escapes, as QEMU's
-                return self._escape()
             return byte
         return None
 
@@ -155,22 +152,10 @@ class StdioChardev:
         """Readable when a key or piped input arrives (None once input has ended)."""
         return None if self._pending else self._fd
 
-    def _escape(self) -> int | None:
-        """Ctrl-A X quits; Ctrl-A Ctrl-A types one Ctrl-A; anything else is dropped."""
-        if not self._pending:
-            ready, _, _ = (
-                select.select([self._fd], [], [], 1.0) if self._fd is not None else ([], [], [])
-            )
-            if ready and self._fd is not None:
-                self._pending += os.read(self._fd, 4096)
-        if not self._pending:
-            return None
-        key = self._pending[0]
-        del self._pending[0]
-        if key in (ord("x"), ord("X")) and self.on_quit is not None:
-            self.on_quit()
-            return None
-        return CTRL_A if key == CTRL_A else None
+    @property
+    def terminal(self) -> bool:
+        """Whether standard input is a terminal (in cbreak mode while this is open)."""
+        return self._saved is not None
 
     def close(self) -> None:
         if self._saved is not None and self._fd is not None:
@@ -274,12 +259,10 @@ def open_chardev(
     path: str | None,
     host: str = "127.0.0.1",
     port: int | None = None,
-    on_quit: Any = None,
 ) -> Chardev:
-    """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``;
-    ``on_quit`` is what Ctrl-A X on a terminal does."""
+    """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``."""
     if kind == "stdio":
-        return StdioChardev(on_quit)
+        return StdioChardev()
     if kind == "memory":
         return MemoryChardev()
     if kind == "file":

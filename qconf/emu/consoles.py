@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from qconf.assembly.machine import Machine
-from qconf.emu.chardev import Chardev, NullChardev, open_chardev
+from qconf.emu.chardev import Chardev, NullChardev, StdioChardev, open_chardev
 from qconf.emu.script import Script, steps
+from qconf.emu.terminal import Mux
 from qconf.model.objects import Object
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ class Consoles:
     :param given: backends by the path of their backend object or of their device.
     :param script: the console's script (the first backend opened): steps of
         :mod:`qconf.emu.script`, or ``(pattern, text)`` pairs.
-    :param on_quit: what Ctrl-A X on a terminal does.
-    :param scheduler: the clock and run a script's time limits use.
+    :param on_quit: what Ctrl-A x on a terminal does.
+    :param scheduler: the clock and run a script's time limits (and the terminal) use.
     """
 
     def __init__(
@@ -52,6 +53,8 @@ class Consoles:
         self.console: Chardev | None = None
         self.scripted: Script | None = None
         """The console's script, once the console is opened (with a script)."""
+        self.terminal: Mux | None = None
+        """The stdio backend when standard input is a terminal (escape keys, monitor)."""
         self.listeners: list[Callable[[Object, bytes], None]] = []
         """Called with each device's output (QMP console events)."""
         self.typed: dict[Object, deque[int]] = {}
@@ -70,8 +73,10 @@ class Consoles:
         if found is None:
             assert backend is not None
             found = open_chardev(backend.get("backend"), backend.get("path"),
-                                 backend.get("host"), backend.get("port"),
-                                 on_quit=self.on_quit)  # fmt: skip
+                                 backend.get("host"), backend.get("port"))  # fmt: skip
+            if isinstance(found, StdioChardev) and found.terminal and self.scheduler is not None:
+                found = self.terminal = Mux(found, self.on_quit, self.scheduler.cut_slice,
+                                            self.scheduler)  # fmt: skip
         if self.console is None:  # the first one opened is the console: a script drives it
             if self.script:
                 assert self.scheduler is not None, "a script needs the run's scheduler"
@@ -79,6 +84,16 @@ class Consoles:
             self.console = found
         self.opened[key] = found
         return _Tapped(found, device, self)
+
+    def uses_stdout(self) -> bool:
+        """Whether a backend opened writes to standard output (``stdio``)."""
+        for opened in self.opened.values():
+            dev: object = opened
+            while dev is not None:
+                if isinstance(dev, StdioChardev):
+                    return True
+                dev = getattr(dev, "inner", None)
+        return False
 
     def input_fds(self) -> list[int]:
         """The descriptors input may come from, on any backend opened."""

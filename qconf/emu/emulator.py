@@ -77,9 +77,10 @@ class Emulator:
         """Input typed into devices (``qconf-console-write``), read before their backends'."""
         return self.consoles.typed
 
-    def request_stop(self, code: int, reason: str) -> None:
-        """End the run with exit status ``code``."""
-        self.scheduler.request_stop(code, reason)
+    def request_stop(self, code: int, reason: str, cause: str = "host") -> None:
+        """End the run with exit status ``code``; ``cause`` as the outcome says it
+        (:attr:`~qconf.emu.scheduler.Outcome.cause`: by default, the host's)."""
+        self.scheduler.request_stop(code, reason, cause)
 
     def plug_memory(self, obj: Object) -> None:
         self.platform.plug_memory(obj)

@@ -168,6 +168,13 @@ class Scheduler:
         self.parked: list[Runnable] = []  # idle CPUs waiting for input (see idle_poll)
         self.input_fds: Callable[[], Sequence[int]] = tuple
         """Every descriptor input may come from (consoles), whatever their interrupts."""
+        self.keep_alive: Callable[[], bool] | None = None
+        """Whether, when every CPU waits with nothing to wake it, the run waits for a
+        controller (a QMP client, the terminal's monitor) rather than end as hung; None:
+        whenever the run has a ``tick``."""
+        self.controller_fds: Callable[[], Sequence[int]] = tuple
+        """Descriptors a controller is served on (QMP sockets, the terminal): while
+        every CPU waits, input on them wakes the loop, which then calls ``tick``."""
         self._idle: _IdleStreak | None = None
         self.wall_deadline = 0.0  # a lone CPU's slice ends at its next device read after
         # this host time (time.monotonic()), so that a controller (QMP) is served at least
@@ -224,7 +231,10 @@ class Scheduler:
             or self.accesses != streak.accesses + 1
             or cpu.time_read_at > streak.at
         ):
-            self._idle = _IdleStreak(cpu, done, self.accesses)
+            if streak is None or streak.polls > 1:
+                self._idle = _IdleStreak(cpu, done, self.accesses)
+            else:  # a poll between other accesses (a UART's status before each byte out)
+                streak.cpu, streak.at, streak.accesses = cpu, done, self.accesses
             return
         streak.at, streak.accesses = done, self.accesses
         streak.polls += 1
@@ -338,16 +348,20 @@ class Scheduler:
                 if not runnable:
                     if deadline is None:
                         fds = list(wait_fds())
-                        if self.parked:  # idle CPUs poll again when any input comes
+                        alive = tick is not None if self.keep_alive is None else self.keep_alive()
+                        if self.parked or alive:  # idle CPUs poll again when input comes
                             fds += self.input_fds()
-                        if not fds and tick is None:
+                        if alive:
+                            fds += self.controller_fds()
+                        if not fds and not alive:
                             self.request_stop(EXIT_FAULT, "every CPU waits for an interrupt "
                                               "and no timer is armed: the guest hung",
                                               "hung")  # fmt: skip
                             break
                         # waiting for input (a console) or for a controller (QMP): virtual
                         # time stands still meanwhile, as nothing can happen in it
-                        select.select(fds, [], [], 0.01 if tick is not None else IDLE_WAIT_S)
+                        wait = 0.01 if tick is not None and not fds else IDLE_WAIT_S
+                        select.select(fds, [], [], wait)
                         self._unpark()
                         continue
                     # a timer wakes a CPU then; a limit before it ends the run there

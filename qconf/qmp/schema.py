@@ -21,6 +21,7 @@ EVENTS: dict[str, Mapping[str, str]] = {
     "QCONF_CONSOLE": {"device": "str", "data": "str"},
     "DEVICE_DELETED": {"*device": "str", "path": "str"},
     "QCONF_GUEST_FAULT": {"cpu": "str", "pc": "int", "cause": "str"},
+    "GUEST_PANICKED": {"action": "str"},
 }
 """Every event qconf sends, with its data members in QAPI's notation (as commands'
 arguments: ``*`` marks an optional one)."""
