@@ -34,12 +34,25 @@ def _collect_client_leftovers():
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+    import asyncio
     import gc
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ResourceWarning)
         gc.collect()
+        # the client made the thread's event loop and never closes it: close it here, or
+        # the next asyncio.run() in this process (a later test file) unsets it and it
+        # warns when collected there
+        warnings.simplefilter("ignore", DeprecationWarning)
+        policy = asyncio.get_event_loop_policy()
+        try:
+            loop = policy.get_event_loop()
+        except RuntimeError:  # none set (an asyncio.run() unset it)
+            loop = None
+        if loop is not None and not loop.is_running():
+            loop.close()
+            policy.set_event_loop(None)
 
 
 def start(
