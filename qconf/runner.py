@@ -13,14 +13,17 @@ command does (:func:`~qconf.errors.exit_status`) and exits.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from typing import Any, NoReturn
 
 from qconf import cache
 from qconf.cache import MachineCache, cached_machine
 from qconf.emu.emulator import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, Emulator
-from qconf.emu.emulator import run as emulate
+from qconf.emu.script import from_options, unescape
+from qconf.emu.trace import parse_categories
 from qconf.errors import exit_status
+from qconf.frontend import Frontend
 
 __all__ = ("RunOptions", "command", "execute", "remember", "remembered")
 
@@ -34,9 +37,20 @@ class RunOptions:
     include_dirs: tuple[str, ...] = ()
     max_insns: int | None = None
     timeout: float | None = None
+    """Host seconds."""
+    max_time: int | None = None
+    """Virtual nanoseconds."""
     stats: bool = False
     script: tuple[tuple[str, str], ...] = ()
-    """``--expect``/``--send`` pairs as typed (``\\n`` not yet a newline)."""
+    """``--expect``, ``--send`` and ``--within`` as typed, in order: ``("--expect", "=> ")``
+    (see :func:`qconf.emu.script.from_options`)."""
+    trace: str | None = None
+    """``-d`` categories as typed (``int,mmio``)."""
+    trace_file: str | None = None
+    status: str | None = None
+    """Where the live status goes: ``line``, ``title``, ``off``, or None for ``auto``
+    (every text here is one of the words typed: see :func:`remembered`)."""
+    no_shutdown: bool = False
     qmps: tuple[str, ...] = ()
     qmp_allow_remote: bool = False
     preconfig: bool = False
@@ -51,15 +65,6 @@ class RunOptions:
     gdb_allow_remote: bool = False
 
 
-def _say(text: str) -> None:
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
-
-
-def _unescape(text: str) -> bytes:
-    return text.replace("\\n", "\n").replace("\\r", "\r").replace("\\t", "\t").encode()
-
-
 def execute(options: RunOptions) -> int:
     """Run the machine the options describe; returns the exit status (the guest's, 3 for a
     fault, 124 for a limit, 130 for Ctrl-C), after printing the summary ``--stats`` asks
@@ -68,12 +73,22 @@ def execute(options: RunOptions) -> int:
     :raises QconfError: the machine cannot be resolved, built or prepared.
     """
     files, sets, include_dirs = options.files, options.sets, options.include_dirs
-    max_insns, timeout, stats = options.max_insns, options.timeout, options.stats
+    stats = options.stats
     qmps, qmp_allow_remote = options.qmps, options.qmp_allow_remote
     preconfig, start_paused = options.preconfig, options.start_paused
-    script = [(_unescape(e), _unescape(t)) for e, t in options.script]
+    script = from_options(options.script)
+    trace = parse_categories(options.trace) if options.trace else None
+
+    def emulator_of(machine: Any, steps: Any = None) -> Emulator:
+        """The run's emulator: the console's script (or ``steps``), the trace (its file
+        opened now)."""
+        out = None
+        if options.trace_file:
+            out = open(options.trace_file, "w", encoding="utf-8")  # noqa: SIM115 - the emulator closes it
+        return Emulator(machine, None, script or steps, trace=trace, trace_to=out)
 
     server = None
+    front: Frontend | None = None
     saved = None
     cached = "not used (QMP builds the machine)"
     debug: Any = None  # the gdb stubs (qconf.debug), from the command line or gdbserver
@@ -90,7 +105,7 @@ def execute(options: RunOptions) -> int:
         server = QmpServer(control, list(qmps), qmp_allow_remote)
 
         def prepare(machine: Any) -> Any:  # at x-exit-preconfig: a bad image is its error
-            emulator = Emulator(machine, None, script)
+            emulator = emulator_of(machine)
             try:
                 emulator.prepare()
             except BaseException:
@@ -113,6 +128,8 @@ def execute(options: RunOptions) -> int:
             if debug is not None:
                 debug.close()
             debug = new
+            if front is not None:  # served while QMP pauses
+                front.debug = new
             if new is None:
                 return "Disabled gdbserver"
             if control.emulator() is not None:
@@ -156,38 +173,16 @@ def execute(options: RunOptions) -> int:
     checkpoints = None
     if server is None and (options.save_at or options.restore):
         try:
-            checkpoints = _Checkpoints(machine, options, script, saved)
+            checkpoints = _Checkpoints(machine, options, emulator_of, saved)
         except BaseException:
             machine.destroy()
             raise
-    live = sys.stderr.isatty()
-    shown = False
-
-    def status(line: str) -> None:  # a live line on a terminal, rewritten in place
-        nonlocal shown
-        shown = True
-        sys.stderr.write(f"\r\x1b[K[qconf] {line}")
-        sys.stderr.flush()
-
-    def tick(emu: Any) -> None:  # QMP between slices: commands, pause, quit, output
-        assert server is not None
-        control = server.control
-        if control.emulation is None:
-            control.emulation = emu
-            emu.listeners.append(lambda obj, data: control.console_output(obj.path, data))
-        for chunk in control.take_console():
-            server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-        server.poll(0)
-        while server.control.status == "paused" and not server.control.quit_requested:
-            server.poll(0.2 if debug is None else 0.02)
-            if debug is not None:  # gdb too is served while QMP pauses, and may resume
-                debug.poll(0.02)
-        if server.control.quit_requested:
-            emu.request_stop(0, "quit (QMP)")
-        elif server.control.reset_requested:
-            emu.request_stop(0, "reset (QMP)")
+    front = Frontend(server, (files, sets, include_dirs), options.status or "auto",
+                     options.no_shutdown)  # fmt: skip
+    front.debug = debug
 
     outcome = None
+    unmatched: list[str] = []  # what the script still waited for, and the console's tail
     try:
         while True:
             prepared = server.control.prepared if server is not None else None
@@ -195,61 +190,74 @@ def execute(options: RunOptions) -> int:
                 server.control.prepared = None  # this run closes it
             if checkpoints is not None:
                 prepared = checkpoints.emulator
-            if debug is not None:  # the stubs serve the CPUs before the first instruction
+            emulator = prepared or emulator_of(machine)
+            try:
                 if prepared is None:
-                    prepared = _prepared(machine, script)
-                try:
-                    debug.attach(prepared)
-                except BaseException:
-                    prepared.close()
-                    raise
-            outcome = emulate(machine, max_insns=max_insns, timeout=timeout,
-                              status=status if live else None, script=script,
-                              tick=tick if server is not None else None, prepared=prepared,
-                              until=checkpoints.due if checkpoints else None,
-                              on_pause=checkpoints.save if checkpoints else None)  # fmt: skip
-            if server is None or not server.control.reset_requested:
+                    emulator.prepare()
+                if debug is not None:  # the stubs serve the CPUs before the first instruction
+                    debug.attach(emulator)
+                front.attach(emulator)
+                controlled = server is not None or front.mux is not None
+                outcome = _run(emulator, options, front.status(),
+                               front.tick if controlled else None, checkpoints)  # fmt: skip
+                front.clear_status()
+                scripted = emulator.consoles.scripted
+                unmatched = scripted.report() if scripted is not None else []
+                again = front.ended(outcome)  # --no-shutdown stays here until quit
+            finally:
+                emulator.close()
+            if not again:
                 break
-            # system_reset: power on again, with fresh memory and programs
-            server.control.reset_requested = False
-            server.control.emulation = None
-            server.broadcast("RESET", {"guest": False, "reason": "host-qmp-system-reset"})
     finally:
         if debug is not None:
             debug.finish(outcome.exit_code if outcome is not None else 1)
             debug.close()
         machine.destroy()
-        if server is not None:
-            control = server.control
-            for chunk in control.take_console():
-                server.broadcast("QCONF_CONSOLE", chunk, only=control.console_clients)
-            fault = outcome.fault if outcome is not None else None
-            if fault is not None:
-                report = {"cpu": fault.cpu, "pc": fault.pc, "cause": fault.cause}
-                server.broadcast("QCONF_GUEST_FAULT", report)
-            if not control.quit_requested:
-                server.broadcast("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
-            server.control.status = "shutdown"
-            server.poll(0.1)  # let clients read it and hang up
-            server.close()
+        front.close()
     assert outcome is not None
-    if shown:
-        sys.stderr.write("\r\x1b[K")
+    lines: list[str] = []
     if outcome.fault is not None:
-        _say("\n".join(outcome.fault.lines()))
+        lines += outcome.fault.lines()
     elif stats or outcome.exit_code not in (0, EXIT_OUTPUT_CLOSED):  # a closed pipe: quiet
-        _say(f"qconf: {outcome.reason}")
+        lines.append(f"qconf: {outcome.reason}")
+    if unmatched and outcome.exit_code != 0:
+        lines += unmatched
     if stats or outcome.exit_code == EXIT_INTERRUPTED:
-        _say("\n".join(outcome.stats_lines()[1:]))
+        lines += outcome.stats_lines()[1:]
     if stats:
         from qconf.engine import installed
 
-        _say(f"  engine: {installed()}")
-        _say(f"  machine cache: {cached}")
+        lines.append(f"  engine: {installed()}")
+        lines.append(f"  machine cache: {cached}")
     if checkpoints is not None:
         for text, path in checkpoints.pending:
-            _say(f"qconf: --save-at {text!r} {path}: the text never showed, nothing saved")
-    return outcome.exit_code
+            lines.append(f"qconf: --save-at {text!r} {path}: the text never showed, nothing saved")
+    front.say(lines)
+    if front.stayed:  # --no-shutdown: the guest's end was inspected, then quit (as QEMU)
+        return 0
+    return int(outcome.exit_code)
+
+
+def _run(emulator: Emulator, options: RunOptions, status: Any, tick: Any,
+         checkpoints: _Checkpoints | None) -> Any:  # fmt: skip
+    """Run the prepared ``emulator`` to its end; with ``--save-at``, pause between the
+    slices where a text has shown, save, and go on: the limits count the whole run."""
+    if checkpoints is None:
+        return emulator.run(options.max_insns, options.timeout, status, tick,
+                            max_time=options.max_time)  # fmt: skip
+    start = sum(cpu.instructions for cpu in emulator.cpus)
+    wall = 0.0
+    while True:
+        done = sum(cpu.instructions for cpu in emulator.cpus) - start
+        left = None if options.max_insns is None else max(1, options.max_insns - done)
+        remaining = None if options.timeout is None else max(1e-9, options.timeout - wall)
+        outcome = emulator.run(left, remaining, status, tick, checkpoints.due,
+                               options.max_time)  # fmt: skip
+        wall += outcome.wall_s
+        if not outcome.paused:
+            outcome.wall_s = wall
+            return outcome
+        checkpoints.save(emulator)
 
 
 class _Checkpoints:
@@ -258,7 +266,7 @@ class _Checkpoints:
     shown on a UART (the run then goes on as if it had not stopped)."""
 
     def __init__(
-        self, machine: Any, options: RunOptions, script: list[tuple[bytes, bytes]], saved: Any
+        self, machine: Any, options: RunOptions, emulator_of: Callable[..., Emulator], saved: Any
     ) -> None:
         from qconf.assembly.identity import identify
 
@@ -266,8 +274,8 @@ class _Checkpoints:
         self.identity = identify(machine)
         if saved is not None:
             saved.check(self.identity)
-            script = script or saved.script()  # the saving run's script goes on
-        self.emulator = Emulator(machine, None, script)
+        # without a script of its own, the saving run's script goes on
+        self.emulator = emulator_of(machine, saved.script() if saved is not None else None)
         try:
             self.emulator.prepare()
             if saved is not None:
@@ -284,7 +292,7 @@ class _Checkpoints:
         if not self.pending or self.shown:
             return
         self.seen += data
-        text = _unescape(self.pending[0][0])
+        text = unescape(self.pending[0][0])
         if text in self.seen:
             self.shown = True
             del self.seen[: self.seen.index(text) + len(text)]  # the next text comes after
@@ -302,8 +310,8 @@ class _Checkpoints:
         options = self.options
         save(emulator, path, self.identity, label=text, files=options.files, sets=options.sets,
              include_dirs=options.include_dirs)  # fmt: skip
-        _say(f"qconf: saved a checkpoint at {text!r} to {path} (virtual time "
-             f"{emulator.scheduler.time.now / 1e6:.6f} ms)")  # fmt: skip
+        emulator.scheduler.say(f"qconf: saved a checkpoint at {text!r} to {path} (virtual "
+                               f"time {emulator.scheduler.time.now / 1e6:.6f} ms)")  # fmt: skip
         if self.pending:  # the next text may have shown already
             self._output(emulator.machine.root, b"")
 

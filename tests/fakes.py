@@ -41,6 +41,7 @@ class FakeRun:
     stops: list[tuple[int, str]] = field(default_factory=list)
     cuts: int = 0
     notes: list[str] = field(default_factory=list)
+    idle_polls: int = 0
 
     @property
     def stopping(self) -> bool:
@@ -54,6 +55,9 @@ class FakeRun:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+    def idle_poll(self) -> None:
+        self.idle_polls += 1
 
 
 @dataclass

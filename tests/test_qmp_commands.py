@@ -136,8 +136,13 @@ def test_a_refused_step_says_where_the_machine_can_go():
     with pytest.raises(RunstateError) as caught:
         transition(Runstate.SHUTDOWN, Runstate.RUNNING)
     assert caught.value.message == (
-        "the machine cannot go from shutdown to running; from shutdown it goes to nowhere: "
-        "it is the last state")  # fmt: skip
+        "the machine cannot go from shutdown to running; from shutdown it goes to paused"
+    )
+    with pytest.raises(RunstateError) as caught:  # no step leads back to before the build
+        transition(Runstate.GUEST_PANICKED, Runstate.PRELAUNCH)
+    assert caught.value.message == (
+        "the machine cannot go from guest-panicked to prelaunch; from guest-panicked it goes "
+        "to paused or running or shutdown")  # fmt: skip
 
 
 # --- the declarations -----------------------------------------------------------------

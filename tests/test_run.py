@@ -602,5 +602,6 @@ def test_ctrl_a_x_quits_from_a_terminal(processes):
     finally:
         os.close(master)
     assert proc.returncode == 0
-    assert (out + stdout).endswith(b"hi")  # typed keys reached the guest before the quit
+    # typed keys reached the guest before the quit; QEMU's message, on a line of its own
+    assert (out + stdout).endswith(b"hi\r\nqconf: Terminated\r\n")
     assert stderr.decode().splitlines()[0] == "qconf: quit from the console (Ctrl-A X)"

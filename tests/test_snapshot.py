@@ -271,8 +271,8 @@ def test_a_remembered_run_reports_errors_as_the_command_line(board: Path) -> Non
 
 def test_usage_errors_and_no_cache_runs_are_not_remembered(board: Path) -> None:
     for _ in range(2):
-        usage = _run_cli("run", "-c", "board.yaml", "--expect", "x", cwd=board.parent)
-        assert usage.returncode == 2 and "give one --send for each --expect" in usage.stderr
+        usage = _run_cli("run", "-c", "board.yaml", "--within", "1s", cwd=board.parent)
+        assert usage.returncode == 2 and "must follow the --expect it limits" in usage.stderr
         bypass = _run_cli("run", "-c", "board.yaml", "--no-cache", cwd=board.parent)
         assert bypass.returncode == 0 and bypass.stderr == "['click', 'pydantic', 'yaml']\n"
     assert not (board.parent.parent / "cache" / "runs").exists()

@@ -126,7 +126,51 @@ def dtb(
         sys.stdout.buffer.write(data)
 
 
-@main.command()
+def _duration(ctx: Any, param: Any, value: str | None) -> int | None:
+    """A duration option's value in nanoseconds (``10ms``, ``2s``; a bare number is
+    seconds)."""
+    if value is None:
+        return None
+    from qconf.config.units import UnitError, parse_command_duration
+
+    try:
+        return parse_command_duration(value)
+    except UnitError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+SCRIPT_OPTIONS = {"expects": "--expect", "sends": "--send", "withins": "--within"}
+"""The options whose order on the command line makes the console's script."""
+
+
+class _RunCommand(click.Command):
+    """``qconf run``: also remembers the order in which the script options came, which
+    click's values alone do not keep (a --send or --within belongs after its --expect)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        ctx.meta["qconf.script"] = [p.name for p in order if p.name in SCRIPT_OPTIONS]
+        return super().parse_args(ctx, args)
+
+
+def _script(expects: tuple[str, ...], sends: tuple[str, ...],
+            withins: tuple[str, ...]) -> tuple[tuple[str, str], ...]:  # fmt: skip
+    """The script options as (kind, text) steps, in the order they were typed."""
+    order = click.get_current_context().meta.get("qconf.script")
+    values = {"expects": list(expects), "sends": list(sends), "withins": list(withins)}
+    if order is None:  # not parsed by _RunCommand (called directly): expects, then sends
+        order = [name for name in SCRIPT_OPTIONS for _ in values[name]]
+    script = tuple((SCRIPT_OPTIONS[name], values[name].pop(0)) for name in order)
+    from qconf.emu.script import from_options
+
+    try:
+        from_options(script)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    return script
+
+
+@main.command(cls=_RunCommand)
 @layer_options
 @click.option(
     "--max-insns",
@@ -134,12 +178,12 @@ def dtb(
     metavar="N",
     help="Stop after about N guest instructions (all CPUs); exit status 124.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Stop after this much wall-clock time; exit status 124.",
-)
+@click.option("--max-time", callback=_duration, metavar="DURATION",
+              help="Stop at this much virtual time (10ms, 2s): the same on every host; exit "
+              "status 124.")  # fmt: skip
+@click.option("--timeout", callback=_duration, metavar="DURATION",
+              help="Stop after this much host time (5s; a bare number is seconds); exit "
+              "status 124.")  # fmt: skip
 @click.option(
     "--stats",
     is_flag=True,
@@ -149,17 +193,40 @@ def dtb(
     "--expect",
     "expects",
     multiple=True,
-    metavar="TEXT",
-    help="Wait for TEXT on the console (the first UART), then type the matching --send; "
-    "repeatable, in order.",
+    metavar="PATTERN",
+    help="Wait until the console (the first UART) shows PATTERN: text (\\n, \\r, \\t "
+    "allowed), or re:REGEX; then the steps after it run. Repeatable, in order.",
+)
+@click.option(
+    "--within",
+    "withins",
+    multiple=True,
+    metavar="[wall:]DURATION",
+    help="Limit the --expect just before: 2s of virtual time, wall:5s of host time; if it "
+    "does not match in time, the run stops (status 124) naming it.",
 )
 @click.option(
     "--send",
     "sends",
     multiple=True,
     metavar="TEXT",
-    help="What to type when the matching --expect appears (\\n, \\r, \\t allowed).",
+    help="Type TEXT into the console once the --expect before it matched (at once if none "
+    "did); \\n, \\r, \\t allowed.",
 )
+@click.option("--status", "status", type=click.Choice(["auto", "line", "title", "off"]),
+              default="auto", show_default=True,
+              help="The live status (virtual time, instructions, MIPS): auto shows a line on "
+              "standard error when the console is not on that terminal; title puts it in "
+              "the terminal's title; line on standard error in any case; off nowhere.")  # fmt: skip
+@click.option("--no-status", is_flag=True, help="Show no live status (as --status off).")
+@click.option("--no-shutdown", is_flag=True,
+              help="When the guest powers off or faults, stop and stay (QMP, the monitor) "
+              "until quit, as QEMU's -no-shutdown; then status 0.")  # fmt: skip
+@click.option("-d", "trace", metavar="ITEM,...",
+              help="Trace what the guest does, QEMU's -d categories (int, in_asm, exec, cpu, "
+              "guest_errors, unimp, mmu) and qconf's (mmio); -d help lists them.")  # fmt: skip
+@click.option("-D", "trace_file", metavar="FILE", type=click.Path(dir_okay=False, writable=True),
+              help="Write the -d trace to FILE instead of standard error.")  # fmt: skip
 @click.option("--qmp", "qmps", multiple=True, metavar="ADDRESS",
               help="Serve QMP on unix:PATH or tcp:127.0.0.1:PORT (repeatable).")  # fmt: skip
 @click.option("--qmp-allow-remote", is_flag=True,
@@ -190,20 +257,31 @@ def dtb(
 @reports_errors()
 def run(
     files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
-    max_insns: int | None, timeout: float | None, stats: bool,
-    expects: tuple[str, ...], sends: tuple[str, ...], qmps: tuple[str, ...],
-    qmp_allow_remote: bool, preconfig: bool, start_paused: bool, gdb_default: bool,
-    gdbs: tuple[str, ...], gdb_allow_remote: bool, save_at: tuple[tuple[str, str], ...],
-    restore: str | None, use_cache: bool,
+    max_insns: int | None, max_time: int | None, timeout: int | None, stats: bool,
+    expects: tuple[str, ...], withins: tuple[str, ...], sends: tuple[str, ...],
+    status: str, no_status: bool, no_shutdown: bool, trace: str | None, trace_file: str | None,
+    qmps: tuple[str, ...], qmp_allow_remote: bool, preconfig: bool, start_paused: bool,
+    gdb_default: bool, gdbs: tuple[str, ...], gdb_allow_remote: bool,
+    save_at: tuple[tuple[str, str], ...], restore: str | None, use_cache: bool,
 ) -> None:  # fmt: skip
     """Run the machine: every CPU runs its firmware until the guest powers off (its status
     is qconf's exit status), faults (3), or a limit is reached (124); Ctrl-C stops (130)."""
     from qconf.runner import RunOptions, command, remember
 
-    if len(expects) != len(sends):
-        raise click.UsageError(
-            f"give one --send for each --expect ({len(expects)} --expect, {len(sends)} --send)"
-        )
+    if trace is not None:
+        from qconf.emu.trace import help_lines, parse_categories
+
+        if trace == "help":
+            click.echo("\n".join(help_lines()))
+            return
+        try:
+            parse_categories(trace)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'-d'") from None
+    if trace_file is not None and not trace:
+        raise click.UsageError("-D names the file of a -d trace: give -d too (-d help)")
+    if no_status:
+        status = "off"
     if preconfig and not qmps:
         raise click.UsageError("--preconfig needs --qmp (a client to configure the machine)")
     if (save_at or restore) and qmps:
@@ -219,10 +297,12 @@ def run(
         raise click.UsageError("-S needs --qmp, -s or --gdb (a client to continue)")
     options = RunOptions(
         files=files, sets=sets, include_dirs=include_dirs, max_insns=max_insns,
-        timeout=timeout, stats=stats, script=tuple(zip(expects, sends, strict=True)),
-        qmps=qmps, qmp_allow_remote=qmp_allow_remote, preconfig=preconfig,
-        start_paused=start_paused, use_cache=use_cache, save_at=save_at, restore=restore,
-        gdbs=gdbs, gdb_allow_remote=gdb_allow_remote,
+        timeout=None if timeout is None else timeout / 1e9, max_time=max_time, stats=stats,
+        script=_script(expects, sends, withins), trace=trace, trace_file=trace_file,
+        status=None if status == "auto" else status, no_shutdown=no_shutdown, qmps=qmps,
+        qmp_allow_remote=qmp_allow_remote, preconfig=preconfig, start_paused=start_paused,
+        use_cache=use_cache, save_at=save_at, restore=restore, gdbs=gdbs,
+        gdb_allow_remote=gdb_allow_remote,
     )  # fmt: skip
     argv = (click.get_current_context().obj or {}).get("argv")
     if use_cache and argv is not None:  # started as the qconf command: next time, no click

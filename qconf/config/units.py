@@ -24,6 +24,7 @@ __all__ = (
     "format_duration",
     "format_frequency",
     "format_size",
+    "parse_command_duration",
     "parse_duration",
     "parse_frequency",
     "parse_int",
@@ -128,6 +129,26 @@ def parse_size(value: object) -> int:
 def parse_duration(value: object) -> int:
     """Nanoseconds from ``10ms``, ``1us``, ``2s`` or a bare number of ns."""
     return _quantity(value, DURATION_UNITS, "duration", "ns")
+
+
+def parse_command_duration(value: str) -> int:
+    """Nanoseconds from a duration on the command line (``--timeout``, ``--max-time``,
+    ``--within``): ``10ms``, ``2s``, ``1.5s``, or a bare number of seconds (``--timeout 5``
+    as it always was).
+
+    :raises UnitError: not a duration, or not more than zero.
+    """
+    text = value.strip()
+    try:
+        ns = round(float(text) * 10**9) if _BARE_RE.fullmatch(text) else parse_duration(text)
+    except ValueError as exc:
+        raise UnitError(f"{exc}; write a unit (10ms, 2s) or a number of seconds") from None
+    if ns <= 0:
+        raise UnitError(f"{value!r} is not a duration of more than zero")
+    return ns
+
+
+_BARE_RE = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 
 
 def _format(value: int, units: tuple[tuple[str, int], ...]) -> str:

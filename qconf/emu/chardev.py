@@ -15,7 +15,6 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     import socket
 
-CTRL_A = 0x01
 INPUT_POLL_S = 0.0002
 """After finding no input on standard input, how long (host seconds) reads answer "none"
 without asking the system again: guests read their UART's status before every character
@@ -26,7 +25,6 @@ __all__ = (
     "FileChardev",
     "MemoryChardev",
     "NullChardev",
-    "Scripted",
     "SocketChardev",
     "StdioChardev",
     "open_chardev",
@@ -88,14 +86,14 @@ class MemoryChardev(_NoInput):
 
 class StdioChardev:
     """Standard output, and standard input when it is a pipe, a file or a terminal (put in
-    cbreak mode: keys arrive one by one, Ctrl-C still stops the run).
+    cbreak mode: keys arrive one by one, Ctrl-C still stops the run). On a terminal, the
+    console wraps it in a :class:`~qconf.emu.terminal.Mux` for QEMU's escape keys.
 
     When standard output is closed (``qconf run | head -1``), output is dropped from then
     on and ``on_closed`` is called once: like other tools, the run ends quietly; a closed
     pipe is not a fault of the guest."""
 
-    def __init__(self, on_quit: Any = None, on_closed: Any = None) -> None:
-        self.on_quit = on_quit  # called for Ctrl-A X on a terminal
+    def __init__(self, on_closed: Any = None) -> None:
         self.on_closed = on_closed  # called when standard output is closed
         self._fd: int | None = None
         self._saved: Any = None
@@ -171,8 +169,6 @@ class StdioChardev:
         if self._pending:
             byte = self._pending[0]
             del self._pending[0]
-            if self._saved is not None and byte == CTRL_A:  # terminal escapes, as QEMU's
-                return self._escape()
             return byte
         return None
 
@@ -180,22 +176,10 @@ class StdioChardev:
         """Readable when a key or piped input arrives (None once input has ended)."""
         return None if self._pending else self._fd
 
-    def _escape(self) -> int | None:
-        """Ctrl-A X quits; Ctrl-A Ctrl-A types one Ctrl-A; anything else is dropped."""
-        if not self._pending:
-            ready, _, _ = (
-                select.select([self._fd], [], [], 1.0) if self._fd is not None else ([], [], [])
-            )
-            if ready and self._fd is not None:
-                self._pending += os.read(self._fd, 4096)
-        if not self._pending:
-            return None
-        key = self._pending[0]
-        del self._pending[0]
-        if key in (ord("x"), ord("X")) and self.on_quit is not None:
-            self.on_quit()
-            return None
-        return CTRL_A if key == CTRL_A else None
+    @property
+    def terminal(self) -> bool:
+        """Whether standard input is a terminal (in cbreak mode while this is open)."""
+        return self._saved is not None
 
     def close(self) -> None:
         if self._saved is not None and self._fd is not None:
@@ -314,17 +298,15 @@ def open_chardev(
     path: str | None,
     host: str = "127.0.0.1",
     port: int | None = None,
-    on_quit: Any = None,
     on_closed: Any = None,
 ) -> Chardev:
     """A backend for a ``chardev`` object's ``backend``, ``path``, ``host`` and ``port``;
-    ``on_quit`` is what Ctrl-A X on a terminal does, ``on_closed`` what a closed standard
-    output does.
+    ``on_closed`` is what a closed standard output does.
 
     :raises OSError: a file or socket backend cannot be opened (see :func:`open_hint`).
     """
     if kind == "stdio":
-        return StdioChardev(on_quit, on_closed)
+        return StdioChardev(on_closed)
     if kind == "memory":
         return MemoryChardev()
     if kind == "file":
@@ -356,40 +338,3 @@ def open_hint(kind: str, path: str | None, port: int | None, exc: OSError) -> st
     if exc.errno == errno.ENAMETOOLONG or (kind == "unix" and exc.errno == errno.EINVAL):
         return "unix socket paths are limited to about 100 bytes: choose a shorter path"
     return None
-
-
-class Scripted:
-    """A console driven by a script: each time the output shows a step's pattern, that
-    step's text is typed in (then the next step waits for its own pattern). Output goes on
-    to the wrapped backend; typed text comes before the backend's own input."""
-
-    def __init__(self, inner: Chardev, steps: list[tuple[bytes, bytes]]) -> None:
-        self.inner = inner
-        self.steps = list(steps)
-        self.seen = bytearray()
-        self.typed: deque[int] = deque()
-
-    def write(self, data: bytes) -> None:
-        self.inner.write(data)
-        self.seen += data
-        while self.steps:
-            pattern, text = self.steps[0]
-            at = self.seen.find(pattern)
-            if at < 0:
-                break
-            del self.seen[: at + len(pattern)]
-            self.typed.extend(text)
-            self.steps.pop(0)
-        if len(self.seen) > 65536:
-            del self.seen[:-4096]
-
-    def read(self) -> int | None:
-        if self.typed:
-            return self.typed.popleft()
-        return self.inner.read()
-
-    def wait_fd(self) -> int | None:
-        return self.inner.wait_fd()
-
-    def close(self) -> None:
-        self.inner.close()

@@ -219,18 +219,50 @@ def _chunks(view: memoryview) -> tuple[list[int], bytes]:
     return indices, b"".join(parts)
 
 
+def _step_data(step: Any) -> list[Any]:
+    """A script step as JSON data: ``["send", HEX]`` or ``["expect", HEX or
+    "re:"+HEX, within, within_wall, number]``."""
+    from qconf.emu.script import Send
+
+    if isinstance(step, Send):
+        return ["send", step.text.hex()]
+    pattern = step.pattern
+    text = pattern.hex() if isinstance(pattern, bytes) else "re:" + pattern.pattern.hex()
+    return ["expect", text, step.within, step.within_wall, step.number]
+
+
+def _step_from(item: list[Any]) -> Any:
+    """The step :func:`_step_data` gave (``[PATTERN_HEX, TEXT_HEX]`` pairs of older
+    checkpoints: an expect and a send)."""
+    import re
+
+    from qconf.emu.script import Expect, Send
+
+    if item[0] == "send":
+        return Send(bytes.fromhex(item[1]))
+    if item[0] == "expect":
+        text = str(item[1])
+        pattern: bytes | re.Pattern[bytes] = (
+            re.compile(bytes.fromhex(text[3:])) if text.startswith("re:") else bytes.fromhex(text)
+        )
+        return Expect(pattern, item[2], item[3], int(item[4]))
+    return (bytes.fromhex(item[0]), bytes.fromhex(item[1]))
+
+
 def _consoles_state(emulator: Emulator) -> dict[str, Any]:
-    from qconf.emu.chardev import MemoryChardev, Scripted
+    from qconf.emu.chardev import MemoryChardev
+    from qconf.emu.script import Script
 
     out: dict[str, Any] = {}
     consoles = emulator.consoles
     for key, opened in consoles.opened.items():
         entry: dict[str, Any] = {}
         dev = opened
-        if isinstance(opened, Scripted):
-            steps = [[p.hex(), t.hex()] for p, t in opened.steps]
-            entry["script"] = {"steps": steps, "seen": bytes(opened.seen).hex(),
-                               "typed": bytes(opened.typed).hex()}  # fmt: skip
+        if isinstance(opened, Script):
+            entry["script"] = {"steps": [_step_data(step) for step in opened.steps],
+                               "seen": bytes(opened.seen).hex(),
+                               "typed": bytes(opened.typed).hex(),
+                               "matched": opened.matched}  # fmt: skip
             dev = opened.inner
         if isinstance(dev, MemoryChardev) and dev.input:
             entry["input"] = bytes(dev.input).hex()
@@ -274,12 +306,12 @@ class Checkpoint:
         ]
         return " ".join(words) or "(a machine built over QMP)"
 
-    def script(self) -> list[tuple[bytes, bytes]]:
+    def script(self) -> list[Any]:
         """The console script's steps still to come when it was saved (none if none)."""
         for entry in self.manifest["consoles"].values():
             script = entry.get("script")
             if script:
-                return [(bytes.fromhex(p), bytes.fromhex(t)) for p, t in script["steps"]]
+                return [_step_from(item) for item in script["steps"]]
         return []
 
     def machine(self) -> Machine:
@@ -391,17 +423,19 @@ def _load_chunks(view: memoryview, indices: list[int], data: bytes, chunk: int) 
 def _load_consoles(emulator: Emulator, saved: dict[str, Any], by_path: dict[str, Any]) -> None:
     from collections import deque
 
-    from qconf.emu.chardev import MemoryChardev, Scripted
+    from qconf.emu.chardev import MemoryChardev
+    from qconf.emu.script import Script
 
     consoles = emulator.consoles
     opened = {key.path: dev for key, dev in consoles.opened.items()}
     for path, entry in saved.items():
         dev = opened.get(path)
         script = entry.get("script")
-        if isinstance(dev, Scripted):
+        if isinstance(dev, Script):
             if script is not None:  # where the saved script was: what it had seen and typed
                 dev.seen[:] = bytes.fromhex(script["seen"])
                 dev.typed.extend(bytes.fromhex(script["typed"]))
+                dev.matched = int(script.get("matched", 0))
             dev = dev.inner
         if isinstance(dev, MemoryChardev) and "input" in entry:
             dev.feed(bytes.fromhex(entry["input"]))

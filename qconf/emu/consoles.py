@@ -10,12 +10,18 @@ and text typed over QMP comes before the backend's own input.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qconf.assembly.machine import Machine
-from qconf.emu.chardev import Chardev, NullChardev, Scripted, open_chardev, open_hint
+from qconf.emu.chardev import Chardev, NullChardev, StdioChardev, open_chardev, open_hint
 from qconf.emu.memory import RunError
+from qconf.emu.script import Script, steps
+from qconf.emu.terminal import Mux
 from qconf.model.objects import Object
+
+if TYPE_CHECKING:
+    from qconf.emu.scheduler import Scheduler
 
 __all__ = ("Consoles",)
 
@@ -24,26 +30,35 @@ class Consoles:
     """The backends, by backend object (or by device, for those given in place).
 
     :param given: backends by the path of their backend object or of their device.
-    :param script: ``(pattern, text)`` steps for the console (the first backend opened).
-    :param on_quit: what Ctrl-A X on a terminal does.
+    :param script: the console's script (the first backend opened): steps of
+        :mod:`qconf.emu.script`, or ``(pattern, text)`` pairs.
+    :param on_quit: what Ctrl-A x on a terminal does.
+    :param on_closed: what a closed standard output does.
+    :param scheduler: the clock and run a script's time limits (and the terminal) use.
     """
 
     def __init__(
         self,
         machine: Machine,
         given: dict[str, Chardev] | None = None,
-        script: list[tuple[bytes, bytes]] | None = None,
+        script: Sequence[Any] | None = None,
         on_quit: Callable[[], None] | None = None,
         on_closed: Callable[[], None] | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         self.machine = machine
-        self.script = list(script or [])
+        self.script = steps(script or [])
+        self.scheduler = scheduler
         self.on_quit = on_quit
         self.on_closed = on_closed
         self.opened: dict[Object, Chardev] = {}
         for path, dev in (given or {}).items():
             self.opened[machine.object(path)] = dev
         self.console: Chardev | None = None
+        self.scripted: Script | None = None
+        """The console's script, once the console is opened (with a script)."""
+        self.terminal: Mux | None = None
+        """The stdio backend when standard input is a terminal (escape keys, monitor)."""
         self.listeners: list[Callable[[Object, bytes], None]] = []
         """Called with each device's output (QMP console events)."""
         self.typed: dict[Object, deque[int]] = {}
@@ -62,9 +77,13 @@ class Consoles:
         if found is None:
             assert backend is not None
             found = self._open(device, backend)
+            if isinstance(found, StdioChardev) and found.terminal and self.scheduler is not None:
+                found = self.terminal = Mux(found, self.on_quit, self.scheduler.cut_slice,
+                                            self.scheduler)  # fmt: skip
         if self.console is None:  # the first one opened is the console: a script drives it
             if self.script:
-                found = Scripted(found, self.script)
+                assert self.scheduler is not None, "a script needs the run's scheduler"
+                found = self.scripted = Script(found, self.script, self.scheduler)
             self.console = found
         self.opened[key] = found
         return _Tapped(found, device, self)
@@ -73,7 +92,7 @@ class Consoles:
         kind, path, port = backend.get("backend"), backend.get("path"), backend.get("port")
         try:
             return open_chardev(kind, path, backend.get("host"), port,
-                                on_quit=self.on_quit, on_closed=self.on_closed)  # fmt: skip
+                                on_closed=self.on_closed)  # fmt: skip
         except OSError as exc:
             where = f"{backend.get('host')}:{port}" if kind == "tcp" else path
             raise RunError(
@@ -83,6 +102,20 @@ class Consoles:
                 path=f"{device.key}.chardev",
                 hint=open_hint(kind, path, port, exc),
             ) from None
+
+    def uses_stdout(self) -> bool:
+        """Whether a backend opened writes to standard output (``stdio``)."""
+        for opened in self.opened.values():
+            dev: object = opened
+            while dev is not None:
+                if isinstance(dev, StdioChardev):
+                    return True
+                dev = getattr(dev, "inner", None)
+        return False
+
+    def input_fds(self) -> list[int]:
+        """The descriptors input may come from, on any backend opened."""
+        return [fd for dev in self.opened.values() if (fd := dev.wait_fd()) is not None]
 
     def close(self) -> None:
         for dev in self.opened.values():

@@ -75,6 +75,12 @@ class RunControl(Protocol):
         """Tell the user something once (``qconf: note: ...`` on stderr)."""
         ...
 
+    def idle_poll(self) -> None:
+        """The running CPU read a register that shows nothing to do (a UART's empty
+        receive status): a loop doing only that may be idle, and cost the host nothing
+        (see :meth:`qconf.emu.scheduler.Scheduler.idle_poll`)."""
+        ...
+
 
 class IrqLines(Protocol):
     """The machine's interrupt wires at run time: levels by output, ORed into inputs."""
@@ -162,6 +168,8 @@ class CoreContext:
         loop); whether it may (only a lone running CPU may).
     :param timing: the machine's ``timing`` (``fast`` or ``exact``).
     :param output: where semihosting output goes.
+    :param python_hooks: use the Python hooks where a core has native ones that would
+        hide what a trace shows (``-d mmu``: every TLB fill).
     """
 
     obj: Object
@@ -170,6 +178,7 @@ class CoreContext:
     skip: Callable[[int], bool]
     timing: str = "fast"
     output: Callable[[str], Any] | None = None
+    python_hooks: bool = False
 
 
 def cores_of(cores: Sequence[Any], family: str) -> list[Any]:

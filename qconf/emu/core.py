@@ -18,6 +18,10 @@ __all__ = ("UC_ERRORS", "Core", "DebugHooks", "FastRegisters", "close_engine", "
 
 POLL_WINDOW = 256  # instructions between two time reads of one busy-wait loop
 POLL_STREAK = 4  # reads in a row before skipping ahead
+STATE_REGISTERS = (*(f"x{i}" for i in range(1, 32)), *(f"r{i}" for i in range(13)), "sp", "lr")
+"""The registers :meth:`Core.idle_state` compares (those the architecture has)."""
+STACK_WINDOW = 256
+"""Bytes below and above the stack pointer :meth:`Core.idle_state` compares."""
 TCG_BUFFER = 64 << 20
 """Each engine's translation buffer. Unicorn's default is 1 GiB, and from the third engine
 in a process on, code generated that far from Unicorn's helpers calls them indirectly
@@ -130,6 +134,9 @@ class Core:
         self.debug: DebugHooks | None = None  # a debugger's hooks (qconf.debug), if attached
         self._registers = FastRegisters(uc)  # the pc after every slice
         self._poll_pc, self._poll_at, self._poll_streak = -1, 0, 0
+        self._state_registers: list[int] | None = None
+        self.trace: Any = None  # a qconf.emu.trace.Tracer when the int category is traced
+        self.trace_hooks: list[Any] = []  # the tracer's callbacks, kept alive with the core
 
     def start_address(self) -> int:
         """Where ``emu_start`` resumes (Cortex-M adds the Thumb bit)."""
@@ -203,6 +210,40 @@ class Core:
             step = min(1000 << min(self._poll_streak - POLL_STREAK, 10), 1_000_000)
             if not self.ctx.skip(step):
                 self._poll_streak = 0
+
+    def entered(self, text: str) -> None:
+        """The core entered an exception or interrupt handler (``text`` says which, from
+        where, to where): the ``int`` trace shows it. Arch code calls it only when
+        :attr:`trace` is set."""
+        if self.trace is not None:
+            self.trace.line(self.obj.path, "int", text)
+
+    def read_register(self, number: int) -> int:
+        """Register ``number`` (the engine's), read straight from the engine."""
+        return self._registers.read(number)
+
+    @property
+    def time_read_at(self) -> int:
+        """The instruction count at the core's last read of the time (0: none yet)."""
+        return self._poll_at
+
+    def idle_state(self) -> tuple[tuple[int, ...], bytes]:
+        """What an idle loop leaves unchanged from one turn to the next: the general
+        registers and the stack around the stack pointer (memory elsewhere is not
+        looked at). Two equal states at the same pc, with nothing read in between but an
+        empty status, mean the loop makes no progress (see the scheduler's idle polls)."""
+        if self._state_registers is None:
+            numbers = {self.arch.register_number(name) for name in STATE_REGISTERS}
+            self._state_registers = sorted(n for n in numbers if n is not None)
+        values = tuple(self._registers.read(n) for n in self._state_registers)
+        sp_number = self.arch.register_number("sp")
+        stack = b""
+        if sp_number is not None:
+            from qconf.emu.counting import read_memory
+
+            sp = self._registers.read(sp_number)
+            stack = read_memory(self.uc, max(0, sp - STACK_WINDOW), 2 * STACK_WINDOW) or b""
+        return values, stack
 
     def registers(self, pc: int) -> dict[str, int]:
         """The registers a fault report shows (the architecture's, then its system

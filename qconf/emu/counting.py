@@ -53,7 +53,7 @@ from typing import Any
 from qconf.emu import native
 from qconf.model.facets import instruction_length
 
-__all__ = ("KINDS", "Counter", "count_instructions", "make_counter")
+__all__ = ("KINDS", "Counter", "count_instructions", "make_counter", "read_code", "read_memory")
 
 KINDS = {"fixed4": 0, "riscv": 1, "thumb": 2}
 """How instruction lengths are decoded (an architecture's ``encoding``), as the native
@@ -62,7 +62,7 @@ ENCODINGS = {kind: name for name, kind in KINDS.items()}
 TABLE_SLOTS = 1 << 14
 """Blocks the native table remembers (hashed by pc and size, 8 slots probed; past that a
 block replaces another, which is decoded again when it next runs)."""
-UC_PROT_EXEC = 4
+UC_PROT_READ, UC_PROT_EXEC = 1, 4
 STOP_NEVER = 0xFFFFFFFF
 
 
@@ -85,16 +85,22 @@ class _State(ctypes.Structure):
                 ("failed", ctypes.c_uint32), ("reserved", ctypes.c_uint32)]  # fmt: skip
 
 
-def read_code(uc: Any, address: int, size: int) -> bytes | None:
+def read_code(uc: Any, address: int, size: int, prot: int = UC_PROT_EXEC) -> bytes | None:
     """``size`` bytes of code at virtual ``address`` as the CPU fetches them (through the
     MMU), or None if they cannot be read."""
     from unicorn.unicorn_py3 import unicorn as binding
 
     buf = ctypes.create_string_buffer(size)
     err = binding.uclib.uc_vmem_read(
-        uc._uch, ctypes.c_uint64(address), ctypes.c_int(UC_PROT_EXEC), buf, ctypes.c_size_t(size)
+        uc._uch, ctypes.c_uint64(address), ctypes.c_int(prot), buf, ctypes.c_size_t(size)
     )
     return None if err else buf.raw
+
+
+def read_memory(uc: Any, address: int, size: int) -> bytes | None:
+    """``size`` bytes at virtual ``address`` as the CPU reads data (through the MMU), or
+    None if they cannot be read."""
+    return read_code(uc, address, size, UC_PROT_READ)
 
 
 def count_instructions(kind: int, code: bytes) -> int:
@@ -132,6 +138,11 @@ class Counter:
     def misses(self) -> int:
         """Blocks whose count was decoded from their code (no table entry)."""
         raise NotImplementedError
+
+    @property
+    def block_pc(self) -> int:
+        """The pc of the translated block running now (the last one counted)."""
+        return self._block()[0]
 
     def arm(self, budget: int) -> None:
         """Start a slice of ``budget`` instructions."""

@@ -25,6 +25,7 @@ from qconf.emu.kernel import BootGroup, BootPlan, boot_groups, read_kernel
 from qconf.emu.loader import Chunk, read_image
 from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
 from qconf.emu.scheduler import EXIT_FAULT, Scheduler
+from qconf.emu.trace import Tracer
 from qconf.model.facets import load
 from qconf.model.objects import Object
 
@@ -40,6 +41,7 @@ class Unimplemented:
     def read(self, offset: int, size: int) -> int:
         self.ctx.run.note(f"{self.obj.key} ({self.obj.info.name}) is not modelled: read at "
                           f"+{offset:#x} returns 0")  # fmt: skip
+        self.ctx.run.idle_poll()  # what it reads never changes
         return 0
 
     def write(self, offset: int, size: int, value: int) -> None:
@@ -82,12 +84,19 @@ class Platform:
     :param scheduler: the clock and run control models and cores are given.
     :param wires: the interrupt wires models drive.
     :param consoles: the devices' character backends.
+    :param tracer: what ``-d`` asked to trace, if anything.
     """
 
     def __init__(
-        self, machine: Machine, scheduler: Scheduler, wires: IrqLines, consoles: Consoles
+        self,
+        machine: Machine,
+        scheduler: Scheduler,
+        wires: IrqLines,
+        consoles: Consoles,
+        tracer: Tracer | None = None,
     ) -> None:
         self.machine = machine
+        self.tracer = tracer
         self.scheduler = scheduler
         self.wires = wires
         self.consoles = consoles
@@ -126,7 +135,9 @@ class Platform:
                         f"{obj.info.name} CPUs cannot run yet", code="E905", path=obj.key,
                         hint="every built-in CPU type runs; this one has no core",
                     )  # fmt: skip
-                ctx = CoreContext(obj, scheduler, scheduler, scheduler.skip, timing)
+                traced = self.tracer is not None and self.tracer.wants("mmu")
+                ctx = CoreContext(obj, scheduler, scheduler, scheduler.skip, timing,
+                                  python_hooks=traced)  # fmt: skip
                 self.cores.append(_model_of(obj)(ctx))
             elif obj in mmio:
                 make = Unimplemented if obj.info.behaviour is None else _model_of(obj)
@@ -145,6 +156,8 @@ class Platform:
         scheduler.inputs = inputs  # the UARTs (see scheduler.InputDevice)
         for core in self.cores:
             self._map(core)
+            if self.tracer is not None:
+                self.tracer.attach(core)
         self._load()
 
     def buffer(self, memory: Object) -> HostBuffer:
@@ -189,6 +202,7 @@ class Platform:
         uc, counter = core.uc, core.counting
 
         def read(uc: Uc, offset: int, size: int, user: object) -> int:
+            scheduler.accesses += 1
             if (
                 scheduler.wall_deadline
                 and scheduler.alone
@@ -200,6 +214,7 @@ class Platform:
             try:
                 if hit is None:
                     scheduler.note(f"read of {size} bytes at unassigned {address:#x} returns 0")
+                    scheduler.idle_poll()  # what it reads never changes
                     return 0
                 model: Any = models[hit[0]]
                 if hasattr(model, "read_from"):  # registers banked by the accessing CPU
@@ -209,11 +224,14 @@ class Platform:
                     return int(model.read_region(hit[2], hit[1], size)) & ((1 << (size * 8)) - 1)
                 return int(model.read(hit[1], size)) & ((1 << (size * 8)) - 1)
             except Exception as exc:  # never into C
-                scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+                scheduler.request_stop(
+                    EXIT_FAULT, f"device model error at {address:#x}: {exc!r}", "error"
+                )
                 counter.cut()
                 return 0
 
         def write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            scheduler.accesses += 1
             address = window.start + offset
             hit = window.find(address)
             try:
@@ -228,12 +246,48 @@ class Platform:
                 else:
                     model.write(hit[1], size, value)
             except Exception as exc:  # never into C
-                scheduler.request_stop(EXIT_FAULT, f"device model error at {address:#x}: {exc!r}")
+                scheduler.request_stop(
+                    EXIT_FAULT, f"device model error at {address:#x}: {exc!r}", "error"
+                )
             if scheduler.stopping:
                 counter.cut()  # a final stop (poweroff): at the next block
 
+        tracer = self.tracer
+        if tracer is not None and tracer.categories & {"mmio", "unimp", "guest_errors"}:
+            read, write = self._traced(core, window, tracer, read, write)
         self._callbacks += [read, write]
         uc.mmio_map(window.start, window.end - window.start, read, None, write, None)
+
+    def _traced(self, core: Core, window: MmioPages, tracer: Tracer, read: Any,
+                write: Any) -> tuple[Any, Any]:  # fmt: skip
+        """``read`` and ``write`` with each access in the trace: ``mmio`` for a device
+        with a model, ``unimp`` for one without, ``guest_errors`` where no device is."""
+        models, path = self.models, core.obj.path
+
+        def show(kind: str, address: int, size: int, value: int) -> None:
+            hit = window.find(address)
+            arrow = "->" if kind == "read" else "<-"
+            if hit is None:
+                if tracer.wants("guest_errors"):
+                    tracer.line(path, "guest_errors", f"{kind} of {size} bytes at {address:#x}, "
+                                f"where no device is {arrow} {value:#x}")  # fmt: skip
+                return
+            obj, offset = hit[0], hit[1]
+            category = "unimp" if isinstance(models.get(obj), Unimplemented) else "mmio"
+            if tracer.wants(category):
+                tracer.line(path, category, f"{kind} {obj.path} +{offset:#x} ({size} "
+                            f"byte{'s'[: size != 1]}) {arrow} {value:#x}")  # fmt: skip
+
+        def traced_read(uc: Uc, offset: int, size: int, user: object) -> int:
+            value: int = read(uc, offset, size, user)
+            show("read", window.start + offset, size, value)
+            return value
+
+        def traced_write(uc: Uc, offset: int, size: int, value: int, user: object) -> None:
+            write(uc, offset, size, value, user)
+            show("write", window.start + offset, size, value)
+
+        return traced_read, traced_write
 
     # --- images -----------------------------------------------------------------------
 

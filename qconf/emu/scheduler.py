@@ -18,7 +18,7 @@ import select
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from qconf.emu.faults import GuestFault
@@ -42,6 +42,14 @@ timer deadline, or as soon as a device raises an interrupt line)."""
 CONTROLLER_PERIOD_S = 0.005
 """With a controller (QMP), a lone CPU's slice that polls devices ends after this much
 host time, so commands are answered within a few milliseconds."""
+IDLE_STREAK = 8
+"""Empty polls in a row (see :meth:`Scheduler.idle_poll`) before the CPU's state is
+compared to decide whether it idles."""
+IDLE_WINDOW = 4096
+"""Most instructions between two empty polls of one idle loop."""
+IDLE_WAIT_S = 0.1
+"""How long (host seconds) the scheduler sleeps at most, when every CPU waits, before it
+looks again (host-time limits, a parked CPU)."""
 
 
 class SliceCounter(Protocol):
@@ -49,6 +57,9 @@ class SliceCounter(Protocol):
 
     @property
     def count(self) -> int: ...
+
+    @property
+    def block_pc(self) -> int: ...
 
     def cut(self) -> None: ...
 
@@ -66,9 +77,14 @@ class Runnable(Protocol):
     @property
     def instructions(self) -> int: ...
 
+    @property
+    def time_read_at(self) -> int: ...
+
     def run(self, budget: int) -> None: ...
 
     def deliver(self) -> None: ...
+
+    def idle_state(self) -> Any: ...
 
 
 class Debugger(Protocol):
@@ -105,6 +121,19 @@ class InputDevice(Protocol):
 
 
 @dataclass
+class _IdleStreak:
+    """Empty polls of one CPU in a row (see :meth:`Scheduler.idle_poll`)."""
+
+    cpu: Runnable
+    at: int  # the CPU's instruction count at the last poll
+    accesses: int  # the device accesses counted then
+    polls: int = 1
+    states: dict[int, Any] = field(default_factory=dict)  # by block pc: idle_state then
+    idle: bool = False  # a state came back unchanged at its pc: the CPU idles
+    skips: int = 0
+
+
+@dataclass
 class Outcome:
     """How a run ended."""
 
@@ -116,6 +145,11 @@ class Outcome:
     fault: GuestFault | None = None
     native: str = ""  # whether native hooks counted (qconf.emu.native.status)
     paused: bool = False  # ``until`` held between two slices: the run may go on
+    cause: str = "guest"
+    """Who ended the run: ``guest`` (it powered off, exited or asked for a reset),
+    ``fault`` (a guest fault), ``hung``, ``limit`` (a limit or a failed script step),
+    ``interrupt`` (Ctrl-C), ``host`` (quit from the console or QMP), ``error`` (a device
+    model failed)."""
 
     def stats_lines(self) -> list[str]:
         out = [f"qconf: {self.reason}", f"  virtual time {self.time_ns / 1e6:.6f} ms, "
@@ -139,12 +173,25 @@ class Scheduler:
         self.quantum = quantum
         self.skip_waits = skip_waits
         self.time = VirtualTime()
+        self.limits = VirtualTime()
+        """Virtual deadlines that end the run or a script step (``--max-time``,
+        ``--within``): a slice ends at one, but unlike the machine's timer events, time
+        never jumps to one while every CPU waits. Their actions run between slices, with
+        :attr:`time` at or past their deadline."""
+        self.services: list[Callable[[], None]] = []
+        """Called between slices: checks of host-time limits (a script step's), and the
+        like; each may request a stop."""
         self.cores: list[Runnable] = []
         self.inputs: list[InputDevice] = []
         self.stopping = False
         self.exit_code = 0
         self.reason = ""
+        self.cause = "guest"
         self.log: list[str] = []
+        self._noted: set[str] = set()
+        self.say: Callable[[str], None] = _say
+        """Where notes go (a line each): standard error, unless the front end holds them
+        (the console shares the terminal)."""
         self.running: Runnable | None = None  # the CPU executing now, if any
         self.slice_start = 0
         self.slice_end = 0
@@ -154,6 +201,18 @@ class Scheduler:
         # not, and checkpoints save it)
         self.alone = False  # the running CPU is the only one running
         self.skipped = 0  # ns of busy-waiting skipped in this slice
+        self.accesses = 0  # device register accesses so far (counted by the platform)
+        self.parked: list[Runnable] = []  # idle CPUs waiting for input (see idle_poll)
+        self.input_fds: Callable[[], Sequence[int]] = tuple
+        """Every descriptor input may come from (consoles), whatever their interrupts."""
+        self.keep_alive: Callable[[], bool] | None = None
+        """Whether, when every CPU waits with nothing to wake it, the run waits for a
+        controller (a QMP client, the terminal's monitor) rather than end as hung; None:
+        whenever the run has a ``tick``."""
+        self.controller_fds: Callable[[], Sequence[int]] = tuple
+        """Descriptors a controller is served on (QMP sockets, the terminal): while
+        every CPU waits, input on them wakes the loop, which then calls ``tick``."""
+        self._idle: _IdleStreak | None = None
         self.wall_deadline = 0.0  # a lone CPU's slice ends at its next device read after
         # this host time (time.monotonic()), so that a controller (QMP) is served at least
         # every few ms however busy the guest's device polling is; 0: no limit
@@ -186,6 +245,61 @@ class Scheduler:
             self.cut_slice()
         return True
 
+    def idle_poll(self) -> None:
+        """The running CPU read a device register that shows nothing to do: a UART's
+        receive status with no input waiting, an address no device answers.
+
+        A lone running CPU that does only this (it polls every few thousand instructions
+        at most, with no other device access and no time read in between) and comes back
+        to the same block in the same state (:meth:`~qconf.emu.core.Core.idle_state`:
+        registers and stack) is idle: its loop cannot progress until something comes from
+        outside. If input can come (a console on a terminal, a pipe, a socket), the CPU is
+        parked: it waits, as in ``wfi``, until input arrives, a timer is due (time jumps
+        there) or a controller acts, then polls again; the host sleeps meanwhile. If no
+        input can come, its time jumps ahead at each poll instead, 1 us at first and
+        doubling up to 1 ms, as for a busy-wait on the clock. Either way the guest runs
+        the same instructions for the same input."""
+        cpu = self.running
+        if cpu is None or not self.alone or not self.skip_waits:
+            return
+        done, streak = cpu.instructions, self._idle
+        if (
+            streak is None
+            or streak.cpu is not cpu
+            or done - streak.at > IDLE_WINDOW
+            or self.accesses != streak.accesses + 1
+            or cpu.time_read_at > streak.at
+        ):
+            if streak is None or streak.polls > 1:
+                self._idle = _IdleStreak(cpu, done, self.accesses)
+            else:  # a poll between other accesses (a UART's status before each byte out)
+                streak.cpu, streak.at, streak.accesses = cpu, done, self.accesses
+            return
+        streak.at, streak.accesses = done, self.accesses
+        streak.polls += 1
+        if not streak.idle:
+            if streak.polls < IDLE_STREAK:
+                return
+            pc, state = cpu.counting.block_pc, cpu.idle_state()
+            if streak.states.get(pc) != state:  # compared at the next poll from there
+                streak.states[pc] = state
+                return
+            streak.idle = True
+        if self.input_fds():
+            self._idle = None
+            cpu.waiting = True
+            self.parked.append(cpu)
+            self.cut_slice()
+            return
+        step = min(1000 << min(streak.skips, 10), 1_000_000)
+        streak.skips += 1
+        self.skip(step)
+
+    def _unpark(self) -> None:
+        for cpu in self.parked:
+            cpu.waiting = False
+        self.parked.clear()
+
     # --- run control (qconf.emu.context.RunControl) -----------------------------------
 
     def cut_slice(self) -> None:
@@ -210,14 +324,18 @@ class Scheduler:
         finally:
             self.running, self.slice_start, self.slice_count, self.skipped, self.alone = saved
 
-    def request_stop(self, code: int, reason: str) -> None:
+    def request_stop(self, code: int, reason: str, cause: str = "guest") -> None:
+        """End the run with status ``code`` (the first request wins); ``cause`` says who
+        ended it (see :attr:`Outcome.cause`): models and cores leave it, the guest's."""
         if not self.stopping:
             self.stopping, self.exit_code, self.reason = True, code, reason
+            self.cause = cause
 
     def note(self, message: str) -> None:
-        if message not in self.log:
+        if message not in self._noted:
+            self._noted.add(message)
             self.log.append(message)
-            print(f"qconf: note: {message}", file=sys.stderr)
+            self.say(f"qconf: note: {message}")
 
     # --- the loop ---------------------------------------------------------------------
 
@@ -229,14 +347,19 @@ class Scheduler:
         tick: Callable[[], None] | None = None,
         wait_fds: Callable[[], Sequence[int]] = tuple,
         until: Callable[[], bool] | None = None,
+        max_time: int | None = None,
     ) -> Outcome:
         """Run the CPUs until a stop is requested, the guest faults or a limit is reached.
 
+        :param timeout: host seconds after which the run stops (status 124).
         :param tick: a controller (QMP) between slices; it may block, and request a stop.
         :param wait_fds: the descriptors whose input could wake a waiting CPU.
         :param until: asked between slices; when it holds, the run returns with ``paused``
             set and the machine as it is: a later ``run`` goes on exactly as if it had not
             returned (the slices are the same; a test driver steps the machine this way).
+        :param max_time: virtual time (ns) at which the run stops (status 124): the last
+            slice ends there (fast timing: at the end of its block). It is not a timer
+            event: time never jumps to it while every CPU waits for input.
         """
         clock, cores = self.time, self.cores
         fastest = max(cpu.freq for cpu in cores)
@@ -250,9 +373,14 @@ class Scheduler:
         def interrupted(signum: int, frame: object) -> None:
             # Ctrl-C: a flag, not an exception, which could land inside an engine callback
             # and be lost there; the running slice ends at its next block
-            self.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+            self.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)", "interrupt")
             self.cut_slice()
 
+        ends: Event | None = None
+        if max_time is not None:
+            ends = self.limits.at(max_time, lambda: self.request_stop(
+                EXIT_LIMIT, f"stopped at {_duration(max_time)} of virtual time (--max-time)",
+                "limit"))  # fmt: skip
         previous = _install_sigint(interrupted)
         paused = False
         try:
@@ -261,7 +389,13 @@ class Scheduler:
                     paused = True
                     break
                 if timeout is not None and time.monotonic() - start > timeout:
-                    self.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s (--timeout)")
+                    self.request_stop(EXIT_LIMIT, f"stopped after {timeout:g} s of host time "
+                                      "(--timeout)", "limit")  # fmt: skip
+                    break
+                self.limits.advance(clock.now)  # --max-time, --within: they stop the run
+                for service in self.services:
+                    service()
+                if self.stopping:
                     break
                 if tick is not None:
                     tick()
@@ -282,16 +416,29 @@ class Scheduler:
                 if not runnable:
                     if deadline is None:
                         fds = list(wait_fds())
-                        served = tick is not None or self.debugger is not None
-                        if not fds and not served:
+                        alive = (
+                            tick is not None if self.keep_alive is None else self.keep_alive()
+                        ) or (self.debugger is not None)
+                        if self.parked or alive:  # idle CPUs poll again when input comes
+                            fds += self.input_fds()
+                        if alive:
+                            fds += self.controller_fds()
+                        if not fds and not alive:
                             self.request_stop(EXIT_FAULT, "every CPU waits for an interrupt "
-                                              "and no timer is armed: the guest hung")  # fmt: skip
+                                              "and no timer is armed: the guest hung",
+                                              "hung")  # fmt: skip
                             break
                         # waiting for input (a console) or for a controller (QMP): virtual
                         # time stands still meanwhile, as nothing can happen in it
-                        select.select(fds, [], [], 0.01 if served else 0.1)
+                        served = tick is not None or self.debugger is not None
+                        wait = 0.01 if served and not fds else IDLE_WAIT_S
+                        select.select(fds, [], [], wait)
+                        self._unpark()
                         continue
-                    clock.advance(deadline)
+                    # a timer wakes a CPU then; a limit before it ends the run there
+                    limit = self.limits.next_deadline()
+                    clock.advance(deadline if limit is None else min(deadline, limit))
+                    self._unpark()
                     continue
                 # a lone CPU runs long slices; every slice ends at the next timer deadline,
                 # so timer interrupts arrive exactly on time
@@ -299,10 +446,13 @@ class Scheduler:
                 span = quantum_ns * (LONE_CPU_QUANTA if alone else 1)
                 if deadline is not None:
                     span = max(1, min(span, deadline - clock.now))
+                limit = self.limits.next_deadline()
+                if limit is not None:
+                    span = max(1, min(span, limit - clock.now))
                 self.slice_start, self.slice_end = clock.now, clock.now + span
                 if tick is not None:
                     self.wall_deadline = time.monotonic() + CONTROLLER_PERIOD_S
-                self.alone, self.skipped = alone, 0
+                self.alone, self.skipped, self._idle = alone, 0, None
                 elapsed = span
                 for cpu in runnable:
                     # in fast timing a CPU may end its slice past the budget (at the end
@@ -337,7 +487,7 @@ class Scheduler:
                 clock.advance(self.slice_start + elapsed)
                 if max_insns is not None and total >= max_insns:
                     self.request_stop(EXIT_LIMIT, f"stopped after {total} instructions "
-                                      "(--max-insns)")  # fmt: skip
+                                      "(--max-insns)", "limit")  # fmt: skip
                 now = time.monotonic()
                 if status is not None and now >= next_status:
                     next_status = now + 0.5
@@ -349,17 +499,20 @@ class Scheduler:
             if self.debugger is not None:
                 self.debugger.fault(exc)
             fault = exc
-            self.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}")
+            self.request_stop(EXIT_FAULT, f"guest fault on {exc.cpu}", "fault")
         except KeyboardInterrupt:
-            self.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)")
+            self.request_stop(EXIT_INTERRUPTED, "interrupted (Ctrl-C)", "interrupt")
         finally:
             _install_sigint(previous)
+            if ends is not None:
+                ends.cancelled = True
         self.running = None
         from qconf.emu.native import status as native_status
 
         return Outcome(self.exit_code, self.reason, clock.now,
                        {cpu.obj.path: cpu.instructions for cpu in cores},
-                       time.monotonic() - start, fault, native_status(), paused)  # fmt: skip
+                       time.monotonic() - start, fault, native_status(), paused,
+                       self.cause)  # fmt: skip
 
     def _end_slice(self, cpu: Runnable) -> None:
         """Move time to the end of what ``cpu`` ran of the last slice, without running
@@ -367,6 +520,17 @@ class Scheduler:
         ran = cpu.instructions - self.slice_count
         elapsed = -(-ran * 1_000_000_000 // cpu.freq) + self.skipped
         self.time.now = max(self.time.now, self.slice_start + elapsed)
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def _duration(ns: int) -> str:
+    """``2s``, ``10ms``, ``1500us``: the largest unit that divides exactly."""
+    from qconf.config.units import format_duration
+
+    return format_duration(ns)
 
 
 def _install_sigint(handler: Any) -> Any:

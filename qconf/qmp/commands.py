@@ -45,7 +45,7 @@ COMMANDS: dict[str, Command] = declare(
     Command("query-commands", query_commands),
     Command("query-status", run_commands.query_status),
     Command("stop", run_commands.stop, allowed=BUILT),
-    Command("cont", run_commands.cont, allowed=ALIVE),
+    Command("cont", run_commands.cont),  # after a power-off: QEMU's words (run_commands)
     Command("quit", run_commands.quit_),
     Command("x-exit-preconfig", run_commands.x_exit_preconfig, allowed=PRELAUNCH),
     Command("qconf-add-file", run_commands.qconf_add_file, {"path": "str"}, allowed=PRELAUNCH),

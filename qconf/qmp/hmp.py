@@ -92,8 +92,10 @@ def _help(prefix: str = "") -> list[str]:
 
 
 def _status(control: Any, index: int, rest: list[str]) -> list[str]:
-    state = control.status.value
-    return [f"VM status: {'paused (prelaunch)' if state == 'prelaunch' else state}"]
+    state = control.status.value  # QEMU's words: paused, with the state when it is another
+    if state in ("running", "paused"):
+        return [f"VM status: {state}"]
+    return [f"VM status: paused ({state})"]
 
 
 def _version(control: Any, index: int, rest: list[str]) -> list[str]:

@@ -52,7 +52,11 @@ class Phase:
     states: frozenset[Runstate]
 
 
-_BUILT_STATES = frozenset({Runstate.PAUSED, Runstate.RUNNING, Runstate.GUEST_PANICKED})
+_BUILT_STATES = frozenset(
+    {Runstate.PAUSED, Runstate.RUNNING, Runstate.GUEST_PANICKED, Runstate.SHUTDOWN}
+)
+"""From the build on; in ``shutdown`` the guest's state can be read while the machine
+stays (``--no-shutdown``; else there is no emulation left to act on)."""
 
 ANY = Phase("at any time", frozenset(Runstate))
 PRELAUNCH = Phase("before the machine is built (in preconfig, until x-exit-preconfig)",

@@ -65,6 +65,8 @@ def stop(control: Control, args: dict[str, Any], who: str) -> Any:
 
 def cont(control: Control, args: dict[str, Any], who: str) -> Any:
     """Resume the machine (event ``RESUME``); before the build, build it first."""
+    if control.status in (Runstate.SHUTDOWN, Runstate.GUEST_PANICKED):
+        raise QmpError("Resetting the Virtual Machine is required")  # QEMU's words
     if control.status is Runstate.PRELAUNCH:
         control.build()  # as if x-exit-preconfig then cont
     if control.status is Runstate.PAUSED:

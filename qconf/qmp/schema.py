@@ -22,6 +22,7 @@ EVENTS: dict[str, Mapping[str, str]] = {
     "DEVICE_DELETED": {"*device": "str", "path": "str"},
     "QCONF_GUEST_FAULT": {"cpu": "str", "pc": "int", "cause": "str"},
     "JOB_STATUS_CHANGE": {"id": "str", "status": "str"},
+    "GUEST_PANICKED": {"action": "str"},
 }
 """Every event qconf sends, with its data members in QAPI's notation (as commands'
 arguments: ``*`` marks an optional one)."""

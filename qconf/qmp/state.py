@@ -3,14 +3,18 @@ transition between states.
 
 ::
 
-    prelaunch --build--> paused <--stop/cont--> running --guest panic--> guest-panicked
-        |                  |                       |                          |
-        +--build (no -S)---+---------------------->+                          |
+    prelaunch --build--> paused <--stop/cont--> running --guest fault--> guest-panicked
+        |                  |  ^                    |                          |
+        +--build (no -S)---+--|------------------->+                          |
+                           |  +-system_reset-+     |                          |
                            +------> shutdown <-----+--------------------------+
+                                       (and guest-panicked, with --no-shutdown)
 
 The names are QEMU's ``RunState`` values (``qapi/run-state.json``), and the allowed steps a
 subset of QEMU's ``runstate_transitions_def`` (``softmmu/runstate.c``) with qconf's one
-difference: a machine built to start paused (``-S``) is ``paused``, not ``prelaunch``.
+difference: a machine built to start paused (``-S``), or reset after it shut down or
+panicked (``--no-shutdown``), is ``paused``, not ``prelaunch`` (``prelaunch`` is qconf's
+"not built yet").
 """
 
 from __future__ import annotations
@@ -31,17 +35,20 @@ class Runstate(StrEnum):
     """Built and not running: started with ``-S``, or after ``stop``."""
     RUNNING = "running"
     GUEST_PANICKED = "guest-panicked"
-    """The guest reported a panic (not entered yet: qconf ends the run on a fault)."""
+    """The guest faulted; with ``--no-shutdown`` it stays so until ``system_reset`` or
+    ``quit``, else it shuts down."""
     SHUTDOWN = "shutdown"
-    """The run is over (guest power-off, fault, quit); the server is closing."""
+    """The run is over (guest power-off, fault, quit): the server is closing, or, with
+    ``--no-shutdown``, the machine stays for inspection until ``system_reset`` or
+    ``quit``."""
 
 
 TRANSITIONS: dict[Runstate, frozenset[Runstate]] = {
     Runstate.PRELAUNCH: frozenset({Runstate.PAUSED, Runstate.RUNNING}),
     Runstate.PAUSED: frozenset({Runstate.RUNNING, Runstate.SHUTDOWN}),
     Runstate.RUNNING: frozenset({Runstate.PAUSED, Runstate.GUEST_PANICKED, Runstate.SHUTDOWN}),
-    Runstate.GUEST_PANICKED: frozenset({Runstate.RUNNING, Runstate.SHUTDOWN}),
-    Runstate.SHUTDOWN: frozenset(),
+    Runstate.GUEST_PANICKED: frozenset({Runstate.RUNNING, Runstate.PAUSED, Runstate.SHUTDOWN}),
+    Runstate.SHUTDOWN: frozenset({Runstate.PAUSED}),
 }
 """Every allowed step, from each state (staying in a state is always allowed)."""
 

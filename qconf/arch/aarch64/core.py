@@ -71,7 +71,9 @@ class Aarch64Core(Core):
         from unicorn.unicorn_py3 import unicorn as binding
 
         self._cp, self._reg_write = CpReg(), binding.uclib.uc_reg_write
-        self.mmu = install(self)  # page tables walked by qconf (see qconf.arch.aarch64.mmu)
+        self.mmu = install(
+            self, ctx.python_hooks
+        )  # page tables walked by qconf (see qconf.arch.aarch64.mmu)
         install_sysregs(uc, self.mmu, self._read_sysreg, self._write_sysreg)
         uc.hook_add(UC_HOOK_INTR, self._on_exception)
         ids = {key: self._cp_read((0, key[0], 3, 0, key[1])) for key in features.READ}
@@ -249,6 +251,9 @@ class Aarch64Core(Core):
         level = self.gic is not None and self.gic.irq_level()
         if level != self._vi:
             self._vi = level
+            if self.trace is not None:
+                self.entered("IRQ line up (virtual IRQ: taken at VBAR_EL1 + 0x280 once "
+                             "unmasked)" if level else "IRQ line down")  # fmt: skip
             self._cp_write(HCR_EL2, HCR_RW | HCR_IMO | (HCR_VI if level else 0))
         return bool(level)
 

@@ -120,3 +120,21 @@ def enter(core: Any, ec: int, iss: int, elr: int, pstate: int, far: int | None =
     vector = regs.read(a64.UC_ARM64_REG_VBAR_EL1) + offset
     regs.write(a64.UC_ARM64_REG_PC, vector)
     core.pc = vector
+    if core.trace is not None:
+        core.entered(f"{_describe(ec, iss, far)} at {elr:#x}"
+                     f"{'' if far is None else f', address {far:#x}'} -> {vector:#x}")  # fmt: skip
+
+
+_NAMES = {0x00: "undefined instruction", 0x15: "svc", 0x3C: "brk"}
+_FAULTS = {0x04: "translation", 0x08: "access flag", 0x0C: "permission"}
+
+
+def _describe(ec: int, iss: int, far: int | None) -> str:
+    """An exception as the ``int`` trace names it: ``data abort (translation fault,
+    level 1)``, ``svc``, or its EC and ISS."""
+    if ec in (0x20, 0x21, 0x24, 0x25) and far is not None:
+        kind = _FAULTS.get(iss & 0x3C, f"status {iss & 0x3F:#x}")
+        what = "instruction" if ec < 0x24 else "data"
+        return f"{what} abort ({kind} fault, level {iss & 3})"
+    name = _NAMES.get(ec)
+    return f"{name} (ISS {iss & 0xFFFF:#x})" if name else f"exception EC {ec:#x} ISS {iss:#x}"

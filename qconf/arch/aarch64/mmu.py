@@ -148,6 +148,7 @@ class Translator:
         self._fault = (TRANSLATION, 0)  # the last walk's fault: kind and level
         self._ranges: list[tuple[int, int, int]] = []  # (guest base, size, host address)
         self._ram_array: Any = None
+        self.tracer: Any = None  # a qconf.emu.trace.Tracer showing every fill (-d mmu)
 
     # --- the regime -------------------------------------------------------------------
 
@@ -293,7 +294,15 @@ class Translator:
 
     # --- the fill hook ----------------------------------------------------------------
 
+    def trace_to(self, tracer: Any) -> None:
+        """Show every fill in the ``mmu`` trace. The core was made with the Python hooks
+        for it (:attr:`~qconf.emu.context.CoreContext.python_hooks`): each fill reaches
+        :meth:`fill`."""
+        self.tracer = tracer
+
     def fill(self, uc: Any, vaddr: int, access: int, entry: Any, user_data: object) -> bool:
+        if self.tracer is not None:
+            return self._traced_fill(uc, vaddr, access, entry)
         st = self.state
         if self.table is None:  # the native hook counts its own
             st.fills += 1
@@ -336,6 +345,33 @@ class Translator:
             return False
         entry.paddr, entry.perms = paddr | (vaddr & 0xFFF), mine
         return True
+
+    def _traced_fill(self, uc: Any, vaddr: int, access: int, entry: Any) -> bool:
+        """:meth:`fill`, shown in the ``mmu`` trace: the address, the access, and the
+        page it reached with its permissions, or the fault."""
+        hits, walks = int(self.state.fill_hits), self.walks
+        tracer, self.tracer = self.tracer, None
+        try:
+            ok = self.fill(uc, vaddr, access, entry, None)
+        finally:
+            self.tracer = tracer
+        kind = {UC_MEM_FETCH: "fetch", UC_MEM_WRITE: "write"}.get(access, "read")
+        if ok:
+            perms = "".join(c if entry.perms & bit else "-" for c, bit in
+                            (("r", READ), ("w", WRITE), ("x", EXEC)))  # fmt: skip
+            how = ("remembered" if int(self.state.fill_hits) > hits
+                   else "walk" if self.walks > walks else "MMU off")  # fmt: skip
+            result = f"-> {int(entry.paddr):#x} {perms} ({how})"
+        elif self.abort is not None:
+            status = self.abort[1]
+            what = {ACCESS_FLAG: "access flag", PERMISSION: "permission"}.get(
+                status & 0x0C, "translation"
+            )
+            result = f"-> {what} fault at level {status & 3}"
+        else:
+            result = "-> walk failed"
+        tracer.line(self.core.obj.path, "mmu", f"fill {vaddr:#x} {kind} {result}")
+        return ok
 
     def _remember(self, number: int, paddr: int, perms: int, is_global: bool, asid: int) -> None:
         key = GLOBAL if is_global else asid
@@ -418,17 +454,18 @@ class Translator:
             return paddr, perms, not (desc >> 11) & 1, level
 
 
-def install(core: Any) -> Translator:
+def install(core: Any, python: bool = False) -> Translator:
     """Switch ``core``'s Unicorn to the virtual TLB filled by a :class:`Translator`:
-    through the native hook (``qc_a64_tlb_fill``) where the extension is built, else in
-    Python. The core's system register hooks (:mod:`qconf.arch.aarch64.sysregs`) share
-    its state."""
+    through the native hook (``qc_a64_tlb_fill``) where the extension is built (unless
+    ``python``: every fill then reaches Python, for the ``mmu`` trace), else in Python.
+    The core's system register hooks (:mod:`qconf.arch.aarch64.sysregs`) share its
+    state."""
     from unicorn import UC_HOOK_TLB_FILL, UC_TLB_VIRTUAL
 
     uc = core.uc
     uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
     state = A64State()
-    hooks = native.hooks()
+    hooks = None if python else native.hooks()
     if hooks is None:
         translator = Translator(core, state)
         uc.hook_add(UC_HOOK_TLB_FILL, translator.fill)

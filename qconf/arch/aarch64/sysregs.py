@@ -90,9 +90,10 @@ def maintenance(mmu: Translator, cp: Any) -> None:
 
 def install(uc: Any, mmu: Translator, read: Served, write: Served) -> None:
     """Hook ``MRS``, ``MSR`` and ``SYS`` on ``uc``: the core serves ``read`` and
-    ``write`` for the registers the filters pass."""
+    ``write`` for the registers the filters pass (natively where ``mmu`` fills natively:
+    the two share the table ``tlbi`` invalidates)."""
     st = mmu.state
-    hooks = native.hooks()
+    hooks = native.hooks() if mmu.table is not None else None
     if hooks is None:
 
         def on_mrs(uc: Any, reg: int, cp: Any, user_data: object) -> int:

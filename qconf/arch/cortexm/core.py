@@ -40,6 +40,9 @@ ENGINE_REGS = (arm.UC_ARM_REG_XPSR, arm.UC_ARM_REG_CONTROL, arm.UC_ARM_REG_MSP,
 """A checkpoint's Cortex-M registers, in the order they are written back."""
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 
+EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "UsageFault",
+                   11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}  # fmt: skip
+
 
 class CortexM(Core):
     """One Cortex-M core (thread mode on the main stack)."""
@@ -159,6 +162,9 @@ class CortexM(Core):
         self.pc = vector & ~1
         uc.reg_write(arm.UC_ARM_REG_PC, self.pc | 1)
         self.waiting = False
+        if self.trace is not None:
+            name = EXCEPTION_NAMES.get(number) or f"IRQ {number - 16}"
+            self.entered(f"exception {number} ({name}) at {return_pc:#x} -> {self.pc:#x}")
 
     def _return(self, uc: Uc, exc_return: int) -> None:
         """Exception return: unstack from the stack EXC_RETURN names, back to the mode it

@@ -32,6 +32,8 @@ CAUSES = {0: "instruction address misaligned", 1: "instruction access fault",
           5: "load access fault", 6: "store address misaligned", 7: "store access fault",
           8: "ecall from U-mode", 9: "ecall from S-mode", 11: "ecall from M-mode",
           12: "instruction page fault", 13: "load page fault", 15: "store page fault"}  # fmt: skip
+INTERRUPTS = {1: "supervisor software", 3: "machine software", 5: "supervisor timer",
+              7: "machine timer", 9: "supervisor external", 11: "machine external"}  # fmt: skip
 
 
 class InterruptSource(Protocol):
@@ -203,6 +205,10 @@ class RiscvHart(Core):
         target = base + 4 * cause if interrupt and tvec & 3 == 1 else base
         self.uc.reg_write(rv.UC_RISCV_REG_PC, target)
         self.pc = target
+        if self.trace is not None:
+            name = INTERRUPTS.get(cause) if interrupt else CAUSES.get(cause)
+            self.entered(f"{'interrupt' if interrupt else 'exception'} {cause} ({name}) at "
+                         f"{epc:#x} -> {target:#x} ({'MS'[level == 1]}-mode)")  # fmt: skip
         return True
 
     def deliver(self) -> None:

@@ -23,8 +23,11 @@ class CmsdkUart(Device):
         if offset == 0x0:
             value, self.rx = (self.rx or 0), None
             return value
-        if offset == 0x4:
-            return 0x2 if self.rx is not None else 0  # bit 0 TX full never
+        if offset == 0x4:  # STATE: bit 1 RX full; bit 0 TX full never
+            if self.rx is None:
+                self.ctx.run.idle_poll()  # nothing received: polling it may be idling
+                return 0
+            return 0x2
         if offset == 0x8:
             return self.ctrl
         if offset == 0x10:

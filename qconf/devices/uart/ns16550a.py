@@ -61,7 +61,10 @@ class Ns16550a(Device):
             return self.mcr
         if reg == 5:  # LSR: THR empty, transmitter empty, data ready
             self._poll()
-            return 0x60 | (1 if self.rx is not None else 0)
+            if self.rx is None:
+                self.ctx.run.idle_poll()  # nothing received: polling it may be idling
+                return 0x60
+            return 0x61
         if reg == 6:
             return 0xB0  # MSR: DCD, DSR, CTS
         return self.scr

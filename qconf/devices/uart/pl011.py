@@ -44,7 +44,10 @@ class Pl011(Device):
             self._update()
             return value
         if offset == 0x18:  # FR: TXFE, RXFE when empty
-            return 0x80 | (0 if self._ris() & 0x10 else 0x10)
+            if self._ris() & 0x10:
+                return 0x80
+            self.ctx.run.idle_poll()  # nothing received: polling it may be idling
+            return 0x90
         if offset == 0x3C:
             return self._ris()
         if offset == 0x40:
