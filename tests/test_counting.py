@@ -161,7 +161,7 @@ UBOOT = {"uboot-riscv": "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin",
          "uboot-arm64": "/usr/lib/u-boot/qemu_arm64/u-boot.bin"}  # fmt: skip
 UBOOT_SESSION = ["--expect", "Hit any key", "--send", "\\n", "--expect", "=> ",
                  "--send", "version\\n", "--expect", "=> ", "--send", "poweroff\\n"]  # fmt: skip
-SEVERAL_CPUS = {"hetero-demo"}
+SEVERAL_CPUS = {"hetero-demo", "riscv-smp"}
 """Machines whose virtual time may differ between the timings (not their output nor
 their counts): with several CPUs a slice lasts its span whichever CPU ran past its
 budget, and the run's last slice is as long as the stopping CPU ran, which ends at a

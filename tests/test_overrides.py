@@ -94,7 +94,7 @@ def test_add_existing_is_an_error():
     with pytest.raises(OverrideError) as info:
         resolve("+cpu0.freq=2GHz")
     assert info.value.code == "E304"
-    assert "riscv-virt.yaml:12:9" in info.value.message
+    assert "riscv-virt.yaml:13:9" in info.value.message
     assert "++cpu0.freq=..." in info.value.hint
 
 

@@ -73,6 +73,10 @@ class ArchInfo:
     :param tree_at_ram_start: where a generated device tree goes: at the start of the
         first RAM (the Arm ``virt`` board's boot protocol), else near its end (2 MiB
         aligned, as QEMU places it for RISC-V).
+    :param smp_ids: the ids of the machine's ``smp`` copies of a CPU (a :data:`Ref` to
+        ``ids(template, index) -> {property: value}``: ``template`` the copied CPU's
+        properties as written, ``index`` 1, 2, ... for the copies), None if there are
+        none (see :mod:`qconf.model.smp`).
     """
 
     name: str
@@ -85,6 +89,7 @@ class ArchInfo:
     device_tree: Ref | None = None
     bits: int = 64
     tree_at_ram_start: bool = False
+    smp_ids: Ref | None = None
 
     def register_number(self, name: str) -> int | None:
         """The engine's number for register ``name`` (any case), None if it has none."""
