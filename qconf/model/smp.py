@@ -11,10 +11,11 @@ profile says another). Two steps of the resolve, around the expansion of compone
    ``cpu{smp-1}`` (its name's number plus the index), with every property it has once all
    layers are merged, each value keeping where it was written, except the ids the CPU's
    architecture derives per CPU (:attr:`~qconf.model.facets.ArchInfo.smp_ids`: RISC-V's
-   ``hartid``; no other architecture has them yet), whose origin is ``smp``'s. So ``--set cpu0.freq=2GHz``
-   sets every CPU, as QEMU's ``-smp`` CPUs are identical; a layer that writes ``cpu2:
-   {freq: ...}`` (without a type) changes that copy alone. A CPU of that name that a
-   layer defines with its own type is an error: it would be replaced.
+   ``hartid``; no other architecture has them yet), whose origin is ``smp``'s. So
+   ``--set cpu0.freq=2GHz`` sets every CPU, as QEMU's ``-smp`` CPUs are identical; a
+   layer that writes ``cpu2: {freq: ...}`` (without a type) changes that copy alone. A
+   CPU of that name that a layer defines with its own type is an error: it would be
+   replaced.
 """
 
 from __future__ import annotations
