@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
@@ -34,6 +35,39 @@ SWI, BKPT, EXCEPTION_EXIT = 2, 7, 8
 ADP_STOPPED_APPLICATION_EXIT = 0x20026
 
 
+class FrameRegisters:
+    """The six registers of an exception frame besides pc and xPSR, read or written in
+    one call into the engine (``uc_reg_read_batch``): an exception's entry and return
+    cost that many register accesses each."""
+
+    def __init__(self, uc: Uc) -> None:
+        import ctypes
+
+        from unicorn.unicorn_py3 import unicorn as binding
+
+        self._handle = uc._uch
+        self._read = binding.uclib.uc_reg_read_batch
+        self._write = binding.uclib.uc_reg_write_batch
+        count = len(FRAME_REGS)
+        self._values = (ctypes.c_uint64 * count)()
+        self._regs = (ctypes.c_int * count)(*FRAME_REGS)
+        self._ptrs = (ctypes.c_void_p * count)(
+            *(ctypes.addressof(self._values) + 8 * i for i in range(count))
+        )
+        self._count = count
+
+    def read(self) -> list[int]:
+        values = self._values
+        for i in range(self._count):
+            values[i] = 0  # 32-bit registers fill half of each
+        self._read(self._handle, self._regs, self._ptrs, self._count)
+        return list(values)
+
+    def write(self, values: Sequence[int]) -> None:
+        self._values[:] = list(values)
+        self._write(self._handle, self._regs, self._ptrs, self._count)
+
+
 class CortexM(Core):
     """One Cortex-M core (thread mode on the main stack)."""
 
@@ -52,6 +86,7 @@ class CortexM(Core):
         self.vtor: int = obj.get("vtor") or 0
         self.nvic: Any = None  # the NVIC serving this core (it connects itself)
         self.active: list[int] = []  # exceptions being handled, the innermost last
+        self._frame = FrameRegisters(self.uc)
 
     def reset(self, entry: int | None, dtb: int = 0) -> None:
         sp, vector = struct.unpack("<II", bytes(self.uc.mem_read(self.vtor, 8)))
@@ -150,7 +185,7 @@ class CortexM(Core):
         xpsr = regs.read(arm.UC_ARM_REG_XPSR)
         align = sp & 4
         sp = (sp - 32) & ~7
-        frame = [regs.read(r) for r in FRAME_REGS] + [return_pc, xpsr | (align << 7)]
+        frame = [*self._frame.read(), return_pc, xpsr | (align << 7)]
         uc.mem_write(sp, struct.pack("<8I", *frame))
         regs.write(arm.UC_ARM_REG_SP, sp)
         if on_psp:  # onto the main stack (in thread mode, so the engine swaps them)
@@ -175,8 +210,7 @@ class CortexM(Core):
         to_thread, from_psp = bool(exc_return & 8), bool(exc_return & 4)
         sp = regs.read(arm.UC_ARM_REG_PSP if from_psp else arm.UC_ARM_REG_MSP)
         *saved, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))
-        for reg, value in zip(FRAME_REGS, saved, strict=True):
-            regs.write(reg, value)
+        self._frame.write(saved)
         regs.write(arm.UC_ARM_REG_XPSR, xpsr & ~(1 << 9))  # the mode it was in
         if to_thread and from_psp:  # back onto the process stack
             control = regs.read(arm.UC_ARM_REG_CONTROL)
