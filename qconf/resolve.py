@@ -1,7 +1,7 @@
 """From files and ``--set`` arguments to one validated machine document.
 
-load layers -> collect component types -> merge (the one layering loop) -> expand
-component instances -> validate.
+load layers -> collect component types -> merge (the one layering loop) -> bind ``smp``
+in expressions -> expand component instances -> copy the ``smp`` CPUs -> validate.
 
 The stages import when a resolve starts (they bring the YAML reader and pydantic): a run
 that starts from a machine snapshot imports this package without them.
@@ -84,6 +84,7 @@ def resolve_layers(
     """Merge already loaded ``layers``, expand components, and validate the result."""
     from qconf.config.layers import merge_layers
     from qconf.model.elaborate import elaborate
+    from qconf.model.smp import bind_smp, replicate
     from qconf.model.validate import validate
 
     with gc_paused():
@@ -92,7 +93,12 @@ def resolve_layers(
         if COMPONENTS_KEY in merged.value:
             merged = Node({k: v for k, v in merged.value.items() if k != COMPONENTS_KEY},
                           merged.origin)  # fmt: skip
+        merged, errors = bind_smp(merged)
+        if errors:  # an expression left unevaluated would only fail again below
+            raise errors[0] if len(errors) == 1 else Problems(errors)
         tree, errors = elaborate(merged, registry)
+        tree, copied = replicate(tree, registry)
+        errors += copied
         try:
             doc = validate(tree, registry, layers)
         except Problems as problems:

@@ -29,7 +29,7 @@ def test_resolve_yaml_with_origins():
     lines = r.stdout.splitlines()
     assert "  freq: 1GHz  # --set #1 'cpu0.freq=1GHz'" in lines
     assert "  size: 256MiB  # machines/riscv-demo/board.yaml:13:9" in lines
-    assert "  hartid: 0  # <qconf>/profiles/riscv-virt.yaml:13:11" in lines
+    assert "  hartid: 0  # <qconf>/profiles/riscv-virt.yaml:14:11" in lines
     assert "    reg_shift: 0  # default of ns16550a" in lines
 
 
@@ -87,7 +87,7 @@ def test_explain_chain():
     assert out[0] == "cpu0.freq = 2GHz  (riscv64.freq, Hz)"
     assert "--set #1 'cpu0.freq=2GHz'  [--set #1]  <- wins" in out[2]
     assert "500MHz" in out[3] and "machines/riscv-demo/board.yaml:9:9" in out[3]
-    assert "1GHz" in out[4] and "<qconf>/profiles/riscv-virt.yaml:12:9" in out[4]
+    assert "1GHz" in out[4] and "<qconf>/profiles/riscv-virt.yaml:13:9" in out[4]
     assert "default of riscv64  [type defaults]" in out[5]
 
 
@@ -101,7 +101,7 @@ def test_explain_object_and_json():
     assert data["value"] == 256 * 2**20
     assert [s["where"] for s in data["chain"]] == [
         "machines/riscv-demo/board.yaml:13:9",
-        "<qconf>/profiles/riscv-virt.yaml:26:9",
+        "<qconf>/profiles/riscv-virt.yaml:27:9",
     ]
 
 
@@ -117,7 +117,7 @@ def test_diff_board_against_profile():
     assert r.exit_code == 1
     out = r.stdout
     assert (
-        "~ cpu0.freq: 1GHz -> 500MHz\n    left:  <qconf>/profiles/riscv-virt.yaml:12:9\n"
+        "~ cpu0.freq: 1GHz -> 500MHz\n    left:  <qconf>/profiles/riscv-virt.yaml:13:9\n"
         "    right: machines/riscv-demo/board.yaml:9:9" in out
     )
     assert "+ soc.uart1: ns16550a  (machines/riscv-demo/board.yaml:16:3)" in out

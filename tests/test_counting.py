@@ -165,7 +165,7 @@ UBOOT_SESSION = ["--expect", "Hit any key", "--send", "\\n", "--expect", "=> ",
                  "--send", "version\\n", "--expect", "=> ", "--send", "poweroff\\n"]  # fmt: skip
 INSTALLER = "/usr/lib/debian-installer/images/12/arm64/text/debian-installer/arm64"
 LINUX = {"linux-arm64": f"{INSTALLER}/linux"}
-SEVERAL_CPUS = {"hetero-demo"}
+SEVERAL_CPUS = {"hetero-demo", "riscv-smp"}
 """Machines whose virtual time may differ between the timings (not their output nor
 their counts): with several CPUs a slice lasts its span whichever CPU ran past its
 budget, and the run's last slice is as long as the stopping CPU ran, which ends at a

@@ -54,28 +54,36 @@ class FakeHart:
     class arch:
         family = "riscv"
 
-    def __init__(self) -> None:
+    def __init__(self, hartid: int = 0) -> None:
+        self.hartid = hartid
         self.sources: list[object] = []
         self.clock: object = None
+        self.changes = 0
+
+    def interrupts_changed(self) -> None:
+        self.changes += 1
 
 
 def test_clint_serves_harts_their_timer_and_software_interrupts() -> None:
     rig = DeviceHarness(make_object("clint", base=0x200_0000, num_harts=2, timebase=10_000_000))
     clint = Clint(rig.context())
-    harts = [FakeHart(), FakeHart()]
+    harts = [FakeHart(0), FakeHart(1)]
     clint.connect(harts)
     assert all(h.sources == [clint] and h.clock is clint for h in harts)
     clint.write(0x4008, 8, 50)  # hart 1's mtimecmp: 50 ticks (5 us)
     assert (clint.pending_for(0), clint.pending_for(1)) == (0, 0)
+    assert (harts[0].changes, harts[1].changes) == (0, 1)  # told at once
     rig.clock.advance(5_000)
     assert (clint.mtime(), clint.pending_for(1)) == (50, 1 << MTI)
     clint.write(0x0, 4, 1)  # hart 0's msip
     assert (clint.pending_for(0), rig.run.cuts) == (1 << MSI, 1)
+    assert (harts[0].changes, harts[1].changes) == (1, 1)
 
 
 def test_a_riscv_hart_enters_its_trap_handler_for_a_pending_timer_interrupt() -> None:
-    """The core against a fake interrupt source: machine timer pending and enabled, it
-    takes the trap as hardware does (mepc, mcause, mstatus.MPIE/MPP, pc = mtvec)."""
+    """The core against a fake interrupt source: machine timer pending and enabled, the
+    line reaches mip and the engine takes the trap as hardware does (mepc, mcause,
+    mstatus.MPIE/MPP, pc = mtvec) before the next instruction."""
     from unicorn import riscv_const as rv
 
     from qconf.arch.riscv.core import RiscvHart
@@ -96,14 +104,17 @@ def test_a_riscv_hart_enters_its_trap_handler_for_a_pending_timer_interrupt() ->
 
     source = Source()
     hart.sources.append(source)
+    hart.uc.mem_write(0x8000_0100, (0x6F).to_bytes(4, "little"))  # the handler: j .
     hart._csr_write(rv.UC_RISCV_REG_MTVEC, 0x8000_0100)
     hart._csr_write(rv.UC_RISCV_REG_MIE, 1 << MTI)
     hart._csr_write(rv.UC_RISCV_REG_MSTATUS, 0x8)  # MIE
     hart.deliver()
-    assert hart.pc == entry  # nothing pending: nothing taken
+    assert hart.hart.mip() == 0 and hart.pc == entry  # nothing pending: nothing taken
     source.bits = 1 << MTI
     hart.deliver()
-    assert hart.pc == 0x8000_0100
+    assert hart.hart.mip() == 1 << MTI  # the guest sees it pending
+    hart.run(1)  # the interrupt is taken before the first instruction, then `j .` runs
+    assert hart.pc == 0x8000_0100 and hart.instructions == 1
     assert hart._csr_read(rv.UC_RISCV_REG_MEPC) == entry
     assert hart._csr_read(rv.UC_RISCV_REG_MCAUSE) == (1 << 63) | MTI
     mstatus = hart._csr_read(rv.UC_RISCV_REG_MSTATUS)

@@ -65,11 +65,11 @@ def test_set_keeps_comments_and_order(tmp_path):
 
 def test_set_adds_nested_and_appends(tmp_path):
     f = write(tmp_path, "board.yaml", EDITABLE)
-    r = set_(f, "ram.size=256MiB", "cpu0.isa+=[v]", "+soc.uart1.reg_shift=2")
+    r = set_(f, "ram.size=256MiB", "cpu0.isa+=[zicbop]", "+soc.uart1.reg_shift=2")
     assert r.exit_code == 0, r.stderr
     doc = qconf.resolve([f])
     assert doc.lookup(("ram", "size")).value == 256 * 2**20
-    assert doc.lookup(("cpu0", "isa")).value[-1].value == "v"
+    assert doc.lookup(("cpu0", "isa")).value[-1].value == "zicbop"
     assert doc.lookup(("soc", "uart1", "reg_shift")).value == 2
     assert f.read_text().startswith(EDITABLE.rstrip("\n").rsplit("\n", 2)[0])
 

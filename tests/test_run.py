@@ -65,6 +65,17 @@ def test_guests_check_trap_entry_and_return():
     ))  # fmt: skip
 
 
+@pytest.mark.parametrize("timing", ["fast", "exact"])
+@pytest.mark.parametrize("quantum", [100, 10_000, 1_000_000])
+def test_cortex_m_exception_pended_under_a_mask_is_taken_right_after_the_unmask(quantum, timing):
+    """BASEPRI, PRIMASK (msr and cpsie i), FAULTMASK (cpsie f), and a SysTick that fired
+    under BASEPRI: each handler's letter comes before the one the main program prints
+    right after the unmask, whatever the slice (machines/guests/cortex-m/unmask.S)."""
+    r = run("-c", str(MACHINES / "mps2-unmask" / "board.yaml"), f"--set=quantum={quantum}",
+            f"--set=timing={timing}")  # fmt: skip
+    assert (r.exit_code, r.stdout) == (0, "unmask: Pb0p1iPfSs\n"), r.output
+
+
 def test_cortex_m_priorities_nesting_basepri_and_task_switching():
     r = run("-c", str(MACHINES / "mps2-rtos" / "board.yaml"))
     assert (r.exit_code, r.stdout) == (0, (
@@ -287,6 +298,10 @@ QEMU = {
                         ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
     "riscv-plic": ("qemu-system-riscv64", "qemu-system-misc", "riscv/uartirq.elf",
                    ["-M", "virt", "-bios", "none"]),
+    "riscv-unmask": ("qemu-system-riscv64", "qemu-system-misc", "riscv/unmask.elf",
+                     ["-M", "virt", "-bios", "none"]),
+    "riscv-smp": ("qemu-system-riscv64", "qemu-system-misc", "riscv/smp.elf",
+                  ["-M", "virt", "-smp", "4", "-bios", "none"]),
     "arm64-hello": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/hello.elf",
                     ["-M", "virt", "-cpu", "cortex-a57"]),
     "arm64-abort": ("qemu-system-aarch64", "qemu-system-arm", "aarch64/abort.elf",
@@ -305,6 +320,8 @@ QEMU = {
                      ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
     "mps2-rtos": ("qemu-system-arm", "qemu-system-arm", "cortex-m/rtos.elf",
                   ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
+    "mps2-unmask": ("qemu-system-arm", "qemu-system-arm", "cortex-m/unmask.elf",
+                    ["-M", "mps2-an385", "-semihosting-config", "enable=on,target=native"]),
 }  # fmt: skip
 
 

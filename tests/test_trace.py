@@ -47,7 +47,7 @@ def test_interrupts_and_exceptions_on_riscv(tmp_path):
     lines = trace(tmp_path, "riscv-timer", "int")
     assert len(lines) == 3
     for n, line in enumerate(lines, 1):
-        assert re.fullmatch(rf"0\.0{n}0000\d00 /machine/cpu0 int: interrupt 7 \(machine timer\) "
+        assert re.fullmatch(rf"0\.0{n}0000\d\d\d /machine/cpu0 int: interrupt 7 \(machine timer\) "
                             r"at 0x[0-9a-f]+ -> 0x[0-9a-f]+ \(M-mode\)", line), line  # fmt: skip
     traps = trace(tmp_path, "riscv-traps", "int")
     assert re.fullmatch(STAMP + r"int: exception 11 \(ecall from M-mode\) at 0x8000002e -> "

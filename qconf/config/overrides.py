@@ -23,6 +23,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from enum import Enum
 
+from qconf.config.copies import copies
 from qconf.config.merge import merge
 from qconf.config.node import Node, Op, PathKey, format_path
 from qconf.config.origin import LayerKind, Origin, Source
@@ -91,12 +92,20 @@ class Override:
         :raises OverrideError: the path does not exist (with did-you-mean), already exists
             for ``+``, crosses a scalar, or a list index is out of range.
         """
-        return self._apply(state, 0, declared, False)
+        made = copies(state)
+        return self._apply(state, 0, declared, False, made)
 
-    def _apply(self, node: Node, depth: int, declared: Declared | None, inside: bool) -> Node:
+    def _apply(
+        self,
+        node: Node,
+        depth: int,
+        declared: Declared | None,
+        inside: bool,
+        made: Collection[tuple[PathKey, ...]] = (),
+    ) -> Node:
         # inside a component instance, keys may name children it has not expanded yet:
         # what is missing here is recorded as a partial override (or a marker), and checked
-        # when the instance is expanded
+        # when the instance is expanded; so inside a CPU the machine's smp copies later
         inside = inside or is_open(declared, node)
         key = self.path[depth]
         last = depth == len(self.path) - 1
@@ -106,13 +115,15 @@ class Override:
         if isinstance(key, str) and not isinstance(node.value, dict):
             self._fail(depth, f"is {_kind(node)}, not a map", node)
         if not last:
+            copy = tuple(self.path[: depth + 1]) in made  # checked once smp made it
             if child is None:
-                if self.action not in (Action.ADD, Action.UPSERT) and not inside:
+                if self.action not in (Action.ADD, Action.UPSERT) and not inside and not copy:
                     self._missing(depth, node, declared)
                 child = Node({}, self.origin)
             elif not isinstance(child.value, (dict, list)):
                 self._fail(depth, f"is {_kind(child)}; there is nothing below it", child)
-            return _replace(node, key, self._apply(child, depth + 1, declared, inside))
+            below = self._apply(child, depth + 1, declared, inside or copy, made)
+            return _replace(node, key, below)
         return self._apply_last(node, key, child, declared, inside)
 
     def _apply_last(

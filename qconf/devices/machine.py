@@ -19,6 +19,19 @@ class MachineProps(Props):
     bootargs: str = Field(
         "", description="Kernel command line passed in the device tree's /chosen node."
     )
+    smp: Integer = Field(
+        1,
+        ge=1,
+        le=512,
+        description="How many CPUs like smp_cpu the machine has (QEMU's -smp): copies "
+        "named after it (cpu1, cpu2, ...) with its properties and their own ids (RISC-V "
+        "hartid; RISC-V only for now); ${smp} in the document's values is this count.",
+    )
+    smp_cpu: str = Field(
+        "cpu0",
+        description="The CPU smp copies (a path ending in a number); what is set on it, "
+        "every copy gets.",
+    )
     quantum: Integer = Field(
         10_000,
         ge=1,

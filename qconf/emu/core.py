@@ -207,9 +207,10 @@ class Core:
             self._poll_streak = 0
         self._poll_pc, self._poll_at = pc, done
         if self._poll_streak >= POLL_STREAK:
+            # refused while other CPUs run too: the streak stays, so that the loop skips
+            # at its pace again as soon as this CPU runs alone
             step = min(1000 << min(self._poll_streak - POLL_STREAK, 10), 1_000_000)
-            if not self.ctx.skip(step):
-                self._poll_streak = 0
+            self.ctx.skip(step)
 
     def entered(self, text: str) -> None:
         """The core entered an exception or interrupt handler (``text`` says which, from

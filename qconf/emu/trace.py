@@ -98,6 +98,9 @@ class Tracer:
         the core report ``int``."""
         if self.wants("int"):
             core.trace = self
+            show = getattr(core, "trace_interrupts", None)
+            if show is not None:  # interrupts its engine takes without telling qconf
+                show()
         mmu = getattr(core, "mmu", None)
         if self.wants("mmu") and mmu is not None:
             mmu.trace_to(self)
@@ -134,7 +137,7 @@ class Tracer:
         def on_translated(uc: Any, cur: Any, prev: Any, user: object) -> None:
             seen.discard((int(cur.pc), int(cur.size)))  # translated again: show it again
 
-        core.trace_hooks = [on_block, on_translated]  # kept alive with the core
+        core.trace_hooks += [on_block, on_translated]  # kept alive with the core
         uc.hook_add(UC_HOOK_BLOCK, on_block)
         if disassemble is not None:
             uc.hook_add(UC_HOOK_EDGE_GENERATED, on_translated)

@@ -11,6 +11,7 @@ from qconf.config.node import Node, PathKey, format_path, to_plain
 from qconf.config.origin import Origin
 from qconf.errors import OverrideError
 from qconf.model.document import Document, is_object
+from qconf.model.smp import copy_of
 
 __all__ = ("Explanation", "Step", "explain")
 
@@ -136,6 +137,15 @@ def explain(doc: Document, path: tuple[PathKey, ...]) -> Explanation:
             members,
         )
     steps = _history(doc, path)
+    template = copy_of(doc.tree, path)
+    if template is not None and not steps:  # a copy of smp's template: its history
+        smp = doc.tree.get("smp")
+        if smp is not None and node.origin == smp.origin:  # an id smp derived
+            steps = [Step("smp: this copy's id", smp.origin, doc.pretty(path, to_plain(node)))]
+        else:
+            copied = f"copied by smp from {format_path(template)}"
+            steps = [Step(f"{s.layer}, {copied}", s.origin, s.value, s.deleted)
+                     for s in _history(doc, template)]  # fmt: skip
     layer = node.origin.source.layer or ""
     if layer.startswith("component ") and (not steps or steps[0].origin != node.origin):
         # made by a component's template when its instance was expanded, after the layers

@@ -93,6 +93,10 @@ class ArchInfo:
     :param boot: where a directly booted kernel, its initrd and its device tree go, and
         where its CPUs start (a :data:`Ref` to ``place(request) -> plan``, see
         :mod:`qconf.emu.kernel`); None: the architecture boots no kernel directly.
+    :param smp_ids: the ids of the machine's ``smp`` copies of a CPU (a :data:`Ref` to
+        ``ids(template, index) -> {property: value}``: ``template`` the copied CPU's
+        properties as written, ``index`` 1, 2, ... for the copies), None if there are
+        none (see :mod:`qconf.model.smp`).
     """
 
     name: str
@@ -108,6 +112,7 @@ class ArchInfo:
     tree_at_ram_start: bool = False
     gdb: Ref | None = None
     boot: Ref | None = None
+    smp_ids: Ref | None = None
 
     def register_number(self, name: str) -> int | None:
         """The engine's number for register ``name`` (any case), None if it has none."""

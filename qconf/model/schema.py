@@ -2,7 +2,8 @@
 
 Files are layers, so an object in a user file may omit ``type:`` (it overrides an object
 a profile defines); where ``type`` is present, the object is checked against that type.
-Every property also accepts a merge marker map (``{$delete: true}``, ``{$append: [...]}``).
+Every property also accepts a merge marker map (``{$delete: true}``, ``{$append: [...]}``)
+and an expression (``${smp}``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ _MARKER = {
     },
     "minProperties": 1,
 }  # fmt: skip
+_EXPRESSION = {
+    "type": "string",
+    "pattern": r"\$\{",
+    "description": "An expression: ${smp} in a machine document, a component's parameters "
+    "in its template (docs/components.md).",
+}
 
 
 def _props_schema(info: TypeInfo) -> dict[str, Any]:
@@ -40,7 +47,7 @@ def _props_schema(info: TypeInfo) -> dict[str, Any]:
         if field.is_required():
             schema["x-required"] = True
         props[name] = {
-            "anyOf": [schema, {"$ref": "#/$defs/marker"}],
+            "anyOf": [schema, {"$ref": "#/$defs/marker"}, {"$ref": "#/$defs/expression"}],
             "description": schema.get("description", ""),
         }
     return props
@@ -61,7 +68,7 @@ def _type_def(info: TypeInfo) -> dict[str, Any]:
 
 def document_schema(registry: TypeRegistry) -> dict[str, Any]:
     """The schema of a whole machine document (any layer of one)."""
-    defs: dict[str, Any] = {"marker": _MARKER}
+    defs: dict[str, Any] = {"marker": _MARKER, "expression": _EXPRESSION}
     names = [info.name for info in registry]
     for info in registry:
         defs[info.name] = _type_def(info)
@@ -150,5 +157,5 @@ def type_schema(registry: TypeRegistry, name: str) -> dict[str, Any]:
     return {
         "$schema": SCHEMA_DIALECT,
         **schema,
-        "$defs": {"marker": _MARKER, "object": {"type": "object"}},
+        "$defs": {"marker": _MARKER, "expression": _EXPRESSION, "object": {"type": "object"}},
     }

@@ -202,8 +202,9 @@ class _Validator:
             )
             self.error(msg, "E404", at, full, hint)
             return
-        if kind == "value_error":
-            msg = msg.removeprefix("Value error, ")
+        if kind == "value_error":  # a second line is a hint
+            msg, _, more = msg.removeprefix("Value error, ").partition("\n")
+            hint = more or None
         else:
             shown = err.get("input")
             if not isinstance(shown, (dict, list)):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import struct
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from unicorn import UC_ARCH_ARM, UC_HOOK_INTR, UC_MODE_MCLASS, UC_MODE_THUMB, Uc
@@ -44,6 +45,39 @@ EXCEPTION_NAMES = {2: "NMI", 3: "HardFault", 4: "MemManage", 5: "BusFault", 6: "
                    11: "SVCall", 12: "DebugMonitor", 14: "PendSV", 15: "SysTick"}  # fmt: skip
 
 
+class FrameRegisters:
+    """The six registers of an exception frame besides pc and xPSR, read or written in
+    one call into the engine (``uc_reg_read_batch``): an exception's entry and return
+    cost that many register accesses each."""
+
+    def __init__(self, uc: Uc) -> None:
+        import ctypes
+
+        from unicorn.unicorn_py3 import unicorn as binding
+
+        self._handle = uc._uch
+        self._read = binding.uclib.uc_reg_read_batch
+        self._write = binding.uclib.uc_reg_write_batch
+        count = len(FRAME_REGS)
+        self._values = (ctypes.c_uint64 * count)()
+        self._regs = (ctypes.c_int * count)(*FRAME_REGS)
+        self._ptrs = (ctypes.c_void_p * count)(
+            *(ctypes.addressof(self._values) + 8 * i for i in range(count))
+        )
+        self._count = count
+
+    def read(self) -> list[int]:
+        values = self._values
+        for i in range(self._count):
+            values[i] = 0  # 32-bit registers fill half of each
+        self._read(self._handle, self._regs, self._ptrs, self._count)
+        return list(values)
+
+    def write(self, values: Sequence[int]) -> None:
+        self._values[:] = list(values)
+        self._write(self._handle, self._regs, self._ptrs, self._count)
+
+
 class CortexM(Core):
     """One Cortex-M core (thread mode on the main stack)."""
 
@@ -62,6 +96,7 @@ class CortexM(Core):
         self.vtor: int = obj.get("vtor") or 0
         self.nvic: Any = None  # the NVIC serving this core (it connects itself)
         self.active: list[int] = []  # exceptions being handled, the innermost last
+        self._frame = FrameRegisters(self.uc)
 
     def reset(self, entry: int | None, dtb: int = 0) -> None:
         sp, vector = struct.unpack("<II", bytes(self.uc.mem_read(self.vtor, 8)))
@@ -99,13 +134,13 @@ class CortexM(Core):
         nothing masked."""
         nvic = self.nvic
         prio = min((nvic.group_priority(n) for n in self.active), default=256)
-        uc = self.uc
-        basepri = uc.reg_read(arm.UC_ARM_REG_BASEPRI) & 0xFF
+        regs = self._registers
+        basepri = regs.read(arm.UC_ARM_REG_BASEPRI) & 0xFF
         if basepri:
             prio = min(prio, nvic.group_priority_of(basepri))
-        if primask and uc.reg_read(arm.UC_ARM_REG_PRIMASK) & 1:
+        if primask and regs.read(arm.UC_ARM_REG_PRIMASK) & 1:
             prio = min(prio, 0)
-        if uc.reg_read(arm.UC_ARM_REG_FAULTMASK) & 1:
+        if regs.read(arm.UC_ARM_REG_FAULTMASK) & 1:
             prio = min(prio, -1)
         return int(prio)
 
@@ -120,6 +155,37 @@ class CortexM(Core):
         if number is None or nvic.group_priority(number) >= self.execution_priority(primask):
             return None
         return int(number)
+
+    def masked(self) -> bool:
+        """Whether an exception is pending that only BASEPRI, PRIMASK or FAULTMASK keep
+        from preempting: an unmask would make it takeable at once."""
+        nvic = self.nvic
+        if nvic is None:
+            return False
+        number = nvic.pending_exception()
+        if number is None:
+            return False
+        active = min((nvic.group_priority(n) for n in self.active), default=256)
+        return bool(nvic.group_priority(number) < active) and self.takeable(number) is None
+
+    def run(self, budget: int) -> None:
+        """As :meth:`Core.run`; while an exception waits only for an unmask, one block at a
+        time, so that it is taken before the instruction after the unmask. Unicorn ends a
+        translated block after ``msr basepri``/``primask``/``faultmask`` and ``cps``, and
+        the counter's block hook ends the slice at the next block's start."""
+        if not self.masked():
+            super().run(budget)
+            return
+        start = self.instructions
+        while True:
+            super().run(1)  # one block (exact timing: one instruction)
+            done = self.instructions - start
+            if (done >= budget or self.waiting or self.ctx.run.stopping
+                    or self.takeable() is not None):  # fmt: skip
+                return  # the scheduler delivers it, before the next instruction
+            if not self.masked():  # (a handler that ran cleared it, or it was taken)
+                super().run(budget - done)
+                return
 
     def deliver(self) -> None:
         """Enter the exception the NVIC offers, if its priority preempts the core's."""
@@ -139,28 +205,28 @@ class CortexM(Core):
         thread mode with CONTROL.SPSEL), then handler mode on the main stack with LR =
         EXC_RETURN (0xFFFFFFF1 from a handler, 0xFFFFFFF9 / 0xFFFFFFFD from thread mode
         on MSP / PSP). The FPU's context is not stacked (no lazy FP stacking)."""
-        uc, nvic = self.uc, self.nvic
-        in_handler = uc.reg_read(arm.UC_ARM_REG_IPSR) != 0
-        control = uc.reg_read(arm.UC_ARM_REG_CONTROL)
+        uc, nvic, regs = self.uc, self.nvic, self._registers
+        in_handler = regs.read(arm.UC_ARM_REG_IPSR) != 0
+        control = regs.read(arm.UC_ARM_REG_CONTROL)
         on_psp = not in_handler and bool(control & 2)
-        sp = uc.reg_read(arm.UC_ARM_REG_SP)
-        xpsr = uc.reg_read(arm.UC_ARM_REG_XPSR)
+        sp = regs.read(arm.UC_ARM_REG_SP)
+        xpsr = regs.read(arm.UC_ARM_REG_XPSR)
         align = sp & 4
         sp = (sp - 32) & ~7
-        frame = [uc.reg_read(r) for r in FRAME_REGS] + [return_pc, xpsr | (align << 7)]
+        frame = [*self._frame.read(), return_pc, xpsr | (align << 7)]
         uc.mem_write(sp, struct.pack("<8I", *frame))
-        uc.reg_write(arm.UC_ARM_REG_SP, sp)
+        regs.write(arm.UC_ARM_REG_SP, sp)
         if on_psp:  # onto the main stack (in thread mode, so the engine swaps them)
-            uc.reg_write(arm.UC_ARM_REG_CONTROL, control & ~2)
-        uc.reg_write(arm.UC_ARM_REG_LR, EXC_RETURN_HANDLER if in_handler else
+            regs.write(arm.UC_ARM_REG_CONTROL, control & ~2)
+        regs.write(arm.UC_ARM_REG_LR, EXC_RETURN_HANDLER if in_handler else
                      EXC_RETURN_PSP if on_psp else EXC_RETURN)  # fmt: skip
-        uc.reg_write(arm.UC_ARM_REG_XPSR, (1 << 24) | number)
+        regs.write(arm.UC_ARM_REG_XPSR, (1 << 24) | number)
         nvic.acknowledge(number)
         self.active.append(number)
         vtor = nvic.vtor if nvic.vtor is not None else self.vtor
         (vector,) = struct.unpack("<I", bytes(uc.mem_read(vtor + 4 * number, 4)))
         self.pc = vector & ~1
-        uc.reg_write(arm.UC_ARM_REG_PC, self.pc | 1)
+        regs.write(arm.UC_ARM_REG_PC, self.pc | 1)
         self.waiting = False
         if self.trace is not None:
             name = EXCEPTION_NAMES.get(number) or f"IRQ {number - 16}"
@@ -169,20 +235,20 @@ class CortexM(Core):
     def _return(self, uc: Uc, exc_return: int) -> None:
         """Exception return: unstack from the stack EXC_RETURN names, back to the mode it
         names; a pending exception that now preempts is taken at once (tail-chaining)."""
+        regs = self._registers
         if self.active:
             self.active.pop()
         to_thread, from_psp = bool(exc_return & 8), bool(exc_return & 4)
-        sp = uc.reg_read(arm.UC_ARM_REG_PSP if from_psp else arm.UC_ARM_REG_MSP)
-        *regs, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))
-        for reg, value in zip(FRAME_REGS, regs, strict=True):
-            uc.reg_write(reg, value)
-        uc.reg_write(arm.UC_ARM_REG_XPSR, xpsr & ~(1 << 9))  # the mode it was in
+        sp = regs.read(arm.UC_ARM_REG_PSP if from_psp else arm.UC_ARM_REG_MSP)
+        *saved, pc, xpsr = struct.unpack("<8I", bytes(uc.mem_read(sp, 32)))
+        self._frame.write(saved)
+        regs.write(arm.UC_ARM_REG_XPSR, xpsr & ~(1 << 9))  # the mode it was in
         if to_thread and from_psp:  # back onto the process stack
-            control = uc.reg_read(arm.UC_ARM_REG_CONTROL)
-            uc.reg_write(arm.UC_ARM_REG_CONTROL, control | 2)
-        uc.reg_write(arm.UC_ARM_REG_SP, sp + 32 + (4 if xpsr >> 9 & 1 else 0))
+            control = regs.read(arm.UC_ARM_REG_CONTROL)
+            regs.write(arm.UC_ARM_REG_CONTROL, control | 2)
+        regs.write(arm.UC_ARM_REG_SP, sp + 32 + (4 if xpsr >> 9 & 1 else 0))
         self.pc = pc & ~1
-        uc.reg_write(arm.UC_ARM_REG_PC, pc | 1)
+        regs.write(arm.UC_ARM_REG_PC, pc | 1)
         number = self.takeable()
         if number is not None:  # tail-chain
             self._enter(number, self.pc)
@@ -190,9 +256,9 @@ class CortexM(Core):
     def _on_exception(self, uc: Uc, intno: int, user_data: object) -> None:
         try:
             if intno == EXCEPTION_EXIT:
-                self._return(uc, uc.reg_read(arm.UC_ARM_REG_PC) | 1)
+                self._return(uc, self._registers.read(arm.UC_ARM_REG_PC) | 1)
                 return
-            pc = uc.reg_read(arm.UC_ARM_REG_PC)
+            pc = self._registers.read(arm.UC_ARM_REG_PC)
             self.exception_at(pc - 2 if intno == SWI else pc)  # svc: pc is past it
             if intno == SWI and self.nvic is not None:  # svc: pc is past it already
                 if self.nvic.group_priority(11) >= self.execution_priority():

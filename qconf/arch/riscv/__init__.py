@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from qconf.model.facets import ArchInfo
 
-__all__ = ("MEI", "MSI", "MTI", "RV32", "RV64", "SEI")
+__all__ = ("MEI", "MSI", "MTI", "RV32", "RV64", "SEI", "smp_ids")
 
 MSI, MTI, SEI, MEI = 3, 7, 9, 11
 """The ``mip`` bits of the machine software, machine timer, supervisor external and machine
@@ -18,6 +21,19 @@ CSRS = ("mstatus", "mepc", "mcause", "mtval", "mtvec", "mie", "mip", "sepc", "sc
         "stval", "satp")  # fmt: skip
 """The CSRs a fault report and ``info registers`` show."""
 
+
+def smp_ids(template: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """The hart id of the ``index``-th copy of a hart (the machine's ``smp``): the
+    template's plus the index, as QEMU numbers ``-smp`` harts."""
+    from qconf.config.units import UnitError, parse_int
+
+    try:
+        first = parse_int(template.get("hartid", 0))
+    except UnitError:  # validation reports it on the template
+        first = 0
+    return {"hartid": first + index}
+
+
 RV64 = ArchInfo(
     name="riscv64",
     family="riscv",
@@ -29,6 +45,7 @@ RV64 = ArchInfo(
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
     gdb="qconf.arch.riscv.gdb:RISCV",
+    smp_ids="qconf.arch.riscv:smp_ids",
 )
 RV32 = ArchInfo(
     name="riscv32",
@@ -42,4 +59,5 @@ RV32 = ArchInfo(
     device_tree="qconf.arch.riscv.fdt:device_tree",
     gdb="qconf.arch.riscv.gdb:RISCV",
     bits=32,
+    smp_ids="qconf.arch.riscv:smp_ids",
 )

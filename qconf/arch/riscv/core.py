@@ -4,11 +4,14 @@
 ``mtime``, as hardware would, instead of trapping to firmware on every read.
 
 Unicorn does not deliver synchronous exceptions (it reports them through
-``UC_HOOK_INTR`` with pc already advanced) nor machine-level interrupts (MTIP, MSIP and
-MEIP writes to ``mip`` are dropped): this module enters the trap itself, honouring
-``medeleg``, and writes the CSRs a real hart would. Host access to M-mode CSRs while the
-guest runs in S or U mode is refused by Unicorn, so the privilege pseudo-register is
-raised to M around each access.
+``UC_HOOK_INTR`` with pc already advanced): this module enters the trap itself, honouring
+``medeleg``, and writes the CSRs a real hart would. Interrupts are Unicorn's to take:
+the CLINT's and the PLIC's lines are driven into ``mip`` as they change
+(:mod:`qconf.arch.riscv.state` writes the machine-level bits, which the API refuses), and
+the engine takes an enabled one at the next translated block, so right after the
+instruction that unmasks it. Host access to M-mode CSRs while the guest runs in S or U
+mode is refused by Unicorn, so the privilege pseudo-register is raised to M around each
+access.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from unicorn import UC_ARCH_RISCV, UC_HOOK_INTR, UC_MODE_RISCV32, UC_MODE_RISCV6
 from unicorn import riscv_const as rv
 
 from qconf.arch.riscv import MEI, MSI, MTI, SEI
+from qconf.arch.riscv.state import HartState
 from qconf.emu.context import CoreContext
 from qconf.emu.core import Core, FastRegisters
 
@@ -60,11 +64,19 @@ registers, and the status bits for interrupt-enable (SIE/MIE), previous interrup
 (SPIE/MPIE) and previous privilege (SPP/MPP: where, and its one or two bits)."""
 
 
+LINES = 1 << MSI | 1 << MTI | 1 << MEI | 1 << SEI
+"""The ``mip`` bits that are wires from the interrupt controllers."""
+MACHINE_LINES = 1 << MSI | 1 << MTI | 1 << MEI
+SPIN_POLL_NS, SPIN_POLL_MAX_NS = 1_000_000, 64_000_000
+"""How long a hart spinning on ``wfi`` with a masked interrupt pending waits before it
+looks again: at first, and at most (see :meth:`RiscvHart.deliver`)."""
+
+
 class RiscvHart(Core):
     """One hart: reset state, trap and interrupt entry. Its interrupt controllers add
     themselves to :attr:`sources`; the CLINT makes itself the :attr:`clock`."""
 
-    STATE = (*Core.STATE, "_seip")
+    STATE = (*Core.STATE, "_lines", "_poked", "_spin")
     PC = rv.UC_RISCV_REG_PC
     WAITS = (WFI.to_bytes(4, "little"),)
     UNTIL = (1 << 64) - 1
@@ -78,7 +90,11 @@ class RiscvHart(Core):
         obj = ctx.obj
         self.uc.hook_add(UC_HOOK_INTR, self._on_exception)
         self.hartid = obj.get("hartid")
-        self._seip = 0
+        self.hart = HartState(self.uc, self.xlen)
+        self._lines = 0  # the interrupt lines the controllers drive, as mip has them
+        self._poked = False  # a controller told it something since it last ran
+        self._poll: Any = None  # the timer event that lets a spinning hart look again
+        self._spin = (0, 0)  # where it spins, and how long it waits before looking again
         self.sources: list[InterruptSource] = []
         self.clock: TimeSource | None = None  # whose mtime the time CSR reads
         self._time_reads: dict[int, Any] = {}  # pc -> (high, rd) of an rdtime, or None
@@ -91,19 +107,24 @@ class RiscvHart(Core):
         self.uc.reg_write(rv.UC_RISCV_REG_PC, entry)
         self.uc.reg_write(rv.UC_RISCV_REG_A0, self.hartid)
         self.uc.reg_write(rv.UC_RISCV_REG_A1, dtb)
-        self._csr_write(rv.UC_RISCV_REG_MHARTID, self.hartid)
+        if self.hartid:  # every engine's mhartid is 0
+            self.hart.set_mhartid(self.hartid)
 
     # --- checkpoints ------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
         """As :meth:`Core.state`, with ``fcsr``: the FPU's accrued exception flags live
         outside the part of the CPU state Unicorn's context holds."""
-        return {**super().state(), "fcsr": self._with_fpu(lambda: self._csr_read(FCSR))}
+        poll = self._poll.when if self._poll is not None else None
+        return {**super().state(), "fcsr": self._with_fpu(lambda: self._csr_read(FCSR)),
+                "poll_at": poll}  # fmt: skip
 
     def load_state(self, state: dict[str, Any]) -> None:
         super().load_state(state)
         fcsr = int(state["fcsr"])
         self._with_fpu(lambda: self._csr_write(FCSR, fcsr))
+        if state.get("poll_at") is not None:  # a hart in wfi looks again then
+            self._poll = self.ctx.clock.at(int(state["poll_at"]), self._wake)
 
     def _with_fpu(self, action: Any) -> Any:
         """``action()`` with the FPU on (``mstatus.FS``), as it was around it."""
@@ -148,7 +169,7 @@ class RiscvHart(Core):
             cause = {8: 8, 9: 9, 11: 11}.get(intno, intno)
             if intno == 8:  # Unicorn says 8 for every ecall
                 cause = {0: 8, 1: 9, 3: 11}.get(priv, 8)
-            if not self._trap(cause, pc, interrupt=False):
+            if not self._trap(cause, pc):
                 self.fault = self.fault_report(CAUSES.get(cause, f"exception {cause}") +
                                          " with no trap handler (mtvec is 0)", pc)  # fmt: skip
                 uc.emu_stop()
@@ -180,11 +201,36 @@ class RiscvHart(Core):
         self._fast.write(rv.UC_RISCV_REG_PC, pc + 4)
         return True
 
-    def _trap(self, cause: int, epc: int, *, interrupt: bool) -> bool:
-        """Enter the trap handler for ``cause`` as the hardware would; False if the guest
-        has none."""
+    def trace_interrupts(self) -> None:
+        """Show the interrupts the engine takes itself in the ``int`` trace: a block that
+        starts at a trap vector while the cause register holds an interrupt is its entry
+        (exceptions are shown by :meth:`_trap`)."""
+        from unicorn import UC_HOOK_BLOCK
+
+        top = 1 << (self.xlen - 1)
+
+        def on_block(uc: Any, pc: int, size: int, user: object) -> None:
+            for level in (3, 1):
+                tvec_reg, _, epc_reg, cause_reg = TRAP_REGISTERS[level][:4]
+                cause = self._csr_read(cause_reg)
+                if not cause & top:
+                    continue
+                code = cause & ~top
+                tvec = self._csr_read(tvec_reg)
+                if pc == (tvec & ~3) + (4 * code if tvec & 1 else 0):
+                    epc = self._csr_read(epc_reg)
+                    self.entered(f"interrupt {code} ({INTERRUPTS.get(code)}) at {epc:#x} -> "
+                                 f"{pc:#x} ({'MS'[level == 1]}-mode)")  # fmt: skip
+                    return
+
+        self.trace_hooks.append(on_block)
+        self.uc.hook_add(UC_HOOK_BLOCK, on_block)
+
+    def _trap(self, cause: int, epc: int) -> bool:
+        """Enter the trap handler for exception ``cause`` as the hardware would; False if
+        the guest has none."""
         priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
-        deleg = self._csr_read(rv.UC_RISCV_REG_MIDELEG if interrupt else rv.UC_RISCV_REG_MEDELEG)
+        deleg = self._csr_read(rv.UC_RISCV_REG_MEDELEG)
         level = 1 if priv <= 1 and deleg >> cause & 1 else 3  # delegated to S-mode, or M
         regs = TRAP_REGISTERS[level]
         tvec_reg, status_reg, epc_reg, cause_reg, tval_reg, ie, pie, pp, pp_mask = regs
@@ -195,48 +241,94 @@ class RiscvHart(Core):
         enabled = status >> ie & 1
         status = (status & ~((1 << ie) | (1 << pie) | (pp_mask << pp))) | (enabled << pie)
         status |= priv << pp
-        top = 1 << (self.xlen - 1)
         self._csr_write(epc_reg, epc)
-        self._csr_write(cause_reg, cause | (top if interrupt else 0))
+        self._csr_write(cause_reg, cause)
         self._csr_write(tval_reg, 0)
         self._csr_write(status_reg, status)
         self.uc.reg_write(rv.UC_RISCV_REG_PRIV, level)
-        base = tvec & ~3
-        target = base + 4 * cause if interrupt and tvec & 3 == 1 else base
+        target = tvec & ~3  # exceptions are never vectored
         self.uc.reg_write(rv.UC_RISCV_REG_PC, target)
         self.pc = target
         if self.trace is not None:
-            name = INTERRUPTS.get(cause) if interrupt else CAUSES.get(cause)
-            self.entered(f"{'interrupt' if interrupt else 'exception'} {cause} ({name}) at "
+            self.entered(f"exception {cause} ({CAUSES.get(cause)}) at "
                          f"{epc:#x} -> {target:#x} ({'MS'[level == 1]}-mode)")  # fmt: skip
         return True
 
-    def deliver(self) -> None:
-        """Between quanta: take the highest machine-level interrupt the controllers assert
-        (``mip`` bits) that the hart accepts, and wake it from wfi if any is enabled."""
+    def pending(self) -> int:
+        """The ``mip`` bits the hart's interrupt controllers assert now."""
         pending = 0
         for source in self.sources:
             pending |= source.pending_for(self.hartid)
-        # SEIP is a line Unicorn takes natively (delegation, masking, sret): drive it
-        seip = pending >> SEI & 1
-        if seip != self._seip:
-            mip = self._csr_read(rv.UC_RISCV_REG_MIP)
-            self._csr_write(rv.UC_RISCV_REG_MIP, mip | (1 << SEI) if seip else mip & ~(1 << SEI))
-            self._seip = seip
-        pending &= ~(1 << SEI)
-        if not pending:
+        return pending
+
+    def set_lines(self, lines: int) -> None:
+        """Drive the interrupt lines (MSIP, MTIP, MEIP, SEIP) to ``lines``: into ``mip``,
+        where the guest reads them and from where Unicorn takes an enabled one at the next
+        translated block. Callable while the hart runs (from a device's register write)."""
+        lines &= LINES
+        if lines == self._lines:
             return
-        mie = self._csr_read(rv.UC_RISCV_REG_MIE)
-        live = pending & mie
-        if live:
-            self.waiting = False
-        else:
+        seip = (lines ^ self._lines) & 1 << SEI  # SEIP is also software's: only its edges
+        mip = self.hart.set_mip(MACHINE_LINES | seip, lines)
+        # a write through the API makes the engine look at mip again (the S bits as they
+        # are: only those are writable that way)
+        self._csr_write(rv.UC_RISCV_REG_MIP, mip)
+        self._lines = lines
+
+    def interrupts_changed(self) -> None:
+        """A controller's output for this hart may have changed (or was written again, as
+        an IPI's msip is): drive its lines now, and let it look if it waits."""
+        self.set_lines(self.pending())
+        self._poked = True
+
+    def run(self, budget: int) -> None:
+        self._poked = False
+        super().run(budget)
+
+    def takeable(self, live: int) -> bool:
+        """Whether one of the ``live`` interrupts (pending and enabled in ``mie``) would be
+        taken now: mstatus.MIE in M-mode (any interrupt in a lower mode), SIE in S-mode for
+        those ``mideleg`` sends there."""
+        priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV) & 3
+        status = self._csr_read(rv.UC_RISCV_REG_MSTATUS)
+        to_s = live & self._csr_read(rv.UC_RISCV_REG_MIDELEG)
+        to_m = live & ~to_s
+        m_on = priv < 3 or status >> 3 & 1
+        s_on = priv < 1 or (priv == 1 and status >> 1 & 1)
+        return bool((to_m and m_on) or (to_s and s_on and priv <= 1))
+
+    def deliver(self) -> None:
+        """Between slices: drive the lines the controllers assert (Unicorn takes what is
+        enabled), and wake the hart from ``wfi`` when an interrupt is pending and enabled
+        in ``mie``, as ``wfi`` does whatever ``mstatus`` says.
+
+        A ``wfi`` that returns at once because such an interrupt is pending but masked
+        (firmware waiting in M-mode with interrupts off, OpenSBI's parked harts) makes a
+        loop that spins at full speed until memory changes. Such a hart is woken when a
+        controller tells it something (an IPI) and otherwise looks again after
+        :data:`SPIN_POLL_NS` of virtual time, so that it does not keep the other CPUs from
+        running alone (long slices, skipped delays). When it looks and finds nothing (it
+        comes back to the same ``wfi``), it waits twice as long, up to
+        :data:`SPIN_POLL_MAX_NS`."""
+        self.set_lines(self.pending())
+        if not self.waiting:
             return
-        priv = self.uc.reg_read(rv.UC_RISCV_REG_PRIV)
-        enabled = priv < 3 or self._csr_read(rv.UC_RISCV_REG_MSTATUS) >> 3 & 1
-        if not enabled:
+        live = self.hart.mip() & self._csr_read(rv.UC_RISCV_REG_MIE)
+        if not live:
             return
-        for cause in (MEI, MSI, MTI):
-            if live >> cause & 1:
-                self._trap(cause, self.pc, interrupt=True)
-                return
+        if self._poked or self.takeable(live):
+            self._spin = (0, 0)
+            self._wake()
+        elif self._poll is None:
+            # looking again found nothing new (the same wfi): look half as often, up to
+            # SPIN_POLL_MAX_NS apart
+            pc, wait = self._spin
+            wait = min(2 * wait, SPIN_POLL_MAX_NS) if pc == self.pc else SPIN_POLL_NS
+            self._spin = (self.pc, wait)
+            self._poll = self.ctx.clock.at(self.ctx.clock.now() + wait, self._wake)
+
+    def _wake(self) -> None:
+        self.waiting = False
+        if self._poll is not None:
+            self._poll.cancelled = True
+            self._poll = None

@@ -73,6 +73,15 @@ def device_tree(w: TreeWriter) -> None:
         w.emit(4, f"phandle = <0x{w.phandle(cpu.path + '/intc'):x}>;")
         w.emit(3, "};")
         w.emit(2, "};")
+    if w.cpus:  # one cluster, as QEMU writes it for one socket
+        w.emit(2, "cpu-map {")
+        w.emit(3, "cluster0 {")
+        for i, cpu in enumerate(w.cpus):
+            w.emit(4, f"core{i} {{")
+            w.emit(5, f"cpu = <0x{w.phandle(cpu.path):x}>;")
+            w.emit(4, "};")
+        w.emit(3, "};")
+        w.emit(2, "};")
     w.emit(1, "};")
     w.emit(1, "soc {")
     w.emit(2, "#address-cells = <0x02>;")

@@ -29,14 +29,21 @@ class Clint(Device):
         self.timebase: int = obj.get("timebase")
         self.msip = [0] * harts
         self.mtimecmp = [2**64 - 1] * harts
+        self.harts: dict[int, list[Any]] = {}  # the cores it serves, by hart id
 
     def connect(self, cores: Sequence[Any]) -> None:
         """Serve the harts that see it: their timer and software interrupts, and the
         ``time`` CSR (of each hart that has no CLINT yet)."""
         for core in cores_of(cores, "riscv"):
             core.sources.append(self)
+            self.harts.setdefault(core.hartid, []).append(core)
             if core.clock is None:
                 core.clock = self
+
+    def _changed(self, hart: int) -> None:
+        """Hart ``hart``'s lines may have changed: it sees them at once (in ``mip``)."""
+        for core in self.harts.get(hart, ()):
+            core.interrupts_changed()
 
     def pending_for(self, hartid: int) -> int:
         """The ``mip`` bits it asserts for hart ``hartid`` (MTIP, MSIP)."""
@@ -73,7 +80,8 @@ class Clint(Device):
             hart = offset >> 2
             if hart < len(self.msip):
                 self.msip[hart] = value & 1
-                if value & 1:
+                self._changed(hart)
+                if value & 1:  # a waiting hart wakes between slices: end this one
                     self.ctx.run.cut_slice()
             return
         if offset >= 0xBFF8:
@@ -85,6 +93,7 @@ class Clint(Device):
         # wake waiting harts when the compare value is reached
         ticks = self.mtimecmp[hart]
         when = -(-ticks * 1_000_000_000 // self.timebase)  # first ns with mtime >= ticks
+        self._changed(hart)
         if self.timer_pending(hart):
             self.ctx.run.cut_slice()
         elif when < 2**62:

@@ -32,6 +32,13 @@ class Plic(Device):
         self.enable = [[0] * words for _ in range(contexts)]
         self.threshold = [0] * contexts
         self.serving: set[int] = set()
+        self.harts: list[Any] = []  # the cores it serves
+
+    def _changed(self) -> None:
+        """A register access may have changed what a context has to take: the harts see
+        their lines at once (in ``mip``)."""
+        for core in self.harts:
+            core.interrupts_changed()
 
     def _pending(self, src: int) -> bool:
         return src not in self.serving and self.ctx.input_level("in", src)
@@ -55,6 +62,7 @@ class Plic(Device):
         """Serve the harts that see it (context 2h is hart h's M mode, 2h + 1 its S mode)."""
         for core in cores_of(cores, "riscv"):
             core.sources.append(self)
+            self.harts.append(core)
 
     def pending_for(self, hartid: int) -> int:
         """The ``mip`` bits it asserts for hart ``hartid`` (MEIP, SEIP)."""
@@ -87,6 +95,7 @@ class Plic(Device):
             src = self._best(ctx)
             if src:
                 self.serving.add(src)
+                self._changed()
             return src
         return 0
 
@@ -106,6 +115,7 @@ class Plic(Device):
                     self.threshold[ctx] = value & 7
                 elif reg == 4:  # complete
                     self.serving.discard(value)
+        self._changed()
 
 
 def fdt_node(w: TreeWriter, obj: Object, depth: int) -> str:
