@@ -15,10 +15,12 @@ engine (``qconf engine build``, docs/engine.md) does not. In one run, on the gue
 
 Each engine is measured in a process of its own environment: this one's, and with
 ``--compare PYTHON`` another's (the interpreter of a virtual environment with the other
-engine installed); their runs alternate, and the best of ``--repeat`` is kept. The
-figures carry each engine's name; ``identical`` says whether ``stores.elf`` printed the
-same on every engine and QEMU, after the same instruction count on every engine (the
-exit status is 1 if not).
+engine installed); their runs alternate, and the best of ``--repeat`` is kept. Both
+environments must run this checkout's qconf (an editable install): one with qconf
+installed from an older copy would time that copy's code, so the bench stops. The
+figures carry each engine's name and whether qconf's native hooks ran; ``identical``
+says whether ``stores.elf`` printed the same on every engine and QEMU, after the same
+instruction count on every engine (the exit status is 1 if not).
 
 Run::
 
@@ -105,6 +107,8 @@ def qconf_run(elf: Path) -> tuple[float, str, int]:
 
 def engine_figures(loops: int, rounds: int) -> dict[str, Any]:
     """One measurement of every engine-side figure, in this process."""
+    import qconf
+    from qconf.emu import native
     from qconf.engine import installed
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,7 +117,8 @@ def engine_figures(loops: int, rounds: int) -> dict[str, Any]:
         store = patched(GUESTS / "storeloop.elf", loops, where)
         codestore = patched(GUESTS / "codestoreloop.elf", loops // 10, where)
         stores = patched(GUESTS / "stores.elf", rounds, where)
-        out: dict[str, Any] = {"engine": str(installed())}
+        out: dict[str, Any] = {"engine": str(installed()), "native": native.hooks() is not None,
+                               "qconf": str(Path(qconf.__file__).resolve().parent)}  # fmt: skip
         out["raw_load_s"] = raw_unicorn(load)
         out["raw_store_s"] = raw_unicorn(store)
         out["raw_codestore_s"] = raw_unicorn(codestore)
@@ -144,6 +149,10 @@ def measure(python: str, loops: int, rounds: int) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"{python}: {done.stderr.strip()}")
     result: dict[str, Any] = json.loads(done.stdout)
+    # an environment with qconf installed (not editable) would time that copy's code
+    if Path(result["qconf"]) != REPO / "qconf":
+        raise SystemExit(f"{python} runs the qconf in {result['qconf']}, not this checkout's: "
+                         f"pip install -e {REPO} in its environment")  # fmt: skip
     return result
 
 
@@ -192,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         tag = f"engine{i + 1}"
         best = {k: min(m[k] for m in measured) for k in measured[0] if k.endswith("_s")}
         result[tag] = measured[0]["engine"]
+        result[f"{tag}_native_hooks"] = measured[0]["native"]
         result[f"{tag}_raw_load_mips"] = round(loop_insns / best["raw_load_s"] / 1e6, 1)
         result[f"{tag}_raw_store_mips"] = round(loop_insns / best["raw_store_s"] / 1e6, 1)
         result[f"{tag}_raw_codestore_mips"] = round(

@@ -21,4 +21,10 @@ def test_the_emulation_bench_measures_qconf_raw_unicorn_and_qemu():
         # QEMU's figures subtract its start-up, which can exceed so short a run
         assert result[f"{loop}_qemu_icount_mips"] is not None
         assert result[f"{loop}_3cpu_qemu_icount_mips"] is not None
+    # the store-heavy loop: riscv64 alone (7 instructions an iteration, 600,000 // 7 of them)
+    assert result["storeloop_instructions"] == 600_000 // 7 * 7
+    for name in ("raw", "counter", "qconf", "qconf_exact"):
+        assert result[f"storeloop_{name}_mips"] > 0
+    assert result["storeloop_qemu_icount_mips"] is not None
+    assert "storeloop_3cpu_qconf_mips" not in result
     assert result["qconf_uart_writes_per_s"] > 0

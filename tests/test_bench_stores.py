@@ -19,5 +19,6 @@ def test_the_stores_bench_runs_two_engines_and_qemu():
         for figure in ("raw_load_mips", "raw_store_mips", "raw_codestore_mips",
                        "qconf_storeloop_s", "qconf_stores_s"):  # fmt: skip
             assert result[f"{tag}_{figure}"] > 0
+        assert isinstance(result[f"{tag}_native_hooks"], bool)
     assert result["stores_output"].startswith("stores: 1 rounds, checksum ")
     assert result["identical"] is True
