@@ -316,17 +316,6 @@ class _Checkpoints:
             self._output(emulator.machine.root, b"")
 
 
-def _prepared(machine: Any, script: list[tuple[bytes, bytes]]) -> Emulator:
-    """The machine's emulator, prepared (closed again if that fails)."""
-    emulator = Emulator(machine, None, script)
-    try:
-        emulator.prepare()
-    except BaseException:
-        emulator.close()
-        raise
-    return emulator
-
-
 class _QmpController:
     """QMP as the gdb stubs see it (:class:`qconf.debug.server.Controller`): served while
     a debugger has the machine stopped, resumed by a debugger's ``continue``."""
