@@ -165,6 +165,7 @@ UBOOT_SESSION = ["--expect", "Hit any key", "--send", "\\n", "--expect", "=> ",
                  "--send", "version\\n", "--expect", "=> ", "--send", "poweroff\\n"]  # fmt: skip
 INSTALLER = "/usr/lib/debian-installer/images/12/arm64/text/debian-installer/arm64"
 LINUX = {"linux-arm64": f"{INSTALLER}/linux"}
+FW_JUMP = {"riscv-kernel"}  # a kernel booted through OpenSBI's fw_jump
 SEVERAL_CPUS = {"hetero-demo", "riscv-smp"}
 """Machines whose virtual time may differ between the timings (not their output nor
 their counts): with several CPUs a slice lasts its span whichever CPU ran past its
@@ -188,6 +189,8 @@ def test_every_example_machine_runs_alike_in_both_timings_with_and_without_nativ
         args = ["-c", path, "--stats", "--max-insns", "30000000",
                 "--set", "cpu0.append=console=ttyAMA0 earlycon=pl011,0x9000000"]  # fmt: skip
         status = 124
+    if name in FW_JUMP:
+        require_file(OPENSBI, "opensbi")
     if name in UBOOT:
         require_file(UBOOT[name], "u-boot-qemu")
         if name == "uboot-riscv":

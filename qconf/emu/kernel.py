@@ -41,6 +41,10 @@ class KernelRequest:
     :param initrd_size: the initrd's size in bytes, None without one.
     :param ram: the base and size of the RAM the boot CPU sees first.
     :param cpus: how many CPUs boot the kernel (the boot CPU and its secondaries).
+    :param firmware_end: the end of what the boot CPU's own program (its ``firmware``)
+        occupies in memory, None without one: a firmware that jumps to the kernel comes
+        first (RISC-V).
+    :param tree_size: the size of the kernel's device tree in bytes (0 without one).
     """
 
     kernel: bytes
@@ -48,6 +52,8 @@ class KernelRequest:
     initrd_size: int | None
     ram: tuple[int, int]
     cpus: int = 1
+    firmware_end: int | None = None
+    tree_size: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,8 +118,10 @@ def ram_of(machine: Machine, cpu: Object) -> Object:
                    path=cpu.key, hint="add a RAM to its address space")  # fmt: skip
 
 
-def read_kernel(group: BootGroup, machine: Machine) -> tuple[KernelRequest, bytes | None]:
-    """The request for ``group``'s kernel, and its initrd's bytes.
+def read_kernel(group: BootGroup, machine: Machine, firmware_end: int | None = None,
+                tree_size: int = 0) -> tuple[KernelRequest, bytes | None]:  # fmt: skip
+    """The request for ``group``'s kernel, and its initrd's bytes (``firmware_end`` and
+    ``tree_size`` as :class:`KernelRequest` has them).
 
     :raises RunError: a file cannot be read or is larger than the memory the boot CPU
         sees, or the kernel is a broken ELF file.
@@ -132,5 +140,6 @@ def read_kernel(group: BootGroup, machine: Machine) -> tuple[KernelRequest, byte
         initrd = read_file(group.initrd, group.origins.get("initrd"), memory)
     ram = ram_of(machine, group.cpus[0])
     request = KernelRequest(data, elf, None if initrd is None else len(initrd),
-                            (ram.get("base"), ram.get("size")), len(group.cpus))  # fmt: skip
+                            (ram.get("base"), ram.get("size")), len(group.cpus),
+                            firmware_end, tree_size)  # fmt: skip
     return request, initrd

@@ -295,6 +295,8 @@ class Platform:
         m = self.machine
         by_cpu = {core.obj: core for core in self.cores}
         entries: dict[Core, int] = {}
+        # where each CPU's program ends: a kernel that is its firmware's payload goes after
+        ends: dict[Core, int] = {}
         for image in m.objects():
             if image.info.category != "image":
                 continue
@@ -307,12 +309,14 @@ class Platform:
             _write_chunks(GuestMemory(self, space), chunks, image.get("file"), image)
             if core is not None:
                 entries[core] = entry if entry is not None else image.get("address")
+                if chunks:
+                    ends[core] = max(ends.get(core, 0), *(a + len(d) for a, d in chunks))
         dtb = self._place_device_tree()
         starts = {core: (entries.get(core, core.obj.get("reset_vector") or 0), dtb)
                   for core in self.cores}  # fmt: skip
         off: set[Core] = set()
         for group in boot_groups(m):
-            self._boot_kernel(group, by_cpu, starts, off)
+            self._boot_kernel(group, by_cpu, starts, off, ends.get(by_cpu[group.cpus[0]]))
         for core in self.cores:
             core.reset(*starts[core])
             if core in off:
@@ -320,9 +324,11 @@ class Platform:
             core.uc.ctl_flush_tb()
 
     def _boot_kernel(self, group: BootGroup, by_cpu: dict[Object, Core],
-                     starts: dict[Core, tuple[int, int]], off: set[Core]) -> None:  # fmt: skip
+                     starts: dict[Core, tuple[int, int]], off: set[Core],
+                     firmware_end: int | None) -> None:  # fmt: skip
         """Place ``group``'s kernel, initrd and device tree as its architecture's boot
-        protocol says, and set where its CPUs start (see :mod:`qconf.emu.kernel`)."""
+        protocol says, and set where its CPUs start (see :mod:`qconf.emu.kernel`);
+        ``firmware_end`` is where the boot CPU's own program ends, if it has one."""
         from qconf.dtb import Chosen, device_tree_blob
 
         m, first = self.machine, group.cpus[0]
@@ -332,7 +338,11 @@ class Platform:
             raise RunError(f"{first.info.name} CPUs cannot boot a kernel directly",
                            code="E905", path=first.key, origin=first.origins.get("kernel"),
                            hint="give it the kernel as its firmware instead")  # fmt: skip
-        request, initrd = read_kernel(group, m)
+        tree_size = 0
+        if arch.device_tree is not None:  # the initrd's addresses do not change its size
+            tree_size = len(device_tree_blob(m, Chosen(group.append, (0, 0) if group.initrd
+                                                       else None)))  # fmt: skip
+        request, initrd = read_kernel(group, m, firmware_end, tree_size)
         plan: BootPlan = load(arch.boot)(request)
         memory = GuestMemory(self, m.space_of(first))
         _write_chunks(memory, plan.chunks, group.kernel, first, "kernel")

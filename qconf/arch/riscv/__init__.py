@@ -45,6 +45,7 @@ RV64 = ArchInfo(
     unicorn_registers="unicorn.riscv_const:UC_RISCV_REG_",
     device_tree="qconf.arch.riscv.fdt:device_tree",
     gdb="qconf.arch.riscv.gdb:RISCV",
+    boot="qconf.arch.riscv.boot:place_rv64",
     smp_ids="qconf.arch.riscv:smp_ids",
 )
 RV32 = ArchInfo(
@@ -59,5 +60,6 @@ RV32 = ArchInfo(
     device_tree="qconf.arch.riscv.fdt:device_tree",
     gdb="qconf.arch.riscv.gdb:RISCV",
     bits=32,
+    boot="qconf.arch.riscv.boot:place_rv32",
     smp_ids="qconf.arch.riscv:smp_ids",
 )

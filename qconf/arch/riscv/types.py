@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from qconf.arch.riscv.isa import check_extension
-from qconf.devices.common import CpuProps
+from qconf.devices.common import CpuProps, KernelProps
 from qconf.model.props import Address, Integer
 from qconf.model.registry import TypeInfo, TypeRegistry
 
@@ -36,7 +36,7 @@ def _check_isa(exts: list[str]) -> list[str]:
 Isa = Annotated[list[Annotated[str, AfterValidator(_check_extension)]], AfterValidator(_check_isa)]
 
 
-class RiscvProps(CpuProps):
+class RiscvProps(CpuProps, KernelProps):
     hartid: Integer = Field(0, ge=0, description="Hart ID (mhartid); also the a0 boot argument.")
     isa: Isa = Field(
         default_factory=lambda: ["i", "m", "a", "f", "d", "c", "zicsr", "zifencei"],
