@@ -147,7 +147,7 @@ def test_runtime_writable_properties_validate(tmp_path):
     with pytest.raises(qconf.ValidationError) as err:
         uart.set("reg_shift", 9, origin)
     assert err.value.lines()[0] == (
-        "--set #1: soc.uart0.reg_shift: Input should be less than or equal to 2 [E405]"
+        "--set #1: soc.uart0.reg_shift: must be at most 2, got 9 [E405]"
     )
 
 
