@@ -298,7 +298,7 @@ def test_backends_are_objects_in_their_own_container(tmp_path):
     chardevs = m.object("backends.chardev")
     assert {k: (c.get("backend"), c.get("path")) for k, c in chardevs.children.items()} == {
         "soc-uart0": ("stdio", None),  # the first UART
-        "soc-uart1": ("file", "out.txt"),
+        "soc-uart1": ("file", str(tmp_path / "out.txt")),  # beside the board that says so
     }
     assert m.backends[(m.object("uart2"), "chardev")] is m.object("host_serial")
     memory = m.object("backends.memory")

@@ -121,7 +121,7 @@ def test_diff_board_against_profile():
         "    right: machines/riscv-demo/board.yaml:9:9" in out
     )
     assert "+ soc.uart1: ns16550a  (machines/riscv-demo/board.yaml:16:3)" in out
-    assert "~ cpu0.firmware: null -> ../guests/riscv/hello.elf" in out
+    assert "~ cpu0.firmware: null -> machines/guests/riscv/hello.elf" in out
     assert out.rstrip().endswith("5 differences")
 
 

@@ -20,7 +20,6 @@ newest first, and the error names the object that failed and why.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from qconf.assembly.links import resolve_irq, resolve_object
@@ -35,10 +34,6 @@ from qconf.model.registry import Region
 __all__ = ("STEPS", "build")
 
 STEPS = ("create", "configure", "connect", "check", "realize")
-
-FILE_PROPS = frozenset({("image", "file")})
-"""Properties that name a file: a relative path starts at the file that sets it (a CPU's
-``firmware`` and a ROM's ``file`` become image backends the same way)."""
 
 
 def build(doc: Document) -> Machine:
@@ -145,7 +140,7 @@ class _Builder:
                 if file.value is not None:
                     vector = self.nodes[obj].value.get("reset_vector")
                     image = {
-                        "file": _beside(str(file.value), file.origin),
+                        "file": file.value,  # absolute: validation placed it
                         "address": to_plain(vector) if vector is not None else None,
                         "target": obj.path,
                     }
@@ -158,7 +153,7 @@ class _Builder:
                 file = node.value.get("file")
                 if file is not None and file.value is not None:
                     image = {
-                        "file": _beside(str(file.value), file.origin),
+                        "file": file.value,
                         "format": "raw",
                         "address": to_plain(node.value["base"]),
                         "target": obj.path,
@@ -203,8 +198,6 @@ class _Builder:
                 if sub is not None:
                     values[prop] = to_plain(sub)
                     origins[prop] = sub.origin
-                    if (obj.info.name, prop) in FILE_PROPS and isinstance(sub.value, str):
-                        values[prop] = _beside(sub.value, sub.origin)
                     if isinstance(sub.value, list):  # each item where it was written
                         origins.update(
                             (f"{prop}[{i}]", item.origin) for i, item in enumerate(sub.value)
@@ -341,14 +334,6 @@ class _Builder:
         for obj in _realize_order(list(self.objects()), self.deps):
             self.current = obj
             m.realize(obj)
-
-
-def _beside(file: str, origin: Origin) -> str:
-    """``file`` as an absolute path when it is relative to the file that named it."""
-    src = origin.source.path
-    if src is None or Path(file).is_absolute():
-        return file
-    return str(src.parent / file)
 
 
 def _overlaps(space: AddressSpace) -> list[QconfError]:

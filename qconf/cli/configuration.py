@@ -4,6 +4,7 @@ differ, editing a file, and the types and profiles it is written with."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,7 +42,10 @@ def resolve(
 ) -> None:
     """Print the complete resolved document (defaults filled in, values canonical)."""
     doc = resolve_files(files, sets, include_dirs)
-    text = dump(doc.display_tree(pretty=fmt != "json"), fmt, show_origin)
+    # the files it names: absolute on stdout, relative to the document written with -o
+    # (either reads back to the same files, from any working directory)
+    at = os.path.dirname(os.path.abspath(output)) if output else None
+    text = dump(doc.display_tree(pretty=fmt != "json", paths_from=at), fmt, show_origin)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
@@ -141,6 +145,8 @@ def _side(ref: str, sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option("--contents", is_flag=True,
+              help="Compare the files values name (firmware, images) by their bytes.")  # fmt: skip
 @reports_errors(error_code=2)
 def diff(
     left: str,
@@ -149,8 +155,10 @@ def diff(
     right_sets: tuple[str, ...],
     include_dirs: tuple[str, ...],
     fmt: str,
+    contents: bool,
 ) -> None:
-    """Compare two resolved configurations, value by value, units understood.
+    """Compare two resolved configurations, value by value, units understood; values
+    that name files compare by the file they lead to (--contents: by its bytes).
 
     LEFT and RIGHT are machine files, profile names, or resolved dumps saved earlier.
     Exit status: 0 equal, 1 different, 2 error.
@@ -159,7 +167,7 @@ def diff(
 
     a = _side(left, left_sets, include_dirs)
     b = _side(right, right_sets, include_dirs)
-    changes = do_diff(a, b)
+    changes = do_diff(a, b, contents=contents)
     if fmt == "json":
         click.echo(
             json.dumps(

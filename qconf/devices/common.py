@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from qconf.model.props import Address, Frequency, Integer, IrqRefs, Props, Size
+from qconf.model.props import (
+    Address,
+    ChardevSpec,
+    Frequency,
+    HostPath,
+    Integer,
+    IrqRefs,
+    Props,
+    Size,
+)
 
 __all__ = ("CharProps", "CpuProps", "IrqProps", "MmioProps")
 
@@ -34,7 +43,7 @@ class IrqProps(Props):
 class CharProps(Props):
     """A device that talks to a character backend."""
 
-    chardev: str | None = Field(
+    chardev: ChardevSpec | None = Field(
         None,
         description="Character backend: a chardev object's path, or stdio, null, memory, "
         "file:PATH, unix:PATH, tcp:HOST:PORT; unset: the first UART gets stdio, others null.",
@@ -49,7 +58,7 @@ class CpuProps(Props):
         "instruction at this frequency.",
     )
     reset_vector: Address = Field(0, description="Address of the first instruction after reset.")
-    firmware: str | None = Field(
+    firmware: HostPath | None = Field(
         None,
         description="The program this CPU runs: an ELF file (its entry point is where the CPU "
         "starts) or a raw binary (loaded at reset_vector). Relative to the file that sets it.",

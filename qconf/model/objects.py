@@ -178,5 +178,8 @@ class Object:
                 hint=hint,
             ) from None
         value = getattr(checked, prop)
+        marker = self.info.paths.get(prop)
+        if marker is not None:  # a file named over QMP: from the working directory
+            value = marker.locate(value, origin)
         self.values = {**self.values, prop: value}
         self.origins[prop] = origin

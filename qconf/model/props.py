@@ -14,15 +14,29 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from qconf.config import units
-from qconf.model.annotations import ADDRESS, BYTES, HZ, NS, Unit, Wiring, unit_of, wiring_of
+from qconf.model.annotations import (
+    ADDRESS,
+    BYTES,
+    HZ,
+    NS,
+    FilePath,
+    Unit,
+    Wiring,
+    path_of,
+    unit_of,
+    wiring_of,
+)
 
 __all__ = (
     "Address",
+    "ChardevSpec",
     "ClockIn",
     "ClockLink",
     "CpuLink",
     "Duration",
+    "FilePath",
     "Frequency",
+    "HostPath",
     "Integer",
     "IrqRef",
     "IrqRefs",
@@ -33,6 +47,7 @@ __all__ = (
     "Unit",
     "Wiring",
     "empty_list",
+    "path_of",
     "unit_of",
     "wiring_of",
 )
@@ -82,6 +97,17 @@ Address = Annotated[int, BeforeValidator(units.parse_int), ADDRESS,
                     _int_or_text(_INT_PATTERN, "address", ADDRESS.example, 0)]  # fmt: skip
 Duration = Annotated[int, BeforeValidator(units.parse_duration), NS,
                      _int_or_text(_NUM + r"(ns|us|µs|ms|s)?\s*$", "ns", NS.example, 0)]  # fmt: skip
+
+HostPath = Annotated[str, FilePath(),
+                     WithJsonSchema({"type": "string", "x-path": True,
+                                     "examples": ["../guests/riscv/hello.elf"]})]  # fmt: skip
+"""A file on the host (a firmware, a kernel, an image): relative to the file that sets
+it, or to the working directory from ``--set`` and QMP; absolute once validated."""
+
+ChardevSpec = Annotated[str, FilePath(("file:", "unix:"))]
+"""A console: a chardev object's path, or a spec (``stdio``, ``file:PATH``,
+``unix:PATH``, ``tcp:HOST:PORT``...) whose ``file:`` and ``unix:`` paths are
+:data:`HostPath` paths."""
 
 _NAME = r"[A-Za-z0-9_$-]+"
 _PATH = rf"(/|/?{_NAME}([./]{_NAME})*)"

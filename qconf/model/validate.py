@@ -208,6 +208,7 @@ class _Validator:
             return dict(given)
         default = None
         out: dict[str, Node] = {}
+        paths = info.paths
         for name in info.model().model_fields:
             value = getattr(model, name)
             src = given.get(name)
@@ -215,6 +216,8 @@ class _Validator:
                 default = default or self.default_origin(info.name)
                 out[name] = _canonical(value, default, None)
             else:
+                if name in paths:  # a file: from where it was set, whoever reads it
+                    value = paths[name].locate(value, src.origin)
                 out[name] = _canonical(value, src.origin, src)
         return out
 
