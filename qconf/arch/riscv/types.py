@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from qconf.arch.riscv.isa_names import check_isa, check_name
 from qconf.devices.common import CpuProps
 from qconf.model.props import Address, Integer
 from qconf.model.registry import TypeInfo, TypeRegistry
 
-_SINGLE = set("imafdcqlbjtpvhnke")
-_MULTI = re.compile(r"^(z|s|x|sv)[a-z0-9]+$")
+
+def _extension(xlen: int) -> Callable[[str], str]:
+    return lambda ext: check_name(ext, xlen)
 
 
-def _check_extension(ext: str) -> str:
-    e = ext.strip().lower()
-    if not ((len(e) == 1 and e in _SINGLE) or _MULTI.match(e)):
-        raise ValueError(
-            f"unknown RISC-V extension {ext!r}: use single letters "
-            "(i m a f d c v h ...) or z*/s*/x* names (zicsr, zifencei, sstc)"
-        )
-    return e
-
-
-def _check_isa(exts: list[str]) -> list[str]:
-    seen = set()
-    for e in exts:
-        if e in seen:
-            raise ValueError(f"extension {e!r} is listed twice")
-        seen.add(e)
-    if "i" not in seen and "e" not in seen:
-        raise ValueError("the base integer ISA is missing: include 'i' (or 'e')")
-    return exts
-
-
-Isa = Annotated[list[Annotated[str, AfterValidator(_check_extension)]], AfterValidator(_check_isa)]
+Isa = Annotated[list[Annotated[str, AfterValidator(_extension(64))]], AfterValidator(check_isa)]
+Isa32 = Annotated[list[Annotated[str, AfterValidator(_extension(32))]], AfterValidator(check_isa)]
 
 
 class RiscvProps(CpuProps):
@@ -59,7 +41,7 @@ class Riscv32Props(RiscvProps):
     mmu: Literal["none", "sv32"] = Field(  # type: ignore[assignment]
         "sv32", description="Virtual-memory scheme reported in the device tree."
     )
-    isa: Isa = Field(
+    isa: Isa32 = Field(
         default_factory=lambda: ["i", "m", "a", "c", "zicsr", "zifencei"],
         description="ISA extensions beyond the base width, e.g. [i, m, a, c].",
     )
