@@ -7,7 +7,9 @@ create     one object per object in the document, each made by its parent
 configure  set every object's properties from the document (with their origins)
 connect    resolve links, IRQ wires, clock inputs, reset domains; place regions in
            address spaces
-check      overlapping regions at equal priority, alias windows, clock definitions,
+check      overlapping regions at equal priority, regions past the end of the address
+           space or beyond what a CPU that sees them can address, alias windows,
+           clock definitions, each type's own checks (a PLIC's reserved source 0),
            cycles among links (reported with the cycle's path)
 realize    each object takes its resources, link targets before the objects that
            name them, otherwise in document order
@@ -26,6 +28,7 @@ from qconf.assembly.links import resolve_irq, resolve_object
 from qconf.assembly.machine import AddressSpace, Machine, Mapping, Wire, teardown
 from qconf.config.node import Node, gc_paused, to_plain
 from qconf.config.origin import Origin
+from qconf.config.units import format_size
 from qconf.errors import BuildError, Problems, QconfError
 from qconf.model.document import Document, is_object
 from qconf.model.objects import Object
@@ -303,6 +306,7 @@ class _Builder:
         errors = self.errors
         for space in self.machine.spaces.values():
             errors.extend(_past_the_end(space))
+            errors.extend(_beyond_reach(space, self.machine))
             errors.extend(_overlaps(space))
         for obj in self.objects():
             if obj.info.check is not None:
@@ -368,6 +372,28 @@ def _past_the_end(space: AddressSpace) -> list[QconfError]:
                 path=f"{mp.obj.key}.{_base_prop(mp.obj, mp.region)}",
                 hint="move it lower, or make it smaller",
             ))  # fmt: skip
+    return out
+
+
+def _beyond_reach(space: AddressSpace, machine: Machine) -> list[QconfError]:
+    """Regions a CPU that sees ``space`` cannot address: a 32-bit CPU reaches 4 GiB."""
+    seeing = [cpu for sp in machine.spaces.values() if space in sp.chain() for cpu in sp.cpus]
+    narrow = [(cpu, bits) for cpu in seeing
+              if (arch := cpu.info.arch_info) is not None and (bits := arch.bits) < 64]  # fmt: skip
+    out: list[QconfError] = []
+    for mp in space.mappings:
+        for cpu, bits in narrow:
+            if mp.end > 1 << bits and mp.end <= 1 << 64:
+                out.append(BuildError(
+                    f"{mp.obj.key} at [{mp.base:#x}..{mp.end - 1:#x}] is beyond what "
+                    f"{cpu.key} ({cpu.info.name}, {bits}-bit) can address: "
+                    f"{format_size(1 << bits)} from 0x0",
+                    code="E613", origin=mp.origin,
+                    path=f"{mp.obj.key}.{_base_prop(mp.obj, mp.region)}",
+                    hint=f"move it below {1 << bits:#x}, or into an address space "
+                    f"{cpu.key} does not see",
+                ))  # fmt: skip
+                break
     return out
 
 

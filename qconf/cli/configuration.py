@@ -56,12 +56,19 @@ def resolve(
 @layer_options
 @reports_errors()
 def validate(files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...]) -> None:
-    """Check the document and that it builds (links, wires, memory map); exit 0 when it
-    is valid, else print every error and exit 1."""
+    """Check the document, that it builds (links, wires, memory map) and everything qconf
+    run checks before the first instruction (pages, images, consoles, host memory); exit
+    0 when it is valid, else print every error and exit 1."""
     from qconf.assembly.builder import build
+    from qconf.emu.preflight import check
 
     doc = resolve_files(files, sets, include_dirs)
     machine = build(doc)
+    try:
+        check(machine, memory=True)
+    except BaseException:
+        machine.destroy()
+        raise
     n = sum(1 for _ in machine.objects())
     regions = sum(len(space.mappings) for space in machine.spaces.values())
     click.echo(

@@ -21,10 +21,9 @@ from qconf.assembly.machine import AddressSpace, Machine
 from qconf.emu.consoles import Consoles
 from qconf.emu.context import CoreContext, DeviceContext, IrqLines, MmioModel
 from qconf.emu.core import Core
-from qconf.emu.loader import read_image
-from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
+from qconf.emu.memory import HostBuffer, MmioPages, RunError, Segment, flatten
+from qconf.emu.preflight import Image, check, host_memory
 from qconf.emu.scheduler import EXIT_FAULT, Scheduler
-from qconf.model.facets import load
 from qconf.model.objects import Object
 
 __all__ = ("GuestMemory", "Platform", "Unimplemented")
@@ -108,30 +107,24 @@ class Platform:
         """Make the buffers, models and cores, connect them, map memory, load the images
         and the device tree, and reset the cores.
 
-        :raises RunError: a CPU type has no core, the machine has no CPU, memory cannot be
-            mapped, or an image cannot be loaded.
+        :raises RunError: what :func:`~qconf.emu.preflight.check` finds (a CPU type has no
+            core, the machine has no CPU, memory cannot be mapped, an image cannot be
+            loaded, a backend cannot be opened), or the host cannot give the memory.
+        :raises Problems: several of those.
         """
         m, scheduler = self.machine, self.scheduler
-        for (user, kind), backend in m.backends.items():
-            if kind == "memory" and backend not in self.buffers:
-                self.buffers[backend] = HostBuffer(backend.get("size"), user)
+        plan = check(m, given=set(self.consoles.opened))  # as qconf validate checks it
+        self.buffers.update(host_memory(m))
         mmio = {mp.obj for sp in m.spaces.values() for mp in sp.mappings
                 if mp.region.kind == "mmio"}  # fmt: skip
         timing = m.root.get("timing")
         for obj in m.objects():
             if obj.info.arch is not None:
-                if obj.info.behaviour is None:
-                    raise RunError(
-                        f"{obj.info.name} CPUs cannot run yet", code="E905", path=obj.key,
-                        hint="every built-in CPU type runs; this one has no core",
-                    )  # fmt: skip
                 ctx = CoreContext(obj, scheduler, scheduler, scheduler.skip, timing)
-                self.cores.append(_model_of(obj)(ctx))
+                self.cores.append(plan.models[obj](ctx))
             elif obj in mmio:
-                make = Unimplemented if obj.info.behaviour is None else _model_of(obj)
+                make = plan.models.get(obj, Unimplemented)
                 self.models[obj] = make(self.device_context(obj))
-        if not self.cores:
-            raise RunError("the machine has no CPU to run", code="E906", origin=m.root.origin)
         for obj, model in self.models.items():
             connect = getattr(model, "connect", None)
             if connect is not None:
@@ -140,8 +133,8 @@ class Platform:
         inputs: list[Any] = [m for m in self.models.values() if hasattr(m, "poll_input")]
         scheduler.inputs = inputs  # the UARTs (see scheduler.InputDevice)
         for core in self.cores:
-            self._map(core)
-        self._load()
+            self._map(core, *plan.layouts[core.obj])
+        self._load(plan.images)
 
     def buffer(self, memory: Object) -> HostBuffer:
         """The host buffer of a RAM or ROM."""
@@ -159,9 +152,7 @@ class Platform:
 
     # --- memory map -------------------------------------------------------------------
 
-    def _map(self, core: Core) -> None:
-        space = self.machine.space_of(core.obj)
-        memory, windows = mmio_windows(flatten(space))
+    def _map(self, core: Core, memory: list[Segment], windows: list[MmioPages]) -> None:
         uc = core.uc
         for seg in memory:
             mp = seg.mapping
@@ -227,32 +218,16 @@ class Platform:
 
     # --- images -----------------------------------------------------------------------
 
-    def _load(self) -> None:
-        m = self.machine
+    def _load(self, images: list[Image]) -> None:
         by_cpu = {core.obj: core for core in self.cores}
         entries: dict[Core, int] = {}
-        for image in m.objects():
-            if image.info.category != "image":
-                continue
-            target = m.find(image.get("target") or "")
-            core = by_cpu.get(target) if target is not None else None
-            space = m.space_of(core.obj if core else target or m.root)
-            chunks, entry = read_image(image.get("file"), image.get("address"),
-                                       image.origins.get("file"), image.get("format"),
-                                       space)  # fmt: skip
-            memory = GuestMemory(self, space)
-            for address, data in chunks:
-                try:
-                    memory.write(address, data)
-                except ValueError:
-                    raise RunError(
-                        f"{image.get('file')}: {len(data)} bytes at {address:#x} do not fit "
-                        "in any RAM or ROM", code="E907", origin=image.origin, path=image.key,
-                        hint="link the program for this machine's memory map (qconf mtree "
-                        "shows it)",
-                    ) from None  # fmt: skip
+        for image in images:  # read and checked to fit by the pre-flight check
+            memory = GuestMemory(self, image.space)
+            for address, data in image.chunks:
+                memory.write(address, data)
+            core = by_cpu.get(image.cpu) if image.cpu is not None else None
             if core is not None:
-                entries[core] = entry if entry is not None else image.get("address")
+                entries[core] = image.entry if image.entry is not None else image.obj.get("address")
         dtb = self._place_device_tree()
         for core in self.cores:
             core.reset(entries.get(core, core.obj.get("reset_vector") or 0), dtb)
@@ -339,20 +314,3 @@ class Platform:
         self.consoles.close()
         self.cores.clear()
         self.buffers.clear()
-
-
-def _model_of(obj: Object) -> Any:
-    """The class that runs ``obj`` (its type's behaviour), imported now.
-
-    :raises RunError: the type's behaviour names nothing (a broken installation).
-    """
-    ref = obj.info.behaviour
-    assert ref is not None
-    try:
-        return load(ref)
-    except Exception as exc:  # an import may fail in any way: say which and why
-        raise RunError(
-            f"the model of {obj.info.name} ({ref!r}) cannot be loaded: "
-            f"{type(exc).__name__}: {exc}", code="E911", path=obj.key,
-            hint=f"reinstall the module that declares {obj.info.name} ({obj.info.module})",
-        ) from None  # fmt: skip
