@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from qconf.cli.base import build_files, layer_options, main, reports_errors
+from qconf.cli.base import DURATION, build_files, layer_options, main, reports_errors
 
 __all__ = ("cache", "clocks", "dtb", "graph", "irqs", "mtree", "resets", "run", "tree")
 
@@ -136,9 +136,10 @@ def dtb(
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    metavar="SECONDS",
-    help="Stop after this much wall-clock time; exit status 124.",
+    type=DURATION,
+    metavar="DURATION",
+    help="Stop after this much wall-clock time (30s, 500ms; a bare number is seconds); "
+    "exit status 124.",
 )
 @click.option(
     "--stats",
