@@ -222,23 +222,60 @@ def set_(
 
 
 @main.command()
+@layer_options
 @click.option("--type", "type_name", metavar="TYPE", help="Schema of one type's objects.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
-@click.option("-I", "include_dirs", multiple=True, metavar="DIR",
-              help="Also take component types from DIR/components.")  # fmt: skip
 @reports_errors()
-def schema(type_name: str | None, output: str | None, include_dirs: tuple[str, ...]) -> None:
-    """Print the JSON Schema (draft 2020-12) of machine documents, for editors."""
-    from qconf.model.schema import document_schema, type_schema
+def schema(
+    files: tuple[str, ...],
+    sets: tuple[str, ...],
+    include_dirs: tuple[str, ...],
+    type_name: str | None,
+    output: str | None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of machine documents, for editors.
+
+    With -c (a board or a profile), the schema knows that machine's objects and their
+    types, so an override file that leaves out type: is checked too (typos, bad units).
+    """
+    from qconf.model.schema import document_schema, overrides_schema, type_schema
     from qconf.resolve import registry_for
 
-    registry = registry_for(SearchPath.default(include_dirs))
-    data = type_schema(registry, type_name) if type_name else document_schema(registry)
+    if files:
+        if type_name:
+            raise click.UsageError("--type describes one type; -c a machine: give one of them")
+        data = overrides_schema(_schema_base(files, sets, include_dirs), ", ".join(files))
+    else:
+        registry = registry_for(SearchPath.default(include_dirs))
+        data = type_schema(registry, type_name) if type_name else document_schema(registry)
     text = json.dumps(data, indent=2) + "\n"
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
+
+
+def _schema_base(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
+    """The machine a schema is made over: the files resolved, or, when they do not
+    resolve (the board being edited has a mistake), what they extend."""
+    from qconf.config.layers import FileLayer, load_layers
+    from qconf.config.origin import LayerKind
+    from qconf.errors import QconfError, flatten
+    from qconf.resolve import resolve_layers
+
+    search = SearchPath.default(include_dirs)
+    layers = load_layers(files, sets, search)
+    try:
+        return resolve_layers(layers, search=search)
+    except QconfError as exc:
+        below = [la for la in layers if isinstance(la, FileLayer) and la.kind is LayerKind.PROFILE]
+        if not below:
+            raise
+        n = len(flatten(exc))
+        click.echo(f"qconf: {', '.join(files)} does not resolve ({n} error{'s'[: n != 1]}: "
+                   "qconf validate shows them); the schema is made over what it extends",
+                   err=True)  # fmt: skip
+        return resolve_layers(below, search=search)
 
 
 @main.command()
