@@ -118,6 +118,28 @@ def test_the_second_run_is_served_from_the_snapshot(board: Path) -> None:
     assert len(MachineCache().entries()) == 2
 
 
+def test_the_cache_lists_this_directorys_runs_first(
+    board: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other, "board.yaml", board.read_text())
+    served(["board.yaml"])
+    monkeypatch.chdir(other)
+    served(["board.yaml"], ("cpu0.freq=2GHz",))  # the newest, from elsewhere
+    monkeypatch.chdir(board.parent)
+    out = CliRunner().invoke(main, ["cache"]).stdout.splitlines()
+    assert [line.split("  ", 2)[-1] for line in out[1:]] == [
+        f"from {board.parent} (1):",
+        f"qconf run -c board.yaml  (in {board.parent})",
+        "from elsewhere (1):",
+        f"qconf run -c board.yaml --set cpu0.freq=2GHz  (in {other})",
+    ]
+    monkeypatch.chdir(tmp_path)  # both below it: one group, no headings, newest first
+    out = CliRunner().invoke(main, ["cache"]).stdout.splitlines()
+    assert [line.rsplit("(in ", 1)[-1] for line in out[1:]] == [f"{other})", f"{board.parent})"]
+
+
 def test_an_edited_file_is_read_again(board: Path) -> None:
     served(["board.yaml"])
     board.write_text(BOARD.replace("../guests", str(MACHINES / "guests"))

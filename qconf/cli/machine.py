@@ -3,6 +3,7 @@ resets, picture, device tree), running it, and the start-up cache runs keep."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -220,11 +221,25 @@ def cache(clear: bool) -> None:
                        f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip
             return
         entries = store.entries()
-        lines = [f"  {store.describe(entry)}" for entry in reversed(entries)]
+        described = [store.describe(entry) for entry in reversed(entries)]
     except Refused as exc:
         click.echo(f"{store.folder.root}: off ({exc}){': nothing removed' if clear else ''}")
         sys.exit(1)
     size = sum(entry.size for entry in entries)
     click.echo(f"{store.directory}: {len(entries)} snapshot{'s'[: len(entries) != 1]}, "
                f"{size / 1024:.0f} KiB (the newest {MAX_ENTRIES} are kept)")  # fmt: skip
-    click.echo("\n".join(lines), nl=bool(lines))
+    # the cache is the user's, shared by every checkout: this directory's runs first
+    here = os.getcwd()
+    ours = [line for line, cwd in described if cwd is not None and _within(cwd, here)]
+    others = [line for line, cwd in described if cwd is None or not _within(cwd, here)]
+    if ours and others:
+        click.echo(f"from {here} ({len(ours)}):")
+    click.echo("".join(f"  {line}\n" for line in ours), nl=False)
+    if ours and others:
+        click.echo(f"from elsewhere ({len(others)}):")
+    click.echo("".join(f"  {line}\n" for line in others), nl=False)
+
+
+def _within(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or below it."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
