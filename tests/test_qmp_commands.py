@@ -233,4 +233,32 @@ def test_a_declaration_is_one_per_name_with_known_types():
     assert [(a.name, a.type, a.optional) for a in unstable.args] == [("l", "[int]", True)]
     unstable.check_arguments({"l": [1, 2]})
     with pytest.raises(Exception, match=r"Invalid parameter type for 'l\[1\]', expected: integer"):
-        unstable.check_arguments({"l": [1, "2"]})
+        unstable.check_arguments({"l": [1, "two"]})
+    hexed: dict[str, Any] = {"l": [1, "0x10", "0b1_0"]}  # as qmp-shell sends them
+    unstable.check_arguments(hexed)
+    assert hexed == {"l": [1, 16, 2]}
+
+
+def test_a_file_with_problems_of_its_own_is_refused_and_the_session_goes_on(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: riscv-virt\ncpu0: {hartd: 3}\n")
+    control = Control([], start_paused=True)
+    session = negotiated(control)
+    refused = ask(session, "qconf-add-file", {"path": str(bad)})["error"]["desc"]
+    assert refused.splitlines()[0] == (
+        f"{bad}:2:15: cpu0.hartd: unknown property 'hartd' of riscv64 [E402]"
+    )
+    assert refused.splitlines()[-1] == (
+        f"{bad} was not added: the configuration is as it was; fix the file and add it again"
+    )
+    assert control.files == []
+    assert ask(session, "qconf-add-file", {"path": HELLO})["return"] == {}
+    assert ask(session, "qconf-validate")["return"] == {}
+    assert "error" in ask(session, "qconf-add-file", {"path": str(bad)})
+    assert ask(session, "qom-list", {"path": "/machine/cpu0"})["return"][0] == {
+        "name": "type", "type": "str"}  # fmt: skip
+    bad.write_text("extends: riscv-virt\ncpu0: {hartid: 0}\n")  # fixed: added
+    assert ask(session, "qconf-add-file", {"path": str(bad)})["return"] == {}
+    assert control.files == [HELLO, str(bad)]

@@ -34,24 +34,52 @@ def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
     size: int = args["size"]
     if not 0 < size <= 1 << 20:
         raise QmpError("Parameter 'size' must be between 1 and 1048576")
+    address = _address(args)
     try:
-        return {"data": bytes(cpu.uc.mem_read(args["address"], size)).hex()}
+        return {"data": bytes(cpu.uc.mem_read(address, size)).hex()}
     except Exception as exc:
-        raise QmpError(f"cannot read guest memory: {exc}") from None
+        raise _memory_error("read", cpu, address, size, exc) from None
 
 
 def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:
     """Write ``data`` (hex) at ``address`` as ``cpu`` sees it; every CPU's translated
     code is dropped, since the bytes may be code."""
     cpu = _cpu(control, args["cpu"])
+    address = _address(args)
     try:
         data = bytes.fromhex(args["data"])
-        cpu.uc.mem_write(args["address"], data)
-    except (ValueError, Exception) as exc:
-        raise QmpError(f"cannot write guest memory: {exc}") from None
+    except ValueError:
+        raise QmpError("Parameter 'data' is not hex digits (two per byte)") from None
+    try:
+        cpu.uc.mem_write(address, data)
+    except Exception as exc:
+        raise _memory_error("write", cpu, address, len(data), exc) from None
     for other in control.live().cpus:
         other.uc.ctl_flush_tb()
     return {}
+
+
+def _address(args: dict[str, Any]) -> int:
+    address: int = args["address"]
+    if not 0 <= address < 1 << 64:
+        raise QmpError("Parameter 'address' must be between 0 and 0xffffffffffffffff")
+    return address
+
+
+def _memory_error(verb: str, cpu: Any, address: int, size: int, exc: Exception) -> QmpError:
+    """Unicorn's refusal of a memory access, in qconf's words."""
+    import unicorn
+
+    where = f"0x{address:x}..0x{address + size - 1:x}" if size > 1 else f"0x{address:x}"
+    errno = getattr(exc, "errno", None)
+    if errno in (unicorn.UC_ERR_READ_UNMAPPED, unicorn.UC_ERR_WRITE_UNMAPPED):
+        why = f"nothing is mapped at {where} in {cpu.obj.key}'s address space"
+    elif errno in (unicorn.UC_ERR_READ_PROT, unicorn.UC_ERR_WRITE_PROT):
+        why = f"{where} cannot be {'read' if verb == 'read' else 'written'} by {cpu.obj.key}"
+    else:
+        why = f"{where}: {exc}"
+    return QmpError(f"cannot {verb} guest memory: {why} (qom-list /machine and "
+                    "human-monitor-command 'info mtree' show what is mapped)")  # fmt: skip
 
 
 def _register_id(cpu: Any, name: str) -> int:

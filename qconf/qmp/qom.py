@@ -75,7 +75,7 @@ def _prop_type(info: Any, name: str) -> str:
 def qom_list(control: Control, args: dict[str, Any], who: str) -> Any:
     """An object's children and properties, with their QOM types."""
     obj = _object(machine_for_qom(control), args["path"])
-    out = [{"name": "type", "type": "string"}]
+    out = [{"name": "type", "type": "str"}]  # one spelling: QAPI's, as the properties
     out += [{"name": name, "type": f"child<{child.info.name}>"}
             for name, child in obj.children.items()]  # fmt: skip
     out += [{"name": name, "type": _prop_type(obj.info, name)}

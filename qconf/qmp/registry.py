@@ -133,7 +133,8 @@ class Command:
 
     def check_arguments(self, args: dict[str, Any]) -> None:
         """Check ``args`` against the declaration, in QEMU's order and words: each
-        declared argument (missing, or of the wrong JSON type), then unexpected ones.
+        declared argument (missing, or of the wrong JSON type), then unexpected ones. An
+        integer given as a string of one (``"0x80000000"``) is replaced by the integer.
 
         :raises QmpError: on the first problem.
         """
@@ -153,7 +154,13 @@ class Command:
             if qapi == "any":
                 continue
             label, kind = _JSON_TYPES[qapi]
-            for where, item in items:
+            for i, (where, given) in enumerate(items):
+                item = _integer(given, where) if kind is int and isinstance(given, str) else given
+                if item is not given:  # the handler gets the integer
+                    if where == arg.name:
+                        args[arg.name] = item
+                    else:
+                        args[arg.name][i] = item
                 if not isinstance(item, kind) or (kind is not bool and isinstance(item, bool)):
                     raise QmpError(f"Invalid parameter type for '{where}', expected: {label}")
         if not self.open:
@@ -161,6 +168,21 @@ class Command:
             for name in args:
                 if name not in names:
                     raise QmpError(f"Parameter '{name}' is unexpected")
+
+
+def _integer(text: str, where: str) -> int:
+    """An integer argument given as a string (``"0x80000000"``, as qmp-shell sends what is
+    not JSON), written as machine files write integers.
+
+    :raises QmpError: the string is not an integer.
+    """
+    from qconf.config.units import parse_int
+
+    try:
+        return parse_int(text)
+    except ValueError:
+        raise QmpError(f"Invalid parameter type for '{where}', expected: integer "
+                       f"(or a string of one: 0x80000000, 0b101, 1_000)") from None  # fmt: skip
 
 
 def declare(*commands: Command) -> dict[str, Command]:

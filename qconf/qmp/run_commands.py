@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from qconf.config.paths import PathSyntaxError, parse_path
-from qconf.errors import QconfError
+from qconf.errors import QconfError, flatten
 from qconf.qmp.control import Control, _problems
 from qconf.qmp.protocol import QmpError
 from qconf.qmp.state import Runstate
@@ -89,15 +89,33 @@ def x_exit_preconfig(control: Control, args: dict[str, Any], who: str) -> Any:
 
 
 def qconf_add_file(control: Control, args: dict[str, Any], who: str) -> Any:
-    """Add a file layer (a path, or a profile name) above those there are."""
+    """Add a file layer (a path, or a profile name) above those there are, unless it does
+    not read or brings problems of its own: then it is refused with them, and the
+    configuration stays as it was (a later command is not answered with its errors)."""
     path: str = args["path"]
+    before = _problems_of(control)
     control.files.append(path)
     try:
         control.layers()
     except QconfError as exc:
         control.files.pop()
         raise _problems(exc) from None
+    brought = [err for err in _problems_of(control) if err not in before]
+    if brought:
+        control.files.pop()
+        lines = [line for err in brought for line in err]
+        raise QmpError("\n".join([*lines, f"{path} was not added: the configuration is "
+                                   "as it was; fix the file and add it again"]))  # fmt: skip
     return {}
+
+
+def _problems_of(control: Control) -> list[tuple[str, ...]]:
+    """The problems of the configuration as it stands (each as its lines)."""
+    try:
+        control.resolve()
+    except QconfError as exc:
+        return [tuple(err.lines()) for err in flatten(exc)]
+    return []
 
 
 def qconf_set(control: Control, args: dict[str, Any], who: str) -> Any:
