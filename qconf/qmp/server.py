@@ -70,17 +70,25 @@ class QmpServer:
                 if os.path.exists(where):
                     os.unlink(where)
                 sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                # bound under a temporary name and renamed once listening: a client that
+                # sees the path never meets a socket that refuses it
+                bound = f"{where}.{os.getpid()}.tmp"
+                if len(os.fsencode(bound)) >= 108:  # sun_path's size: no room, no rename
+                    bound = where
                 old = os.umask(0o177)  # owner-only from the start
                 try:
-                    sock.bind(where)
+                    sock.bind(bound)
                 finally:
                     os.umask(old)
+                sock.listen(128)
+                if bound != where:
+                    os.replace(bound, where)
                 self.paths.append(where)
             else:
                 sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 sock.bind(where)
-            sock.listen(128)
+                sock.listen(128)
             sock.setblocking(False)
             self.selector.register(sock, selectors.EVENT_READ, None)
             self.listeners.append(sock)
