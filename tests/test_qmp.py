@@ -288,6 +288,44 @@ def test_cpu_and_target_queries_as_qemu(tmp_path):
     quit_cleanly(proc, qmp)
 
 
+def test_what_management_tools_ask_first(tmp_path):
+    hetero = str(MACHINES / "hetero-demo" / "board.toml")
+    proc, qmp = connected(tmp_path, "-S", "-c", hetero)
+    machines = {m["name"]: m for m in qmp.cmd_raw("query-machines")["return"]}
+    assert machines["hetero-soc"] == {
+        "name": "hetero-soc", "cpu-max": 2, "hotpluggable-cpus": False,
+        "numa-mem-supported": False, "deprecated": False, "acpi": False,
+        "default-cpu-type": "riscv64"}  # fmt: skip
+    assert set(machines) == {"arm64-virt", "hetero-soc", "mps2-an385", "riscv-virt"}
+    cpu_types = [d["name"] for d in qmp.cmd_raw("query-cpu-definitions")["return"]]
+    assert {"riscv64", "cortex-m4", "aarch64"} <= set(cpu_types)
+    events = [e["name"] for e in qmp.cmd_raw("query-events")["return"]]
+    assert {"STOP", "RESUME", "SHUTDOWN", "RESET"} <= set(events)
+    chardevs = qmp.cmd_raw("query-chardev")["return"]
+    assert chardevs == [
+        {"label": f"backends.chardev.{name}-uart0", "filename": "stdio", "frontend-open": True}
+        for name in ("app", "mcu")
+    ]
+    slots = qmp.cmd_raw("query-hotpluggable-cpus")["return"]
+    assert [(c["type"], c["qom-path"]) for c in slots] == [
+        ("riscv64", "/machine/app/cpu0"), ("cortex-m4", "/machine/mcu/cpu0")]  # fmt: skip
+    # memsave/pmemsave: guest memory into a host file, as QEMU's (strings of integers too)
+    mem = tmp_path / "mem.bin"
+    first = qmp.cmd_raw("qconf-memory-read", {"cpu": "/machine/app/cpu0",
+                                              "address": 0x8000_0000, "size": 16})  # fmt: skip
+    saved = {"val": "0x8000_0000", "size": 16, "filename": str(mem)}
+    assert qmp.cmd_raw("memsave", saved) == {"return": {}}
+    assert mem.read_bytes().hex() == first["return"]["data"]
+    mem.unlink()
+    assert qmp.cmd_raw("pmemsave", saved) == {"return": {}}
+    assert mem.read_bytes().hex() == first["return"]["data"]
+    bad = qmp.cmd_raw("memsave", {**saved, "cpu-index": 2})
+    assert bad["error"]["desc"] == "Parameter 'cpu-index' must be between 0 and 1"
+    nowhere = qmp.cmd_raw("pmemsave", {**saved, "filename": str(tmp_path / "no" / "m.bin")})
+    assert nowhere["error"]["desc"].startswith(f"Could not open '{tmp_path / 'no' / 'm.bin'}'")
+    quit_cleanly(proc, qmp)
+
+
 def test_guest_memory_registers_and_console_events(tmp_path):
     echo = str(MACHINES / "riscv-echo" / "board.yaml")
     proc, qmp = connected(tmp_path, "-S", "-c", echo)

@@ -80,7 +80,9 @@ def test_the_run_state_goes_through_exactly_these_states():
         return str(reply["status"])
 
     assert status() == "prelaunch"
-    assert ask(session, "stop") == {"id": "stop", "return": {}}  # nothing to stop yet
+    assert ask(session, "stop")["error"]["desc"] == (  # as QEMU in preconfig
+        "The command 'stop' is permitted only after machine initialization has completed "
+        "(after x-exit-preconfig); the machine is prelaunch")  # fmt: skip
     assert ask(session, "x-exit-preconfig") == {"id": "x-exit-preconfig", "return": {}}
     assert status() == "paused"
     assert ask(session, "stop") == {"id": "stop", "return": {}}  # paused already: no step

@@ -11,7 +11,7 @@ from typing import Any
 
 from qconf.qmp import guest, hmp, qom, queries, run_commands
 from qconf.qmp.control import Control
-from qconf.qmp.registry import ALIVE, BUILT, PRELAUNCH, STARTED, Command, declare
+from qconf.qmp.registry import ALIVE, BUILT, INITIALIZED, PRELAUNCH, STARTED, Command, declare
 
 __all__ = ("COMMANDS",)
 
@@ -41,7 +41,7 @@ COMMANDS: dict[str, Command] = declare(
     Command("query-version", run_commands.query_version),
     Command("query-commands", query_commands),
     Command("query-status", run_commands.query_status),
-    Command("stop", run_commands.stop),
+    Command("stop", run_commands.stop, allowed=INITIALIZED),  # as QEMU: not in preconfig
     Command("cont", run_commands.cont),
     Command("quit", run_commands.quit_),
     Command("x-exit-preconfig", run_commands.x_exit_preconfig, allowed=PRELAUNCH),
@@ -68,6 +68,10 @@ COMMANDS: dict[str, Command] = declare(
             {"cpu": "str", "address": "int", "size": "int"}, allowed=STARTED),
     Command("qconf-memory-write", guest.memory_write,
             {"cpu": "str", "address": "int", "data": "str"}, allowed=STARTED),
+    Command("memsave", guest.memory_save,
+            {"val": "int", "size": "int", "filename": "str", "*cpu-index": "int"}, allowed=STARTED),
+    Command("pmemsave", guest.memory_save, {"val": "int", "size": "int", "filename": "str"},
+            allowed=STARTED),
     Command("qconf-register-read", guest.register_read, {"cpu": "str", "register": "str"},
             allowed=STARTED),
     Command("qconf-register-write", guest.register_write,
@@ -83,6 +87,11 @@ COMMANDS: dict[str, Command] = declare(
     Command("query-target", queries.query_target),
     Command("query-kvm", queries.query_kvm),
     Command("query-name", queries.query_name),
+    Command("query-machines", queries.query_machines),
+    Command("query-cpu-definitions", queries.query_cpu_definitions),
+    Command("query-events", queries.query_events),
+    Command("query-chardev", queries.query_chardev),
+    Command("query-hotpluggable-cpus", queries.query_hotpluggable_cpus),
 )  # fmt: skip
 """Every command, by its QMP name, in the order ``query-commands`` and
 ``query-qmp-schema`` list them."""

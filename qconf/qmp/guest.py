@@ -14,6 +14,7 @@ __all__ = (
     "console_events",
     "console_write",
     "memory_read",
+    "memory_save",
     "memory_write",
     "register_read",
     "register_write",
@@ -39,6 +40,31 @@ def memory_read(control: Control, args: dict[str, Any], who: str) -> Any:
         return {"data": bytes(cpu.uc.mem_read(address, size)).hex()}
     except Exception as exc:
         raise _memory_error("read", cpu, address, size, exc) from None
+
+
+def memory_save(control: Control, args: dict[str, Any], who: str) -> Any:
+    """``memsave``/``pmemsave``: ``size`` bytes at ``val`` as CPU ``cpu-index`` (default
+    the first) sees them, into the host file ``filename`` (relative to qconf's working
+    directory), as QEMU's. qconf's CPUs see physical addresses, so both are the same."""
+    cpus = control.live().cpus
+    index: int = args.get("cpu-index", 0)
+    if not 0 <= index < len(cpus):
+        raise QmpError(f"Parameter 'cpu-index' must be between 0 and {len(cpus) - 1}")
+    cpu = cpus[index]
+    size: int = args["size"]
+    if not 0 < size <= 1 << 30:
+        raise QmpError("Parameter 'size' must be between 1 and 1073741824")
+    address = _address({"address": args["val"]})
+    try:
+        data = bytes(cpu.uc.mem_read(address, size))
+    except Exception as exc:
+        raise _memory_error("read", cpu, address, size, exc) from None
+    try:
+        with open(args["filename"], "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise QmpError(f"Could not open '{args['filename']}': {exc.strerror or exc}") from None
+    return {}
 
 
 def memory_write(control: Control, args: dict[str, Any], who: str) -> Any:

@@ -28,6 +28,7 @@ __all__ = (
     "ALIVE",
     "ANY",
     "BUILT",
+    "INITIALIZED",
     "PRELAUNCH",
     "STARTED",
     "Arg",
@@ -61,6 +62,9 @@ STARTED = Phase("once the machine has started (after x-exit-preconfig and cont)"
 """The guest's memory, registers and consoles (with ``-S``, from the build on: the run
 starts paused, as QEMU's)."""
 ALIVE = Phase("until the machine shuts down", frozenset(Runstate) - {Runstate.SHUTDOWN})
+INITIALIZED = Phase("after machine initialization has completed (after x-exit-preconfig)",
+                    frozenset(Runstate) - {Runstate.PRELAUNCH})  # fmt: skip
+"""QEMU's words for a command without ``allow-preconfig`` (``stop``)."""
 
 
 @dataclass(frozen=True)
