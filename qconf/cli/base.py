@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from qconf.cli.complete import complete_config, complete_set
 from qconf.errors import exit_status
 
 __all__ = ("DURATION", "Duration", "build_files", "layer_options", "main", "reports_errors",
@@ -83,6 +84,7 @@ def layer_options(fn: F) -> F:
         metavar="PATH=VALUE",
         help="Override one value (repeatable): path=v, +path=v (add), "
         "++path=v, ~path (delete), path+=v (append).",
+        shell_complete=complete_set,
     )(fn)
     fn = click.option(
         "-c",
@@ -91,6 +93,7 @@ def layer_options(fn: F) -> F:
         multiple=True,
         metavar="FILE",
         help="A machine file (YAML or TOML); repeatable, later ones win.",
+        shell_complete=complete_config,
     )(fn)
     return fn
 

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from qconf.cli.base import layer_options, main, reports_errors, resolve_files
+from qconf.cli.complete import complete_path, complete_set, complete_type
 from qconf.config.dump import FORMATS, dump
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
@@ -94,7 +95,7 @@ def _parse_user_path(text: str) -> tuple[str | int, ...]:
 
 @main.command()
 @layer_options
-@click.argument("path")
+@click.argument("path", shell_complete=complete_path)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -200,7 +201,7 @@ def diff(
 
 @main.command(name="set")
 @click.argument("file", type=click.Path())  # a missing file: qconf's located E101
-@click.argument("assignments", nargs=-1, required=True)
+@click.argument("assignments", nargs=-1, required=True, shell_complete=complete_set)
 @click.option("-I", "include_dirs", multiple=True, metavar="DIR", help="Profile search dir.")
 @click.option("--dry-run", is_flag=True, help="Print the edited file instead of writing it.")
 @reports_errors()
@@ -223,7 +224,13 @@ def set_(
 
 @main.command()
 @layer_options
-@click.option("--type", "type_name", metavar="TYPE", help="Schema of one type's objects.")
+@click.option(
+    "--type",
+    "type_name",
+    metavar="TYPE",
+    help="Schema of one type's objects.",
+    shell_complete=complete_type,
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
 @reports_errors()
 def schema(
@@ -281,7 +288,7 @@ def _schema_base(files: Sequence[str], sets: Sequence[str], include_dirs: Sequen
 @main.command()
 @click.option("-I", "include_dirs", multiple=True, metavar="DIR",
               help="Also take component types from DIR/components.")  # fmt: skip
-@click.argument("type_name", required=False, metavar="[TYPE]")
+@click.argument("type_name", required=False, metavar="[TYPE]", shell_complete=complete_type)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
