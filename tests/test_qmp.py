@@ -251,7 +251,8 @@ def test_human_monitor_through_qmp_shell(tmp_path):
     hetero = str(MACHINES / "hetero-demo" / "board.toml")
     proc, sock = start(tmp_path, "-S", "-c", hetero)
     lines = ["info status", "info cpus", "xp /2xw 0x80000000", "x /3db 0x80000000",
-             "info mtree", "info nope", "frob", "cont", "info status", "quit"]  # fmt: skip
+             "x /2i 0x80000000", "info mtree", "info nope", "frob", "cont", "info status",
+             "quit"]  # fmt: skip
     shell = subprocess.run(
         [sys.executable, "-m", "qemu.qmp.qmp_shell", "-H", sock],
         input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=60,
@@ -264,6 +265,8 @@ def test_human_monitor_through_qmp_shell(tmp_path):
     # the program's first words, as the CPU sees them (hetero/app.S: la sp, ...)
     assert "0000000080000000: 0x00001117 0x17010113\n" in out
     assert "0000000080000000: 23 17 0\n" in out
+    assert "0x0000000080000000:  00001117  auipc sp, 1\n" in out, out  # disassembled
+    assert "0x0000000080000004:  17010113  addi sp, sp, 0x170\n" in out
     assert "address-space: mcu (over system)  cpus: mcu.cpu0" in out
     assert "info: unknown subcommand: 'nope'" in out and "unknown command: 'frob'" in out
     assert "VM status: running" in out
@@ -282,6 +285,15 @@ def test_cpu_and_target_queries_as_qemu(tmp_path):
     hmp = qmp.cmd_raw("human-monitor-command", {"command-line": "info registers",
                                                 "cpu-index": 1})["return"]  # fmt: skip
     assert hmp.startswith("CPU /machine/mcu/cpu0 (cortex-m)\r\n")
+    pc = qmp.cmd_raw("qconf-register-read", {"cpu": "mcu.cpu0", "register": "pc"})["return"]
+    thumb = qmp.cmd_raw("human-monitor-command", {"command-line": f"x /2i {pc['value']:#x}",
+                                                  "cpu-index": 1})["return"]  # fmt: skip
+    first, second = thumb.splitlines()
+    assert first.startswith(f"0x{pc['value'] & ~1:016x}:  ") and second.startswith("0x")
+    nothing = qmp.cmd_raw("human-monitor-command", {"command-line": "x /2i 0x7000000000"})
+    assert (
+        nothing["error"]["desc"] == "cannot access memory at 0x7000000000: nothing is mapped there"
+    )
     bad = qmp.cmd_raw("human-monitor-command", {"command-line": "info cpus", "cpu-index": "a"})
     assert bad["error"]["desc"].startswith(
         "Invalid parameter type for 'cpu-index', expected: integer")  # fmt: skip

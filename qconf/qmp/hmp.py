@@ -2,7 +2,7 @@
 text commands through QMP (``qmp-shell -H``, management tools' monitor passthrough).
 
 Commands: ``info status|version|cpus|registers|mtree|qtree|irqs|clocks``, ``x`` and
-``xp /FMT ADDR`` (memory as a CPU sees it), ``stop``, ``cont`` (``c``),
+``xp /FMT ADDR`` (memory as a CPU sees it; ``x /Ni`` disassembles), ``stop``, ``cont`` (``c``),
 ``system_reset``, ``quit`` (``q``), ``help``. Output lines end with CRLF, as QEMU's do.
 """
 
@@ -31,7 +31,7 @@ HELP = [
     ("info qtree", "the object tree with key properties"),
     ("info irqs", "interrupt wires"),
     ("info clocks", "the clock tree"),
-    ("x /fmt addr", "memory as the selected CPU sees it (fmt: count, x|d|u, b|h|w|g)"),
+    ("x /fmt addr", "memory as the selected CPU sees it (fmt: count, x|d|u|i, b|h|w|g)"),
     ("xp /fmt addr", "the same (qconf's CPUs see physical addresses here)"),
     ("stop", "pause"),
     ("cont|c", "resume"),
@@ -154,21 +154,26 @@ INFO: dict[str, Callable[[Any, int, list[str]], list[str]]] = {
 
 # --- commands -----------------------------------------------------------------------------
 
-_FMT = re.compile(r"/(?P<count>\d*)(?P<fmt>[xdu]?)(?P<size>[bhwg]?)$")
+_FMT = re.compile(r"/(?P<count>\d*)(?P<fmt>[xdui]?)(?P<size>[bhwg]?)$")
 _SIZES = {"b": 1, "h": 2, "w": 4, "g": 8}
+_LONGEST_INSTRUCTION = 4
+"""Bytes read per instruction asked for (RISC-V, Thumb-2 and A64 take at most 4)."""
 
 
 def _memory(line: _Line) -> list[str]:
-    """``x /4xw 0x80000000``: values as QEMU prints them, a line per 16 bytes."""
+    """``x /4xw 0x80000000``: values as QEMU prints them, a line per 16 bytes;
+    ``x /4i 0x80000000``: four instructions, a line each."""
     rest = line.rest
     fmt = _FMT.match(rest[0]) if len(rest) == 2 else None
     if fmt is None:
-        raise QmpError("usage: x /fmt addr (fmt: count, x|d|u, b|h|w|g; e.g. x /4xw 0x1000)")
+        raise QmpError("usage: x /fmt addr (fmt: count, x|d|u|i, b|h|w|g; e.g. x /4xw 0x1000)")
     try:
         address = int(rest[1], 0)
     except ValueError:
         raise QmpError(f"bad address {rest[1]!r}: a number (0x... or decimal)") from None
     count = int(fmt["count"] or 1)
+    if fmt["fmt"] == "i":
+        return _instructions(line, address, count)
     size = _SIZES[fmt["size"] or "w"]
     if not 0 < count * size <= 1 << 16:
         raise QmpError("x shows up to 64 KiB at a time")
@@ -187,6 +192,35 @@ def _memory(line: _Line) -> list[str]:
                 value -= 1 << (size * 8)
             items.append(f"{value:#0{size * 2 + 2}x}" if fmt["fmt"] in ("", "x") else str(value))
         out.append(f"{address + first * size:016x}: " + " ".join(items))
+    return out
+
+
+def _instructions(line: _Line, address: int, count: int) -> list[str]:
+    """``count`` instructions from ``address`` as the selected CPU decodes them, as QEMU
+    prints them: address, the instruction's bytes (a little-endian word), its text."""
+    if not 0 < count <= 4096:
+        raise QmpError("x /Ni shows up to 4096 instructions at a time")
+    cpu = _selected(line.control, line.index)
+    code = b""
+    for size in (count * _LONGEST_INSTRUCTION, 2):  # near the end of a region: what fits
+        try:
+            code = bytes(cpu.uc.mem_read(address, size))
+            break
+        except Exception:
+            continue
+    if not code:
+        raise QmpError(f"cannot access memory at {address:#x}: nothing is mapped there")
+    try:
+        found = cpu.arch.instructions(code, address, count)
+    except ImportError:
+        raise QmpError("x /i needs capstone (pip install capstone)") from None
+    out = []
+    for at, size, text in found:
+        word = int.from_bytes(code[at - address : at - address + size], "little")
+        out.append(f"0x{at:016x}:  {word:0{size * 2}x}  {text}")
+    if len(found) < count:
+        at = found[-1][0] + found[-1][1] if found else address
+        out.append(f"0x{at:016x}:  (not an instruction)")
     return out
 
 
