@@ -91,7 +91,8 @@ def test_the_session_page_works_as_shown(tmp_path, processes):
             assert expected is not None
             event = re.sub(r"'timestamp': \{[^}]*\}", "", expected)  # as on the page
             shown = ""
-            for _ in range(60):  # Enter, until the shell has read the event
+            for _ in range(150):  # Enter, until the shell has read the event (its loop runs one
+                # step per Enter: under load the event takes more of them)
                 shell.stdin.write(b"\n")
                 shell.stdin.flush()
                 shown += said.available(0.2)
