@@ -47,6 +47,7 @@ __all__ = (
     "ValidationError",
     "exit_status",
     "flatten",
+    "in_file_order",
     "report",
 )
 
@@ -159,12 +160,13 @@ class ToolError(QconfError):
 
 
 class Problems(QconfError):
-    """Several errors found in one pass, reported together (validation reports all)."""
+    """Several errors found in one pass, reported together (validation reports all), in
+    file order (see :func:`in_file_order`)."""
 
     code = "E001"
 
     def __init__(self, errors: Iterable[QconfError]) -> None:
-        self.errors: Sequence[QconfError] = tuple(errors)
+        self.errors: Sequence[QconfError] = tuple(in_file_order(errors))
         n = len(self.errors)
         super().__init__(f"{n} problem{'s' if n != 1 else ''} in the machine document")
 
@@ -176,10 +178,41 @@ class Problems(QconfError):
 
 
 def flatten(error: QconfError) -> list[QconfError]:
-    """The individual errors inside ``error`` (itself, unless it is :class:`Problems`)."""
+    """The individual errors inside ``error`` (itself, unless it is :class:`Problems`), in
+    file order."""
     if isinstance(error, Problems):
-        return [e for sub in error.errors for e in flatten(sub)]
+        return in_file_order(e for sub in error.errors for e in flatten(sub))
     return [error]
+
+
+def in_file_order(errors: Iterable[QconfError]) -> list[QconfError]:
+    """``errors`` as a reader meets them: by layer (profiles, files, ``--set``), then by
+    source in the order errors name them, then by line and column. Errors that name no
+    place come last, in the order found (the sort is stable)."""
+    errors = list(errors)
+    sources: dict[object, int] = {}
+    for err in errors:
+        origin = _first_origin(err)
+        if origin is not None:
+            sources.setdefault(origin.source.name, len(sources))
+
+    def key(err: QconfError) -> tuple[int, int, int, int, int]:
+        origin = _first_origin(err)
+        if origin is None:
+            return (1, 0, 0, 0, 0)
+        tier = _TIERS.get(origin.source.kind.value, 0)
+        return (0, tier, sources[origin.source.name], origin.line, origin.col)
+
+    return sorted(errors, key=key)
+
+
+_TIERS = {"default": 0, "profile": 1, "file": 2, "set": 3, "qmp": 4}
+
+
+def _first_origin(err: QconfError) -> Origin | None:
+    if isinstance(err, Problems):
+        return next((o for e in err.errors if (o := _first_origin(e)) is not None), None)
+    return err.origin
 
 
 def report(error: QconfError) -> list[str]:

@@ -35,6 +35,29 @@ def processes() -> Iterator[list[subprocess.Popen[bytes]]]:
         for pipe in (proc.stdin, proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
+    close_thread_loop()
+
+
+def close_thread_loop() -> None:
+    """Close and unset the thread's event loop that qemu.qmp's legacy client (tests of
+    QMP and gdb) made and left open: else the next ``asyncio.run()`` in this worker unsets
+    it and it warns (ResourceWarning, an error here) when collected during another test."""
+    import asyncio
+    import gc
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        gc.collect()  # the clients' sockets, before their loop goes
+        policy = asyncio.get_event_loop_policy()
+        try:
+            loop = policy.get_event_loop()
+        except RuntimeError:  # none set
+            return
+        if not loop.is_running():
+            loop.close()
+            policy.set_event_loop(None)
 
 
 pytest_plugins = ("pytester",)  # the pytest plugin's own tests (tests/test_plugin.py)

@@ -147,7 +147,7 @@ def test_runtime_writable_properties_validate(tmp_path):
     with pytest.raises(qconf.ValidationError) as err:
         uart.set("reg_shift", 9, origin)
     assert err.value.lines()[0] == (
-        "--set #1: soc.uart0.reg_shift: Input should be less than or equal to 2 [E405]"
+        "--set #1: soc.uart0.reg_shift: must be at most 2, got 9 [E405]"
     )
 
 
@@ -298,7 +298,7 @@ def test_backends_are_objects_in_their_own_container(tmp_path):
     chardevs = m.object("backends.chardev")
     assert {k: (c.get("backend"), c.get("path")) for k, c in chardevs.children.items()} == {
         "soc-uart0": ("stdio", None),  # the first UART
-        "soc-uart1": ("file", "out.txt"),
+        "soc-uart1": ("file", str(tmp_path / "out.txt")),  # beside the board that says so
     }
     assert m.backends[(m.object("uart2"), "chardev")] is m.object("host_serial")
     memory = m.object("backends.memory")

@@ -223,6 +223,40 @@ def test_an_edit_resolves_as_the_same_set_toml(tmp_path_factory, assignments):
     check_equivalence(board, assignments)
 
 
+# --- the layout of the file ------------------------------------------------------------
+
+LAYOUT_BOARD = """\
+extends: riscv-virt
+cpu0:
+  freq: 500MHz
+
+soc:
+  test: !delete   # no test device
+  uart1:
+    type: ns16550a
+    base: 0x10000100
+
+# the memory
+ram:
+  size: 1GiB
+"""
+
+
+def test_a_new_object_keeps_its_numbers_as_written(tmp_path: Path):
+    board = write(tmp_path, "board.yaml", LAYOUT_BOARD)
+    assert set_(board, "+soc.uart2={type: ns16550a, base: 0x10000200}")[0] == 0
+    assert "  uart2: {type: ns16550a, base: 0x10000200}" in lines(board)
+    assert qconf.resolve([board]).lookup(("soc", "uart2", "base")).value == 0x10000200
+
+
+def test_a_new_key_lands_inside_its_block_and_comments_stay(tmp_path: Path):
+    board = write(tmp_path, "board.yaml", LAYOUT_BOARD)
+    assert set_(board, "cpu0.hartid=0", "soc.uart1.reg_shift=0")[0] == 0
+    assert board.read_text() == LAYOUT_BOARD.replace(
+        "  freq: 500MHz\n", "  freq: 500MHz\n  hartid: 0\n"
+    ).replace("    base: 0x10000100\n", "    base: 0x10000100\n    reg_shift: 0\n")
+
+
 # --- writing safely ------------------------------------------------------------------------
 
 

@@ -272,9 +272,7 @@ def test_missing_firmware_is_a_located_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     r = run("-c", "board.yaml")
     assert r.exit_code == 1
-    assert r.stderr.startswith(
-        f"qconf: error: board.yaml:3:13: cannot read image {tmp_path}/nothere.elf: "
-    )
+    assert r.stderr.startswith("qconf: error: board.yaml:3:13: cannot read image nothere.elf: ")
 
 
 def test_python_api_with_a_memory_backend():

@@ -78,7 +78,7 @@ def test_a_copy_of_a_cpu_in_a_container_and_a_template_named_by_smp_cpu():
         (("mps2-an385",), ["smp=2"], "smp=2 copies cpu0, but cortex-m CPUs are not made in "
          "numbers (no per-CPU ids) [E235]"),
         (("riscv-virt",), ["smp=2", "smp_cpu=soc"], "smp=2 copies soc, but soc is not a CPU"),
-        (("riscv-virt",), ["smp=0"], "smp: Input should be greater than or equal to 1"),
+        (("riscv-virt",), ["smp=0"], "smp: must be at least 1, got 0"),
         (("riscv-virt",), ["smp=2", "soc.harts=${smp * cores}"],
          "soc.harts: in '${smp * cores}' at column 9: unknown name 'cores' [E420]"),
     ],

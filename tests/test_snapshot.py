@@ -118,6 +118,28 @@ def test_the_second_run_is_served_from_the_snapshot(board: Path) -> None:
     assert len(MachineCache().entries()) == 2
 
 
+def test_the_cache_lists_this_directorys_runs_first(
+    board: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other, "board.yaml", board.read_text())
+    served(["board.yaml"])
+    monkeypatch.chdir(other)
+    served(["board.yaml"], ("cpu0.freq=2GHz",))  # the newest, from elsewhere
+    monkeypatch.chdir(board.parent)
+    out = CliRunner().invoke(main, ["cache"]).stdout.splitlines()
+    assert [line.split("  ", 2)[-1] for line in out[1:]] == [
+        f"from {board.parent} (1):",
+        f"qconf run -c board.yaml  (in {board.parent})",
+        "from elsewhere (1):",
+        f"qconf run -c board.yaml --set cpu0.freq=2GHz  (in {other})",
+    ]
+    monkeypatch.chdir(tmp_path)  # both below it: one group, no headings, newest first
+    out = CliRunner().invoke(main, ["cache"]).stdout.splitlines()
+    assert [line.rsplit("(in ", 1)[-1] for line in out[1:]] == [f"{other})", f"{board.parent})"]
+
+
 def test_an_edited_file_is_read_again(board: Path) -> None:
     served(["board.yaml"])
     board.write_text(BOARD.replace("../guests", str(MACHINES / "guests"))
@@ -284,7 +306,7 @@ def test_errors_from_a_restored_machine_are_located_as_from_a_built_one(board: P
     assert [r.exit_code for r in runs] == [1, 1]
     assert runs[0].stderr == runs[1].stderr
     assert runs[0].stderr == (
-        f"qconf: error: board.yaml:3:13: cannot read image {board.parent}/nothere.elf: No "
+        "qconf: error: board.yaml:3:13: cannot read image nothere.elf: No "
         "such file or directory [E903]\n  layer: file board.yaml\n  hint: check the path\n"
     )
     assert served(["board.yaml"])[0] == "hit"  # the machine was stored; its image is missing

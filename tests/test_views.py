@@ -133,3 +133,52 @@ def test_graph_unknown_format(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["graph", "-c", "board.yaml", "-o", "m.bmp"])
     assert r.exit_code == 1
     assert r.stderr.startswith("qconf: error: cannot draw m.bmp: unknown picture format 'bmp'")
+
+
+def as_json(tmp_path, monkeypatch, *args: str):
+    import json
+
+    return json.loads("\n".join(run(tmp_path, monkeypatch, *args, "--format", "json")))
+
+
+def test_views_as_json_say_what_the_text_says(tmp_path, monkeypatch):
+    tree = {o["path"]: o for o in as_json(tmp_path, monkeypatch, "tree")}
+    assert tree["/machine/soc/uart1"] == {
+        "path": "/machine/soc/uart1", "type": "ns16550a",
+        "properties": {"base": 0x1000_0100, "size": 256, "irq": "plic.in[10]",
+                       "clock": 3686400}}  # fmt: skip
+    every = {o["path"]: o for o in as_json(tmp_path, monkeypatch, "tree", "--all")}
+    assert every["/machine/soc/uart1"]["properties"]["reg_shift"] == 0
+    [system] = as_json(tmp_path, monkeypatch, "mtree")
+    assert system["name"] == "system" and system["cpus"] == ["cpu0"]
+    ram = next(r for r in system["regions"] if r["owner"] == "ram")
+    assert ram == {"base": 0x8000_0000, "end": 0x87FF_FFFF, "size": 128 << 20, "priority": 0,
+                   "kind": "ram", "owner": "ram", "region": "ram", "type": "ram",
+                   "target": None, "offset": None, "hidden_where": ["patch"]}  # fmt: skip
+    boot = next(r for r in system["regions"] if r["owner"] == "boot")
+    assert (boot["target"], boot["offset"]) == ("ram", 0)
+    assert as_json(tmp_path, monkeypatch, "irqs") == {"wires": [
+        {"source": s, "output": "irq", "sink": "soc.plic", "line": "in", "index": 10}
+        for s in ("soc.uart0", "soc.uart1")], "unwired": []}  # fmt: skip
+    assert as_json(tmp_path, monkeypatch, "clocks") == {
+        "clocks": [{"clock": "clocks.ref", "freq": 48_000_000, "source": None, "mul": 1, "div": 1},
+                   {"clock": "clocks.apb", "freq": 12_000_000, "source": "clocks.ref", "mul": 1,
+                    "div": 4}],
+        "inputs": [{"input": "soc.uart0.clock", "clock": "clocks.apb", "freq": 12_000_000},
+                   {"input": "soc.uart1.clock", "clock": None, "freq": 3686400}]}  # fmt: skip
+    resets = as_json(tmp_path, monkeypatch, "resets")
+    rst = next(r for r in resets["resets"] if r["object"] == "rst")
+    assert rst == {"object": "rst", "domain": True,
+                   "resets": [{"object": "soc.uart1", "domain": False, "resets": []}]}  # fmt: skip
+
+
+def test_graph_without_output_writes_dot_to_stdout(tmp_path, monkeypatch):
+    dot = "\n".join(run(tmp_path, monkeypatch, "graph"))
+    assert dot.startswith("digraph machine {") and "memory map: system" in dot
+    assert not list(tmp_path.glob("*.dot"))
+    # the harts a CLINT and a PLIC serve are edges; backends can be left out
+    assert "n_machine_soc_clint -> n_machine_cpu0 [label=interrupts" in dot
+    assert "n_machine_soc_plic -> n_machine_cpu0 [label=interrupts" in dot
+    assert "n_machine_backends_chardev_soc_uart0" in dot
+    bare = "\n".join(run(tmp_path, monkeypatch, "graph", "--no-backends"))
+    assert "backends" not in bare and "n_machine_soc_uart1" in bare

@@ -7,7 +7,9 @@ create     one object per object in the document, each made by its parent
 configure  set every object's properties from the document (with their origins)
 connect    resolve links, IRQ wires, clock inputs, reset domains; place regions in
            address spaces
-check      overlapping regions at equal priority, alias windows, clock definitions,
+check      overlapping regions at equal priority, regions past the end of the address
+           space or beyond what a CPU that sees them can address, alias windows,
+           clock definitions, each type's own checks (a PLIC's reserved source 0),
            cycles among links (reported with the cycle's path)
 realize    each object takes its resources, link targets before the objects that
            name them, otherwise in document order
@@ -20,13 +22,13 @@ newest first, and the error names the object that failed and why.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from qconf.assembly.links import resolve_irq, resolve_object
 from qconf.assembly.machine import AddressSpace, Machine, Mapping, Wire, teardown
 from qconf.config.node import Node, gc_paused, to_plain
 from qconf.config.origin import Origin
+from qconf.config.units import format_size
 from qconf.errors import BuildError, Problems, QconfError
 from qconf.model.document import Document, is_object
 from qconf.model.objects import Object
@@ -35,12 +37,6 @@ from qconf.model.registry import Region
 __all__ = ("STEPS", "build")
 
 STEPS = ("create", "configure", "connect", "check", "realize")
-
-FILE_PROPS = frozenset({("image", "file")})
-"""Properties that name a file: a relative path starts at the file that sets it (a CPU's
-``firmware`` and a ROM's ``file`` become image backends the same way)."""
-CPU_FILE_PROPS = frozenset({"kernel", "initrd"})
-"""A CPU's properties that name a file (direct kernel boot), read the same way."""
 
 
 def build(doc: Document) -> Machine:
@@ -147,7 +143,7 @@ class _Builder:
                 if file.value is not None:
                     vector = self.nodes[obj].value.get("reset_vector")
                     image = {
-                        "file": _beside(str(file.value), file.origin),
+                        "file": file.value,  # absolute: validation placed it
                         "address": to_plain(vector) if vector is not None else None,
                         "target": obj.path,
                     }
@@ -160,7 +156,7 @@ class _Builder:
                 file = node.value.get("file")
                 if file is not None and file.value is not None:
                     image = {
-                        "file": _beside(str(file.value), file.origin),
+                        "file": file.value,
                         "format": "raw",
                         "address": to_plain(node.value["base"]),
                         "target": obj.path,
@@ -205,11 +201,6 @@ class _Builder:
                 if sub is not None:
                     values[prop] = to_plain(sub)
                     origins[prop] = sub.origin
-                    named_file = (obj.info.name, prop) in FILE_PROPS or (
-                        prop in CPU_FILE_PROPS and obj.info.arch is not None
-                    )
-                    if named_file and isinstance(sub.value, str):
-                        values[prop] = _beside(sub.value, sub.origin)
                     if isinstance(sub.value, list):  # each item where it was written
                         origins.update(
                             (f"{prop}[{i}]", item.origin) for i, item in enumerate(sub.value)
@@ -315,6 +306,7 @@ class _Builder:
         errors = self.errors
         for space in self.machine.spaces.values():
             errors.extend(_past_the_end(space))
+            errors.extend(_beyond_reach(space, self.machine))
             errors.extend(_overlaps(space))
         for obj in self.objects():
             if obj.info.check is not None:
@@ -346,14 +338,6 @@ class _Builder:
         for obj in _realize_order(list(self.objects()), self.deps):
             self.current = obj
             m.realize(obj)
-
-
-def _beside(file: str, origin: Origin) -> str:
-    """``file`` as an absolute path when it is relative to the file that named it."""
-    src = origin.source.path
-    if src is None or Path(file).is_absolute():
-        return file
-    return str(src.parent / file)
 
 
 def _overlaps(space: AddressSpace) -> list[QconfError]:
@@ -388,6 +372,28 @@ def _past_the_end(space: AddressSpace) -> list[QconfError]:
                 path=f"{mp.obj.key}.{_base_prop(mp.obj, mp.region)}",
                 hint="move it lower, or make it smaller",
             ))  # fmt: skip
+    return out
+
+
+def _beyond_reach(space: AddressSpace, machine: Machine) -> list[QconfError]:
+    """Regions a CPU that sees ``space`` cannot address: a 32-bit CPU reaches 4 GiB."""
+    seeing = [cpu for sp in machine.spaces.values() if space in sp.chain() for cpu in sp.cpus]
+    narrow = [(cpu, bits) for cpu in seeing
+              if (arch := cpu.info.arch_info) is not None and (bits := arch.bits) < 64]  # fmt: skip
+    out: list[QconfError] = []
+    for mp in space.mappings:
+        for cpu, bits in narrow:
+            if mp.end > 1 << bits and mp.end <= 1 << 64:
+                out.append(BuildError(
+                    f"{mp.obj.key} at [{mp.base:#x}..{mp.end - 1:#x}] is beyond what "
+                    f"{cpu.key} ({cpu.info.name}, {bits}-bit) can address: "
+                    f"{format_size(1 << bits)} from 0x0",
+                    code="E613", origin=mp.origin,
+                    path=f"{mp.obj.key}.{_base_prop(mp.obj, mp.region)}",
+                    hint=f"move it below {1 << bits:#x}, or into an address space "
+                    f"{cpu.key} does not see",
+                ))  # fmt: skip
+                break
     return out
 
 

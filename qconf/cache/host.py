@@ -8,8 +8,9 @@ it listens on or connects to), and each image's ``file``. Before a restored mach
 used, and before a built one is stored:
 
 * a path must be written where its origin says: on that line of a configuration file
-  whose bytes were just verified (a relative image path as written, before it was joined
-  to its file's directory), or in that ``--set`` argument of the command line;
+  whose bytes were just verified, or in that ``--set`` argument of the command line (a
+  relative path as written, before validation made it absolute from its file's directory
+  or the working directory);
 * an address other than loopback only from a ``--set`` argument of the command line: one
   written in a file is read from the file on every run.
 
@@ -90,7 +91,8 @@ def _written(text: str, origin: Origin, texts: Texts, sets: Sequence[str]) -> bo
         index = source.layer.removeprefix("--set #")
         if not index.isdigit() or not 0 < int(index) <= len(sets):
             return False
-        return text in sets[int(index) - 1]
+        written = sets[int(index) - 1]
+        return text in written or _relative(text, os.getcwd()) in written
     if source.path is None or origin.line <= 0:
         return False
     data = texts(str(source.path))
@@ -101,4 +103,19 @@ def _written(text: str, origin: Origin, texts: Texts, sets: Sequence[str]) -> bo
         return False
     line = lines[origin.line - 1][max(origin.col - 1, 0) :]
     beside = str(source.path.parent) + os.sep  # a relative path, joined to its file's
-    return text in line or (text.startswith(beside) and text[len(beside) :] in line)
+    return (
+        text in line
+        or (text.startswith(beside) and text[len(beside) :] in line)
+        or _relative(text, str(source.path.parent)) in line
+    )
+
+
+def _relative(path: str, start: str) -> str:
+    """``path`` as a relative path from ``start`` (``../guests/a.elf``), or the path when
+    it has none."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        return os.path.relpath(path, start)
+    except ValueError:
+        return path

@@ -105,8 +105,9 @@ class MachineCache:
         """Remove every snapshot; returns how many there were."""
         return self.folder.clear()
 
-    def describe(self, entry: Entry) -> str:
-        """One line about ``entry``: when it was written, and for which command line."""
+    def describe(self, entry: Entry) -> tuple[str, str | None]:
+        """One line about ``entry`` (when it was written, and for which command line), and
+        the directory that command line ran in (None for an entry qconf cannot read)."""
         import shlex
         import time
 
@@ -116,9 +117,10 @@ class MachineCache:
             words = [*(w for f in line["files"] for w in ("-c", f)),
                      *(w for d in line["include"] for w in ("-I", d)),
                      *(w for s in line["sets"] for w in ("--set", s))]  # fmt: skip
-            return f"{when}  qconf run {shlex.join(words)}  (in {line['cwd']})"
+            cwd = str(line["cwd"])
+            return f"{when}  qconf run {shlex.join(words)}  (in {cwd})", cwd
         except (ValueError, KeyError, TypeError):
-            return f"{when}  {entry.name}: not one qconf wrote, or damaged (not used)"
+            return f"{when}  {entry.name}: not one qconf wrote, or damaged (not used)", None
 
 
 def _bytes(path: str) -> bytes | None:

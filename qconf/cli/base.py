@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 
 import click
 
+from qconf.cli.complete import complete_config, complete_set
 from qconf.errors import exit_status
 
-__all__ = ("build_files", "layer_options", "main", "reports_errors", "resolve_files")
+__all__ = ("DURATION", "Duration", "build_files", "layer_options", "main", "reports_errors",
+           "resolve_files")  # fmt: skip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +35,41 @@ def reports_errors(error_code: int = 1) -> Callable[[F], F]:
     return wrap
 
 
+class Duration(click.ParamType):  # type: ignore[type-arg]  # generic in click 8.5 only
+    """A length of time with a unit (``500ms``, ``1.5s``, ``2us``; ``ns us ms s``) as
+    machine files write durations, in nanoseconds (an int); a bare number is in
+    ``default_unit``. Every command-line option that takes a time uses it (``--timeout``,
+    ``--max-time``).
+
+    :param default_unit: the unit of a bare number (``s``: ``--timeout 30`` is 30 s).
+    """
+
+    name = "duration"
+
+    def __init__(self, default_unit: str = "s") -> None:
+        self.default_unit = default_unit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        from qconf.config.units import UnitError, parse_duration
+
+        text = str(value).strip()
+        if text[-1:].isdigit() or text.endswith("."):
+            text += self.default_unit
+        try:
+            ns = parse_duration(text)
+        except UnitError as exc:
+            self.fail(f"{exc} (e.g. 30s, 500ms, 1.5s)", param, ctx)
+        if ns <= 0:
+            self.fail(f"{value!r} is not a positive duration", param, ctx)
+        return ns
+
+
+DURATION = Duration()
+"""The duration type for options (bare numbers in seconds), in nanoseconds."""
+
+
 def layer_options(fn: F) -> F:
     fn = click.option(
         "-I",
@@ -48,6 +85,7 @@ def layer_options(fn: F) -> F:
         metavar="PATH=VALUE",
         help="Override one value (repeatable): path=v, +path=v (add), "
         "++path=v, ~path (delete), path+=v (append).",
+        shell_complete=complete_set,
     )(fn)
     fn = click.option(
         "-c",
@@ -56,6 +94,7 @@ def layer_options(fn: F) -> F:
         multiple=True,
         metavar="FILE",
         help="A machine file (YAML or TOML); repeatable, later ones win.",
+        shell_complete=complete_config,
     )(fn)
     return fn
 

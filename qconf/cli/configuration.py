@@ -4,6 +4,7 @@ differ, editing a file, and the types and profiles it is written with."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from qconf.cli.base import layer_options, main, reports_errors, resolve_files
+from qconf.cli.complete import complete_path, complete_set, complete_type
 from qconf.config.dump import FORMATS, dump
 from qconf.config.paths import PathSyntaxError, parse_path
 from qconf.config.search import SearchPath
@@ -41,7 +43,10 @@ def resolve(
 ) -> None:
     """Print the complete resolved document (defaults filled in, values canonical)."""
     doc = resolve_files(files, sets, include_dirs)
-    text = dump(doc.display_tree(pretty=fmt != "json"), fmt, show_origin)
+    # the files it names: absolute on stdout, relative to the document written with -o
+    # (either reads back to the same files, from any working directory)
+    at = os.path.dirname(os.path.abspath(output)) if output else None
+    text = dump(doc.display_tree(pretty=fmt != "json", paths_from=at), fmt, show_origin)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:
@@ -52,12 +57,19 @@ def resolve(
 @layer_options
 @reports_errors()
 def validate(files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...]) -> None:
-    """Check the document and that it builds (links, wires, memory map); exit 0 when it
-    is valid, else print every error and exit 1."""
+    """Check the document, that it builds (links, wires, memory map) and everything qconf
+    run checks before the first instruction (pages, images, consoles, host memory); exit
+    0 when it is valid, else print every error and exit 1."""
     from qconf.assembly.builder import build
+    from qconf.emu.preflight import check
 
     doc = resolve_files(files, sets, include_dirs)
     machine = build(doc)
+    try:
+        check(machine, memory=True)
+    except BaseException:
+        machine.destroy()
+        raise
     n = sum(1 for _ in machine.objects())
     regions = sum(len(space.mappings) for space in machine.spaces.values())
     click.echo(
@@ -83,7 +95,7 @@ def _parse_user_path(text: str) -> tuple[str | int, ...]:
 
 @main.command()
 @layer_options
-@click.argument("path")
+@click.argument("path", shell_complete=complete_path)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -141,6 +153,8 @@ def _side(ref: str, sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+@click.option("--contents", is_flag=True,
+              help="Compare the files values name (firmware, images) by their bytes.")  # fmt: skip
 @reports_errors(error_code=2)
 def diff(
     left: str,
@@ -149,8 +163,10 @@ def diff(
     right_sets: tuple[str, ...],
     include_dirs: tuple[str, ...],
     fmt: str,
+    contents: bool,
 ) -> None:
-    """Compare two resolved configurations, value by value, units understood.
+    """Compare two resolved configurations, value by value, units understood; values
+    that name files compare by the file they lead to (--contents: by its bytes).
 
     LEFT and RIGHT are machine files, profile names, or resolved dumps saved earlier.
     Exit status: 0 equal, 1 different, 2 error.
@@ -159,7 +175,7 @@ def diff(
 
     a = _side(left, left_sets, include_dirs)
     b = _side(right, right_sets, include_dirs)
-    changes = do_diff(a, b)
+    changes = do_diff(a, b, contents=contents)
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -184,8 +200,8 @@ def diff(
 
 
 @main.command(name="set")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.argument("assignments", nargs=-1, required=True)
+@click.argument("file", type=click.Path())  # a missing file: qconf's located E101
+@click.argument("assignments", nargs=-1, required=True, shell_complete=complete_set)
 @click.option("-I", "include_dirs", multiple=True, metavar="DIR", help="Profile search dir.")
 @click.option("--dry-run", is_flag=True, help="Print the edited file instead of writing it.")
 @reports_errors()
@@ -207,18 +223,38 @@ def set_(
 
 
 @main.command()
-@click.option("--type", "type_name", metavar="TYPE", help="Schema of one type's objects.")
+@layer_options
+@click.option(
+    "--type",
+    "type_name",
+    metavar="TYPE",
+    help="Schema of one type's objects.",
+    shell_complete=complete_type,
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True))
-@click.option("-I", "include_dirs", multiple=True, metavar="DIR",
-              help="Also take component types from DIR/components.")  # fmt: skip
 @reports_errors()
-def schema(type_name: str | None, output: str | None, include_dirs: tuple[str, ...]) -> None:
-    """Print the JSON Schema (draft 2020-12) of machine documents, for editors."""
-    from qconf.model.schema import document_schema, type_schema
+def schema(
+    files: tuple[str, ...],
+    sets: tuple[str, ...],
+    include_dirs: tuple[str, ...],
+    type_name: str | None,
+    output: str | None,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of machine documents, for editors.
+
+    With -c (a board or a profile), the schema knows that machine's objects and their
+    types, so an override file that leaves out type: is checked too (typos, bad units).
+    """
+    from qconf.model.schema import document_schema, overrides_schema, type_schema
     from qconf.resolve import registry_for
 
-    registry = registry_for(SearchPath.default(include_dirs))
-    data = type_schema(registry, type_name) if type_name else document_schema(registry)
+    if files:
+        if type_name:
+            raise click.UsageError("--type describes one type; -c a machine: give one of them")
+        data = overrides_schema(_schema_base(files, sets, include_dirs), ", ".join(files))
+    else:
+        registry = registry_for(SearchPath.default(include_dirs))
+        data = type_schema(registry, type_name) if type_name else document_schema(registry)
     text = json.dumps(data, indent=2) + "\n"
     if output:
         Path(output).write_text(text, encoding="utf-8")
@@ -226,10 +262,33 @@ def schema(type_name: str | None, output: str | None, include_dirs: tuple[str, .
         click.echo(text, nl=False)
 
 
+def _schema_base(files: Sequence[str], sets: Sequence[str], include_dirs: Sequence[str]) -> Any:
+    """The machine a schema is made over: the files resolved, or, when they do not
+    resolve (the board being edited has a mistake), what they extend."""
+    from qconf.config.layers import FileLayer, load_layers
+    from qconf.config.origin import LayerKind
+    from qconf.errors import QconfError, flatten
+    from qconf.resolve import resolve_layers
+
+    search = SearchPath.default(include_dirs)
+    layers = load_layers(files, sets, search)
+    try:
+        return resolve_layers(layers, search=search)
+    except QconfError as exc:
+        below = [la for la in layers if isinstance(la, FileLayer) and la.kind is LayerKind.PROFILE]
+        if not below:
+            raise
+        n = len(flatten(exc))
+        click.echo(f"qconf: {', '.join(files)} does not resolve ({n} error{'s'[: n != 1]}: "
+                   "qconf validate shows them); the schema is made over what it extends",
+                   err=True)  # fmt: skip
+        return resolve_layers(below, search=search)
+
+
 @main.command()
 @click.option("-I", "include_dirs", multiple=True, metavar="DIR",
               help="Also take component types from DIR/components.")  # fmt: skip
-@click.argument("type_name", required=False, metavar="[TYPE]")
+@click.argument("type_name", required=False, metavar="[TYPE]", shell_complete=complete_type)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )

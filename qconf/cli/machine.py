@@ -3,6 +3,7 @@ resets, picture, device tree), running it, and the start-up cache runs keep."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,25 +11,38 @@ from typing import Any
 
 import click
 
-from qconf.cli.base import build_files, layer_options, main, reports_errors
+from qconf.cli.base import DURATION, build_files, layer_options, main, reports_errors
 
 __all__ = ("cache", "clocks", "dtb", "graph", "irqs", "mtree", "resets", "run", "tree")
 
 
-def _view(name: str, doc: str) -> Callable[[Callable[..., list[str]]], Any]:
-    """A command that builds the machine and prints one of its views."""
+def _view(name: str, doc: str, data: str) -> Callable[[Callable[..., list[str]]], Any]:
+    """A command that builds the machine and prints one of its views: text lines, or with
+    ``--format json`` the function ``data`` of ``qconf.views.data``."""
 
     def make(render: Callable[..., list[str]]) -> Any:
         @main.command(name=name, help=doc)
         @layer_options
+        @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                      show_default=True, help="text for people, json for scripts.")  # fmt: skip
         @reports_errors()
         def command(
             files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
-            **options: Any,
+            fmt: str, **options: Any,
         ) -> None:  # fmt: skip
             machine = build_files(files, sets, include_dirs)
-            click.echo("\n".join(render(machine, **options)))
-            machine.destroy()
+            try:
+                if fmt == "json":
+                    import json
+
+                    from qconf.views import data as views
+
+                    shown = getattr(views, data)(machine, **options)
+                    click.echo(json.dumps(shown, indent=2))
+                else:
+                    click.echo("\n".join(render(machine, **options)))
+            finally:
+                machine.destroy()
 
         return command
 
@@ -42,13 +56,16 @@ def _tree(machine: Any, all_props: bool) -> list[str]:
 
 
 tree = click.option("--all", "all_props", is_flag=True, help="Show every property.")(
-    _view("tree", "The composition tree: objects, their types and key properties.")(_tree)
+    _view("tree", "The composition tree: objects, their types and key properties.", "tree_data")(
+        _tree
+    )
 )
 
 
 @_view(
     "mtree",
     "Each address space: regions by address with owners, kinds, priorities and aliases.",
+    "mtree_data",
 )
 def mtree(machine: Any) -> list[str]:
     from qconf.views.text import mtree_lines
@@ -56,21 +73,23 @@ def mtree(machine: Any) -> list[str]:
     return mtree_lines(machine)
 
 
-@_view("irqs", "The interrupt graph: each controller input and the outputs that drive it.")
+@_view(
+    "irqs", "The interrupt graph: each controller input and the outputs that drive it.", "irq_data"
+)
 def irqs(machine: Any) -> list[str]:
     from qconf.views.text import irq_lines
 
     return irq_lines(machine)
 
 
-@_view("clocks", "The clock tree with derived frequencies, and every clock input.")
+@_view("clocks", "The clock tree with derived frequencies, and every clock input.", "clock_data")
 def clocks(machine: Any) -> list[str]:
     from qconf.views.text import clock_lines
 
     return clock_lines(machine)
 
 
-@_view("resets", "The reset tree: what resetting each object resets.")
+@_view("resets", "The reset tree: what resetting each object resets.", "reset_data")
 def resets(machine: Any) -> list[str]:
     from qconf.views.text import reset_lines
 
@@ -82,21 +101,30 @@ def resets(machine: Any) -> list[str]:
 @click.option(
     "-o",
     "--output",
-    required=True,
     type=click.Path(dir_okay=False, writable=True),
-    help="machine.svg, .png, .pdf (drawn by Graphviz's dot) or .dot (its source).",
+    help="machine.svg, .png, .pdf (drawn by Graphviz's dot) or .dot (its source); "
+    "without it, the DOT source on stdout.",
 )
+@click.option("--no-backends", is_flag=True,
+              help="Leave out the backends (chardevs, memory) and their edges.")  # fmt: skip
 @reports_errors()
 def graph(
-    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...], output: str
-) -> None:
-    """Draw the machine: nested boxes for the composition, IRQ wires, clock links and
-    other links as edges, and each address space's memory map as a table."""
-    from qconf.views.graph import write_graph
+    files: tuple[str, ...], sets: tuple[str, ...], include_dirs: tuple[str, ...],
+    output: str | None, no_backends: bool,
+) -> None:  # fmt: skip
+    """Draw the machine: nested boxes for the composition, IRQ wires, clock links, other
+    links and what each interrupt controller serves as edges, and each address space's
+    memory map as a table."""
+    from qconf.views.graph import machine_graph, write_graph
 
     machine = build_files(files, sets, include_dirs)
-    write_graph(machine, Path(output))
-    machine.destroy()
+    try:
+        if output is None:
+            click.echo(machine_graph(machine, backends=not no_backends).source, nl=False)
+            return
+        write_graph(machine, Path(output), backends=not no_backends)
+    finally:
+        machine.destroy()
     click.echo(f"{output}: written", err=True)
 
 
@@ -124,19 +152,6 @@ def dtb(
         click.echo(data.decode(), nl=False)
     else:
         sys.stdout.buffer.write(data)
-
-
-def _duration(ctx: Any, param: Any, value: str | None) -> int | None:
-    """A duration option's value in nanoseconds (``10ms``, ``2s``; a bare number is
-    seconds)."""
-    if value is None:
-        return None
-    from qconf.config.units import UnitError, parse_command_duration
-
-    try:
-        return parse_command_duration(value)
-    except UnitError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 SCRIPT_OPTIONS = {"expects": "--expect", "sends": "--send", "withins": "--within"}
@@ -178,12 +193,12 @@ def _script(expects: tuple[str, ...], sends: tuple[str, ...],
     metavar="N",
     help="Stop after about N guest instructions (all CPUs); exit status 124.",
 )
-@click.option("--max-time", callback=_duration, metavar="DURATION",
+@click.option("--max-time", type=DURATION, metavar="DURATION",
               help="Stop at this much virtual time (10ms, 2s): the same on every host; exit "
               "status 124.")  # fmt: skip
-@click.option("--timeout", callback=_duration, metavar="DURATION",
-              help="Stop after this much host time (5s; a bare number is seconds); exit "
-              "status 124.")  # fmt: skip
+@click.option("--timeout", type=DURATION, metavar="DURATION",
+              help="Stop after this much host time (30s, 500ms; a bare number is seconds); "
+              "exit status 124.")  # fmt: skip
 @click.option(
     "--stats",
     is_flag=True,
@@ -328,11 +343,25 @@ def cache(clear: bool) -> None:
                        f"and {parses} remembered command line{'s'[: parses != 1]}")  # fmt: skip
             return
         entries = store.entries()
-        lines = [f"  {store.describe(entry)}" for entry in reversed(entries)]
+        described = [store.describe(entry) for entry in reversed(entries)]
     except Refused as exc:
         click.echo(f"{store.folder.root}: off ({exc}){': nothing removed' if clear else ''}")
         sys.exit(1)
     size = sum(entry.size for entry in entries)
     click.echo(f"{store.directory}: {len(entries)} snapshot{'s'[: len(entries) != 1]}, "
                f"{size / 1024:.0f} KiB (the newest {MAX_ENTRIES} are kept)")  # fmt: skip
-    click.echo("\n".join(lines), nl=bool(lines))
+    # the cache is the user's, shared by every checkout: this directory's runs first
+    here = os.getcwd()
+    ours = [line for line, cwd in described if cwd is not None and _within(cwd, here)]
+    others = [line for line, cwd in described if cwd is None or not _within(cwd, here)]
+    if ours and others:
+        click.echo(f"from {here} ({len(ours)}):")
+    click.echo("".join(f"  {line}\n" for line in ours), nl=False)
+    if ours and others:
+        click.echo(f"from elsewhere ({len(others)}):")
+    click.echo("".join(f"  {line}\n" for line in others), nl=False)
+
+
+def _within(path: str, directory: str) -> bool:
+    """Whether ``path`` is ``directory`` or below it."""
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)

@@ -10,25 +10,11 @@ from typing import Any
 
 import click
 
-from qconf.cli.base import layer_options, main, reports_errors
+from qconf.cli.base import DURATION, layer_options, main, reports_errors
 
 __all__ = ("sweep",)
 
 DEFAULT_MAX_TIME = "60s"
-
-
-def _duration(ctx: Any, param: Any, value: str | None) -> int | None:
-    if value is None:
-        return None
-    from qconf.config.units import UnitError, parse_duration
-
-    try:
-        ns = parse_duration(value)
-    except UnitError as exc:
-        raise click.BadParameter(str(exc)) from None
-    if ns <= 0:
-        raise click.BadParameter("a duration above 0, e.g. 2s or 500ms")
-    return ns
 
 
 def _format_of(fmt: str | None, output: str | None) -> str:
@@ -49,7 +35,7 @@ def _format_of(fmt: str | None, output: str | None) -> str:
 @click.option("--send", "sends", multiple=True, metavar="TEXT",
               help="What to type when the --expect at the same position shows (\\n, \\r, "
               "\\t allowed); the last --expect may have none.")  # fmt: skip
-@click.option("--max-time", "max_time", callback=_duration, metavar="DURATION",
+@click.option("--max-time", "max_time", type=DURATION, metavar="DURATION",
               default=DEFAULT_MAX_TIME, show_default=True,
               help="Stop a variant after this much virtual time (its own clock: the same "
               "on any host); status 124.")  # fmt: skip

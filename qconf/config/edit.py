@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import tempfile
@@ -31,7 +32,7 @@ from typing import Any
 from qconf.config.node import Node, Op, PathKey, format_path, to_plain
 from qconf.config.origin import LayerKind, Origin, Source
 from qconf.config.overrides import Action, Override, parse_override
-from qconf.errors import EditError, QconfError
+from qconf.errors import EditError, QconfError, SourceError
 
 __all__ = ("edit_file", "edit_text")
 
@@ -114,6 +115,9 @@ class _Format:
         tag = getattr(getattr(value, "tag", None), "value", None)
         return _TAGS.get(tag) if isinstance(tag, str) else None
 
+    def added(self, parent: Any, key: str) -> None:
+        """``key`` was just added at the end of the map ``parent``: keep the layout."""
+
     def marker_items(self, value: Any, op: Op) -> Any:
         """The list of an append or prepend marker as written in the file."""
         if self.is_map(value):
@@ -161,6 +165,7 @@ class _Yaml(_Format):
             data = self.map_type()
         if not self.is_map(data):
             raise EditError("cannot edit: the file is not a map of keys", code="E504")
+        _keep_tag_comments(data)
         return data
 
     def dump(self, doc: Any) -> str:
@@ -172,6 +177,28 @@ class _Yaml(_Format):
 
     def block_map(self, parent: Any) -> Any:
         return self.map_type()
+
+    def added(self, parent: Any, key: str) -> None:
+        # the blank lines and comments after a block belong after it, not between its
+        # old last line and the new key: ruamel keeps them on the deepest last item
+        keys = list(parent)
+        if len(keys) < 2:
+            return
+        owner, at = _last_item(parent, keys[-2])
+        entry = owner.ca.items.get(at) if owner is not None else None
+        slot = 0 if isinstance(owner, self.seq_type) else 2
+        token = entry[slot] if entry and len(entry) > slot else None
+        if entry is None or token is None or "\n" not in token.value:
+            return
+        line, _, rest = token.value.partition("\n")
+        if not rest:
+            return
+        from ruamel.yaml.tokens import CommentToken
+
+        entry[slot] = CommentToken(line + "\n", token.start_mark) if line.strip() else None
+        parent.ca.items.setdefault(key, [None, None, None, None])[2] = CommentToken(
+            "\n" + rest, token.start_mark
+        )
 
     def flow_map(self, items: dict[str, Any]) -> Any:
         out = self.map_type(items)
@@ -204,6 +231,52 @@ class _Yaml(_Format):
 
 
 _YAML_RESOLVERS = {"<": [("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"))]}
+
+
+def _last_item(mapping: Any, key: Any) -> tuple[Any, Any]:
+    """The collection and key (or index) of the last item under ``mapping[key]``, going
+    down through block maps and lists: where ruamel keeps what follows a block."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    owner, at = mapping, key
+    while True:
+        value = owner[at]
+        if isinstance(value, CommentedMap) and len(value) and not value.fa.flow_style():
+            owner, at = value, list(value)[-1]
+        elif isinstance(value, CommentedSeq) and len(value) and not value.fa.flow_style():
+            owner, at = value, len(value) - 1
+        else:
+            return owner, at
+
+
+def _keep_tag_comments(data: Any) -> None:
+    """Give back to ``key: !tag   # comment`` its comment: ruamel hangs the comment of a
+    tagged empty value before the next key, and writes it on a line of its own."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CommentedSeq):
+            stack.extend(node)
+            continue
+        if not isinstance(node, CommentedMap):
+            continue
+        keys = list(node)
+        for prev, key in itertools.pairwise(keys):
+            entry = node.ca.items.get(key)
+            before = entry[1] if entry and len(entry) > 1 else None
+            where = node.lc.data.get(prev)
+            if not (isinstance(node[prev], TaggedScalar) and before and where):
+                continue
+            if before[0].start_mark.line != where[0]:
+                continue
+            node.ca.items.setdefault(prev, [None, None, None, None])[2] = before.pop(0)
+            if not before:
+                entry[1] = None
+                if not any(entry):
+                    del node.ca.items[key]
+        stack.extend(node.values())
 
 
 def _special(ch: str) -> bool:
@@ -480,7 +553,11 @@ def _get(fmt: _Format, parent: Any, key: PathKey) -> Any:
 
 
 def _set(fmt: _Format, parent: Any, key: PathKey, value: Any) -> None:
+    new = isinstance(key, str) and fmt.is_map(parent) and key not in parent
     parent[key] = value
+    if new:
+        assert isinstance(key, str)
+        fmt.added(parent, key)
 
 
 # --- the edit of the file -----------------------------------------------------------------
@@ -501,7 +578,7 @@ def edit_file(
 
     :param resolve: how documents are resolved (the layers, search path and types).
     :raises OverrideError: an assignment does not parse.
-    :raises SourceError: the file cannot be read (not a regular file, too large).
+    :raises SourceError: the file cannot be read (missing, not a regular file, too large).
     :raises EditError: the edit does not fit the file (E501-E504), the file cannot be
         written (E505), it was changed by another program while being edited (E506),
         or the edit cannot be written so that it resolves as the same ``--set``
@@ -528,6 +605,14 @@ def edit_file(
         raise unreadable_error(exc, origin) from None
     try:
         fd, _ = open_regular(target)
+    except FileNotFoundError:
+        raise SourceError(
+            "no such file",
+            code="E101",
+            origin=origin,
+            hint="qconf set edits a file that exists: write its first line "
+            "(for example extends: PROFILE) yourself",
+        ) from None
     except (_Unreadable, OSError, ValueError) as exc:
         raise unreadable_error(exc, origin) from None
     try:
@@ -542,9 +627,13 @@ def edit_file(
                 expected = resolve(shown, assignments, text, False)
             except QconfError:
                 expected = None  # the --set fails: the edit stands on its own
+            types = expected
+            if types is None:  # `+key` a lower layer sets: what the value would be
+                with contextlib.suppress(QconfError):
+                    types = resolve(shown, [_upsert(a) for a in assignments], text, False)
 
             def typed(path: tuple[PathKey, ...]) -> Any:
-                node = expected.lookup(path) if expected is not None else None
+                node = types.lookup(path) if types is not None else None
                 return node.value if node is not None else None
 
             try:
@@ -552,7 +641,10 @@ def edit_file(
             except EditError as exc:  # about the file as it is: located there
                 exc.origin = exc.origin or origin
                 raise
-            edited = resolve(shown, (), new_text, False)  # errors located in the new text
+            try:
+                edited = resolve(shown, (), new_text, False)
+            except QconfError as exc:  # located in the file as it is, not the unwritten text
+                raise _as_in(exc, target, text, assignments) from None
             if (
                 expected is not None
                 and edited is not None
@@ -676,6 +768,66 @@ def _write_error(
         origin=origin,
         hint=hints.get(exc.errno or 0),
     )
+
+
+def _as_in(error: QconfError, target: Path, text: str, assignments: Sequence[str]) -> QconfError:
+    """``error``, found in the edited text of ``target``, located in its text as it is
+    (``text``): each error in the file at the key it concerns, or at the nearest key above
+    it that the file has (``ram.sise=1GiB``: at ``ram:``), with the assignment that
+    makes it."""
+    from qconf.config.paths import PathSyntaxError, parse_path
+    from qconf.config.sources import read_text
+    from qconf.errors import Problems, flatten
+
+    trees: dict[object, Node | None] = {}
+    out: list[QconfError] = []
+    for err in flatten(error):
+        origin = err.origin
+        if origin is None or origin.source.path != target or not err.path:
+            out.append(err)
+            continue
+        if origin.source not in trees:
+            try:
+                trees[origin.source] = read_text(target, text, origin.source)
+            except QconfError:
+                trees[origin.source] = None
+        node = trees[origin.source]
+        try:
+            keys = parse_path(err.path)
+        except PathSyntaxError:
+            keys = ()
+        if node is None or not keys:
+            out.append(err)
+            continue
+        found = 0
+        for key in keys:
+            child = node.get(key)
+            if child is None:
+                break
+            node, found = child, found + 1
+        err.origin = node.origin
+        if found < len(keys):  # a key the edit adds: say which assignment
+            making = [a for a in assignments if _touches(a, keys)]
+            if making:
+                note = "made by " + ", ".join(repr(a) for a in making)
+                err.hint = f"{err.hint}\n{note}" if err.hint else note
+        out.append(err)
+    return out[0] if len(out) == 1 else Problems(out)
+
+
+def _touches(assignment: str, keys: tuple[PathKey, ...]) -> bool:
+    """Whether ``assignment`` sets ``keys`` or a key above or below it."""
+    try:
+        path = parse_override(assignment, 1, LayerKind.FILE).path
+    except QconfError:
+        return False
+    n = min(len(path), len(keys))
+    return tuple(path[:n]) == tuple(keys[:n])
+
+
+def _upsert(assignment: str) -> str:
+    """``+path=value`` as ``++path=value`` (add or override); others as they are."""
+    return "+" + assignment if assignment.startswith("+") and assignment[1:2] != "+" else assignment
 
 
 def _first_difference(a: Any, b: Any, path: tuple[PathKey, ...] = ()) -> str:

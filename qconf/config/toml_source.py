@@ -8,6 +8,7 @@ of the key that holds the table. Values keep TOML's own types.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import tomllib
 from typing import Any
@@ -43,7 +44,10 @@ def load_toml(text: str, source: Source, nodes: Budget | None = None) -> Node:
         m = _POS_RE.search(msg)
         origin = Origin(source, int(m.group(1)), int(m.group(2))) if m else Origin(source)
         raise SourceError(
-            f"TOML syntax error: {_POS_RE.sub('', msg).strip()}", code="E102", origin=origin
+            f"TOML syntax error: {_POS_RE.sub('', msg).strip()}",
+            code="E102",
+            origin=origin,
+            hint=_quote_hint(text, int(m.group(1))) if m else None,
         ) from None
     except RecursionError:
         raise SourceError(
@@ -74,6 +78,27 @@ _SKIPPED = re.compile(  # strings and comments; an unclosed one runs to the end 
     r"|'[^'\n]*+(?:'|$)|#[^\n]*+",
     re.MULTILINE,
 )
+
+
+_ASSIGNMENT = re.compile(r"^\s*([A-Za-z0-9_.$\"' -]+?)\s*=\s*([^\s\"'\[{#][^#]*?)\s*(#.*)?$")
+
+
+def _quote_hint(text: str, line: int) -> str | None:
+    """For ``freq = 1GHz`` (a bare value TOML cannot read): quote it, as units,
+    paths and names are text in TOML."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    m = _ASSIGNMENT.match(lines[line - 1])
+    if m is None:
+        return None
+    key, value = m.group(1).strip(), m.group(2)
+    try:
+        tomllib.loads(f"v = {value}")
+    except tomllib.TOMLDecodeError:
+        return (f"values with units, paths and names are text in TOML: quote it, "
+                f"{key} = {json.dumps(value)}")  # fmt: skip
+    return None
 
 
 def _estimate(text: str) -> int:

@@ -115,6 +115,11 @@ def load_yaml(text: str, source: Source, nodes: Budget | None = None) -> Node:
                 origin=origin,
                 hint="put one machine document per file; remove the '---' separators",
             ) from None
+        indented = _over_indented(problem, text, mark_)
+        if indented is not None:
+            raise SourceError(
+                f"YAML syntax error: {indented[0]}", code="E102", origin=origin, hint=indented[1]
+            ) from None
         context = f" ({exc.context})" if exc.context else ""
         cm = exc.context_mark
         if (
@@ -144,6 +149,37 @@ def load_yaml(text: str, source: Source, nodes: Budget | None = None) -> Node:
 
 def _shown(tag: str) -> str:
     return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
+
+
+_KEY_VALUE = re.compile(r"^(\s*)(?:- )?([^\s#:'\"][^#:]*?|'[^']*'|\"[^\"]*\"):[ \t]+([^\s#].*)$")
+_KEY = re.compile(r"^(\s*)(?:- )?([^\s#:'\"][^#:]*?|'[^']*'|\"[^\"]*\"):(?:[ \t]|$)")
+
+
+def _over_indented(problem: str, text: str, mark: yaml.Mark | None) -> tuple[str, str] | None:
+    """When ``mapping values are not allowed`` comes from a key indented deeper than the
+    key above it, which has a value (``  freq: 1GHz`` then ``   firmware: x.elf``): what
+    to say and how to fix it."""
+    if mark is None or "mapping values are not allowed" not in problem:
+        return None
+    lines = text.splitlines()
+    if not 0 <= mark.line < len(lines):
+        return None
+    here = _KEY.match(lines[mark.line])
+    if here is None:
+        return None
+    for above in reversed(lines[: mark.line]):
+        if not above.strip() or above.lstrip().startswith("#"):
+            continue
+        prev = _KEY_VALUE.match(above)
+        if prev is None or len(prev.group(1)) >= len(here.group(1)):
+            return None
+        key, owner = here.group(2).strip(), prev.group(2).strip()
+        return (
+            f"{key!r} is indented more than {owner!r} on the line above, which already has a value",
+            f"indent '{key}:' like '{owner}:' ({len(prev.group(1))} spaces); a key with a "
+            "value cannot also hold keys",
+        )
+    return None
 
 
 def _syntax_hint(problem: str, text: str, mark: yaml.Mark | None) -> str | None:
@@ -275,7 +311,11 @@ class _Converter:
                     "ones, but one file defines a key once",
                 )
             value = self.convert(vnode, depth + 1)
-            if isinstance(value.value, (dict, list)) or value.op is not None:
+            if (
+                isinstance(value.value, (dict, list))
+                or value.op is not None
+                or (value.value is None and vnode.value == "")
+            ):  # a map, a list, a marker or nothing: where its key is
                 value.origin = self.origin(knode)
             entries[name] = (knode, value)
         out = [(k, n) for k, n in merged.items() if k not in entries]

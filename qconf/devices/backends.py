@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
-from qconf.model.props import Address, Integer, ObjectLink, Props, Size
+from qconf.model.props import Address, HostPath, Integer, ObjectLink, Props, Size
 from qconf.model.registry import TypeInfo, TypeRegistry, no_regions
 
 __all__ = ("CHARDEV_KINDS", "parse_chardev_spec")
@@ -52,7 +52,10 @@ class ChardevProps(Props):
         "null",
         description="Where the bytes go: stdio, null (or none), memory (tests), file, unix, tcp.",
     )
-    path: str | None = Field(None, description="File or unix socket path (file, unix).")
+    path: HostPath | None = Field(
+        None,
+        description="File or unix socket path (file, unix); relative to the file that sets it.",
+    )
     host: str = Field(
         "127.0.0.1", description="Address to listen on (tcp); loopback unless you say otherwise."
     )
@@ -66,7 +69,7 @@ class MemoryBackendProps(Props):
 
 
 class ImageProps(Props):
-    file: str = Field(description="The image file (absolute, or relative to the file that "
+    file: HostPath = Field(description="The image file (absolute, or relative to the file that "
                       "named it).")  # fmt: skip
     format: Literal["auto", "raw", "elf"] = Field(
         "auto",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from qconf.model.props import Address, Frequency, Integer, IrqRefs, Props, Size
+from qconf.model.props import (
+    Address,
+    ChardevSpec,
+    Frequency,
+    HostPath,
+    Integer,
+    IrqRefs,
+    Props,
+    Size,
+)
 
 __all__ = ("CharProps", "CpuProps", "IrqProps", "KernelProps", "MmioProps")
 
@@ -34,7 +43,7 @@ class IrqProps(Props):
 class CharProps(Props):
     """A device that talks to a character backend."""
 
-    chardev: str | None = Field(
+    chardev: ChardevSpec | None = Field(
         None,
         description="Character backend: a chardev object's path, or stdio, null, memory, "
         "file:PATH, unix:PATH, tcp:HOST:PORT; unset: the first UART gets stdio, others null.",
@@ -49,7 +58,7 @@ class CpuProps(Props):
         "instruction at this frequency.",
     )
     reset_vector: Address = Field(0, description="Address of the first instruction after reset.")
-    firmware: str | None = Field(
+    firmware: HostPath | None = Field(
         None,
         description="The program this CPU runs: an ELF file (its entry point is where the CPU "
         "starts) or a raw binary (loaded at reset_vector). Relative to the file that sets it.",
@@ -60,14 +69,14 @@ class KernelProps(Props):
     """Direct kernel boot, QEMU's ``-kernel``, ``-initrd`` and ``-append``, per CPU: the
     architecture places the kernel as its boot protocol says (:mod:`qconf.emu.kernel`)."""
 
-    kernel: str | None = Field(
+    kernel: HostPath | None = Field(
         None,
         description="A Linux kernel this CPU boots directly (QEMU's -kernel), placed as the "
         "architecture's boot protocol says, with the device tree's address in the boot "
         "register. CPUs of one address space naming the same kernel boot it together: the "
         "first starts it, the others are its secondaries. Relative to the file that sets it.",
     )
-    initrd: str | None = Field(
+    initrd: HostPath | None = Field(
         None,
         description="An initial RAM disk for the kernel (QEMU's -initrd): placed after the "
         "kernel and named in the device tree's /chosen. Relative to the file that sets it.",

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from qconf.errors import BuildError, QconfError
 from qconf.model.objects import Object
-from qconf.model.props import Address, Integer, MemoryLink, Props, Size
+from qconf.model.props import Address, HostPath, Integer, MemoryLink, Props, Size
 from qconf.model.registry import TypeInfo, TypeRegistry, region_from_base_size
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class RamProps(Props):
 
 
 class RomProps(RamProps):
-    file: str | None = Field(
+    file: HostPath | None = Field(
         None,
         description="Image file copied into the ROM at reset "
         "(relative to the file that sets it); unset: zero-filled.",

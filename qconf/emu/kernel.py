@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from qconf.assembly.machine import Machine
     from qconf.config.origin import Origin
 
-__all__ = ("BootGroup", "BootPlan", "KernelRequest", "boot_groups", "ram_of")
+__all__ = ("BootGroup", "BootPlan", "KernelRequest", "boot_groups", "ram_of", "read_kernel")
 
 
 @dataclass(frozen=True)

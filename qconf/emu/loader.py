@@ -46,21 +46,22 @@ def read_image(
         goes to, a broken ELF file (or not one, as ``elf``), or a segment that does not
         fit.
     """
+    shown = _shown(path)
     memory = _memory(space) if space is not None else None
     data = read_file(path, origin, memory)
     is_elf = data[:4] == b"\x7fELF"
     if format == "elf" and not is_elf:
-        raise RunError(f"{path} is not an ELF file, but the image says format: elf",
+        raise RunError(f"{shown} is not an ELF file, but the image says format: elf",
                        code="E904", origin=origin,
                        hint="set format: raw (with an address) or auto")  # fmt: skip
     if format == "raw" or not is_elf:
         if address is None:
-            raise RunError(f"{path} is not an ELF file and no load address is given"
-                           if format != "raw" else f"{path}: a raw image needs an address",
+            raise RunError(f"{shown} is not an ELF file and no load address is given"
+                           if format != "raw" else f"{shown}: a raw image needs an address",
                            code="E904", origin=origin,
                            hint="set the image's address")  # fmt: skip
         return [(address, data)], None
-    return _elf(path, data, origin, memory)
+    return _elf(shown, data, origin, memory)
 
 
 def read_file(
@@ -74,22 +75,23 @@ def read_file(
         (a missing file's hint names the Debian package that installs it, for the known
         firmware and installer directories).
     """
+    shown = _shown(path)
     limit = sum(end - start for start, end in memory) if memory is not None else None
     try:
         data, _ = read_regular(path, limit)
     except Unreadable as exc:
         if exc.too_large:
             raise RunError(
-                f"{path} is larger than all the RAM and ROM it could be loaded into "
+                f"{shown} is larger than all the RAM and ROM it could be loaded into "
                 f"({limit:,} bytes)",
                 code="E907",
                 origin=origin,
                 hint="check the path, or give the machine more memory",
             ) from None
-        raise RunError(f"cannot read image {path}: {exc.message}", code="E903", origin=origin,
+        raise RunError(f"cannot read image {shown}: {exc.message}", code="E903", origin=origin,
                        hint="name an image file") from None  # fmt: skip
     except (OSError, ValueError) as exc:
-        raise RunError(f"cannot read image {path}: {getattr(exc, 'strerror', None) or exc}",
+        raise RunError(f"cannot read image {shown}: {getattr(exc, 'strerror', None) or exc}",
                        code="E903", origin=origin, hint=_missing_hint(path)) from None  # fmt: skip
     return data
 
@@ -135,6 +137,16 @@ def _elf(
 def _memory(space: AddressSpace) -> list[tuple[int, int]]:
     """The stretches of RAM and ROM ``space`` shows, as (start, end)."""
     return [(s.start, s.end) for s in flatten(space) if s.mapping.region.kind != "mmio"]
+
+
+def _shown(path: str) -> str:
+    """``path`` as messages show files: relative to the working directory under it."""
+    from qconf.config.origin import display_path
+
+    try:
+        return display_path(Path(path)) if Path(path).is_absolute() else path
+    except (OSError, ValueError):
+        return path
 
 
 def _missing_hint(path: str) -> str:

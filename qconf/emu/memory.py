@@ -19,6 +19,7 @@ import sys
 from dataclasses import dataclass, field
 
 from qconf.assembly.machine import AddressSpace, Mapping
+from qconf.config.origin import Origin
 from qconf.errors import QconfError
 from qconf.model.objects import Object
 
@@ -159,17 +160,11 @@ class MmioPages:
 def mmio_windows(segments: list[Segment]) -> tuple[list[Segment], list[MmioPages]]:
     """Split ``segments`` into memory segments and page-aligned MMIO windows.
 
-    :raises RunError: memory that is not page-aligned, or memory and MMIO in one page.
+    :raises RunError: memory and device registers in one page (E902: the more telling
+        cause of a memory edge off a page), or memory that is not page-aligned (E901),
+        blamed on the property to fix (a base on a page with an end off one: its size).
     """
     memory = [s for s in segments if s.mapping.region.kind != "mmio"]
-    for s in memory:
-        if s.start % PAGE or s.end % PAGE:
-            raise RunError(
-                f"{s.mapping.obj.key} at [{s.start:#x}..{s.end - 1:#x}] is not aligned to "
-                "4 KiB pages, which Unicorn needs for memory",
-                code="E901", origin=s.mapping.origin, path=f"{s.mapping.obj.key}.base",
-                hint="align its base and size to 4 KiB",
-            )  # fmt: skip
     windows: list[MmioPages] = []
     for s in (s for s in segments if s.mapping.region.kind == "mmio"):
         lo, hi = s.start // PAGE * PAGE, -(-s.end // PAGE) * PAGE
@@ -181,10 +176,35 @@ def mmio_windows(segments: list[Segment]) -> tuple[list[Segment], list[MmioPages
     for w in windows:
         for s in memory:
             if s.start < w.end and w.start < s.end:
+                device = next(p[2] for p in w.pieces)
+                near = [p[2] for p in w.pieces if p[0] < -(-s.end // PAGE) * PAGE
+                        and s.start // PAGE * PAGE < p[1]]  # fmt: skip
+                device = near[0] if near else device
+                origin, prop = _edge(s)
                 raise RunError(
-                    f"{s.mapping.obj.key} and the device registers at [{w.start:#x}.."
-                    f"{w.end - 1:#x}] share a 4 KiB page, which Unicorn cannot map",
-                    code="E902", origin=s.mapping.origin, path=f"{s.mapping.obj.key}.base",
-                    hint="move one of them to another page",
+                    f"{s.mapping.obj.key} [{s.start:#x}..{s.end - 1:#x}] and the registers "
+                    f"of {device.key} share a 4 KiB page, which Unicorn cannot map",
+                    code="E902", origin=origin, path=f"{s.mapping.obj.key}.{prop}",
+                    hint=f"move one of them to another page, or make {s.mapping.obj.key}'s "
+                    "base and size multiples of 4 KiB",
                 )  # fmt: skip
+    for s in memory:
+        if s.start % PAGE or s.end % PAGE:
+            origin, prop = _edge(s)
+            raise RunError(
+                f"{s.mapping.obj.key} at [{s.start:#x}..{s.end - 1:#x}] is not aligned to "
+                "4 KiB pages, which Unicorn needs for memory",
+                code="E901", origin=origin, path=f"{s.mapping.obj.key}.{prop}",
+                hint=f"make its {prop} a multiple of 4 KiB" if prop == "size"
+                else "align its base and size to 4 KiB",
+            )  # fmt: skip
     return memory, windows
+
+
+def _edge(s: Segment) -> tuple[Origin | None, str]:
+    """Where to blame a memory segment off a page: its size when its base is on a page
+    and its end is its region's, else its base."""
+    mp = s.mapping
+    if not s.start % PAGE and s.end == mp.end and "size" in mp.obj.info.prop_names:
+        return mp.obj.origins.get("size") or mp.origin, "size"
+    return mp.origin, "base"

@@ -21,12 +21,11 @@ from qconf.assembly.machine import AddressSpace, Machine
 from qconf.emu.consoles import Consoles
 from qconf.emu.context import CoreContext, DeviceContext, IrqLines, MmioModel
 from qconf.emu.core import Core
-from qconf.emu.kernel import BootGroup, BootPlan, boot_groups, read_kernel
-from qconf.emu.loader import Chunk, read_image
-from qconf.emu.memory import HostBuffer, MmioPages, RunError, flatten, mmio_windows
+from qconf.emu.loader import Chunk
+from qconf.emu.memory import HostBuffer, MmioPages, RunError, Segment, flatten
+from qconf.emu.preflight import Image, Kernel, check, host_memory
 from qconf.emu.scheduler import EXIT_FAULT, Scheduler
 from qconf.emu.trace import Tracer
-from qconf.model.facets import load
 from qconf.model.objects import Object
 
 __all__ = ("GuestMemory", "Platform", "Unimplemented")
@@ -118,32 +117,26 @@ class Platform:
         """Make the buffers, models and cores, connect them, map memory, load the images
         and the device tree, and reset the cores.
 
-        :raises RunError: a CPU type has no core, the machine has no CPU, memory cannot be
-            mapped, or an image cannot be loaded.
+        :raises RunError: what :func:`~qconf.emu.preflight.check` finds (a CPU type has no
+            core, the machine has no CPU, memory cannot be mapped, an image cannot be
+            loaded, a backend cannot be opened), or the host cannot give the memory.
+        :raises Problems: several of those.
         """
         m, scheduler = self.machine, self.scheduler
-        for (user, kind), backend in m.backends.items():
-            if kind == "memory" and backend not in self.buffers:
-                self.buffers[backend] = HostBuffer(backend.get("size"), user)
+        plan = check(m, given=set(self.consoles.opened))  # as qconf validate checks it
+        self.buffers.update(host_memory(m))
         mmio = {mp.obj for sp in m.spaces.values() for mp in sp.mappings
                 if mp.region.kind == "mmio"}  # fmt: skip
         timing = m.root.get("timing")
         for obj in m.objects():
             if obj.info.arch is not None:
-                if obj.info.behaviour is None:
-                    raise RunError(
-                        f"{obj.info.name} CPUs cannot run yet", code="E905", path=obj.key,
-                        hint="every built-in CPU type runs; this one has no core",
-                    )  # fmt: skip
                 traced = self.tracer is not None and self.tracer.wants("mmu")
                 ctx = CoreContext(obj, scheduler, scheduler, scheduler.skip, timing,
                                   python_hooks=traced)  # fmt: skip
-                self.cores.append(_model_of(obj)(ctx))
+                self.cores.append(plan.models[obj](ctx))
             elif obj in mmio:
-                make = Unimplemented if obj.info.behaviour is None else _model_of(obj)
+                make = plan.models.get(obj, Unimplemented)
                 self.models[obj] = make(self.device_context(obj))
-        if not self.cores:
-            raise RunError("the machine has no CPU to run", code="E906", origin=m.root.origin)
         for core in self.cores:  # PSCI CPU_ON, broadcast TLB maintenance
             core.peers = [c for c in self.cores
                           if c is not core and c.arch.family == core.arch.family]  # fmt: skip
@@ -155,10 +148,10 @@ class Platform:
         inputs: list[Any] = [m for m in self.models.values() if hasattr(m, "poll_input")]
         scheduler.inputs = inputs  # the UARTs (see scheduler.InputDevice)
         for core in self.cores:
-            self._map(core)
+            self._map(core, *plan.layouts[core.obj])
             if self.tracer is not None:
                 self.tracer.attach(core)
-        self._load()
+        self._load(plan.images, plan.kernels)
 
     def buffer(self, memory: Object) -> HostBuffer:
         """The host buffer of a RAM or ROM."""
@@ -176,9 +169,7 @@ class Platform:
 
     # --- memory map -------------------------------------------------------------------
 
-    def _map(self, core: Core) -> None:
-        space = self.machine.space_of(core.obj)
-        memory, windows = mmio_windows(flatten(space))
+    def _map(self, core: Core, memory: list[Segment], windows: list[MmioPages]) -> None:
         uc = core.uc
         for seg in memory:
             mp = seg.mapping
@@ -291,59 +282,39 @@ class Platform:
 
     # --- images -----------------------------------------------------------------------
 
-    def _load(self) -> None:
-        m = self.machine
+    def _load(self, images: list[Image], kernels: list[Kernel]) -> None:
         by_cpu = {core.obj: core for core in self.cores}
         entries: dict[Core, int] = {}
-        # where each CPU's program ends: a kernel that is its firmware's payload goes after
-        ends: dict[Core, int] = {}
-        for image in m.objects():
-            if image.info.category != "image":
-                continue
-            target = m.find(image.get("target") or "")
-            core = by_cpu.get(target) if target is not None else None
-            space = m.space_of(core.obj if core else target or m.root)
-            chunks, entry = read_image(image.get("file"), image.get("address"),
-                                       image.origins.get("file"), image.get("format"),
-                                       space)  # fmt: skip
-            _write_chunks(GuestMemory(self, space), chunks, image.get("file"), image)
+        for image in images:  # read and checked to fit by the pre-flight check
+            memory = GuestMemory(self, image.space)
+            for address, data in image.chunks:
+                memory.write(address, data)
+            core = by_cpu.get(image.cpu) if image.cpu is not None else None
             if core is not None:
-                entries[core] = entry if entry is not None else image.get("address")
-                if chunks:
-                    ends[core] = max(ends.get(core, 0), *(a + len(d) for a, d in chunks))
+                entries[core] = image.entry if image.entry is not None else image.obj.get("address")
         dtb = self._place_device_tree()
         starts = {core: (entries.get(core, core.obj.get("reset_vector") or 0), dtb)
                   for core in self.cores}  # fmt: skip
         off: set[Core] = set()
-        for group in boot_groups(m):
-            self._boot_kernel(group, by_cpu, starts, off, ends.get(by_cpu[group.cpus[0]]))
+        for kernel in kernels:
+            self._boot_kernel(kernel, by_cpu, starts, off)
         for core in self.cores:
             core.reset(*starts[core])
             if core in off:
                 core.power_off()
             core.uc.ctl_flush_tb()
 
-    def _boot_kernel(self, group: BootGroup, by_cpu: dict[Object, Core],
-                     starts: dict[Core, tuple[int, int]], off: set[Core],
-                     firmware_end: int | None) -> None:  # fmt: skip
-        """Place ``group``'s kernel, initrd and device tree as its architecture's boot
-        protocol says, and set where its CPUs start (see :mod:`qconf.emu.kernel`);
-        ``firmware_end`` is where the boot CPU's own program ends, if it has one."""
+    def _boot_kernel(self, kernel: Kernel, by_cpu: dict[Object, Core],
+                     starts: dict[Core, tuple[int, int]], off: set[Core]) -> None:  # fmt: skip
+        """Place a kernel, its initrd and device tree where its architecture's boot
+        protocol put them (read and placed by the pre-flight check), and set where its
+        CPUs start (see :mod:`qconf.emu.kernel`)."""
         from qconf.dtb import Chosen, device_tree_blob
 
+        group, plan, initrd = kernel.group, kernel.boot, kernel.initrd
         m, first = self.machine, group.cpus[0]
         arch = first.info.arch_info
         assert arch is not None
-        if arch.boot is None:
-            raise RunError(f"{first.info.name} CPUs cannot boot a kernel directly",
-                           code="E905", path=first.key, origin=first.origins.get("kernel"),
-                           hint="give it the kernel as its firmware instead")  # fmt: skip
-        tree_size = 0
-        if arch.device_tree is not None:  # the initrd's addresses do not change its size
-            tree_size = len(device_tree_blob(m, Chosen(group.append, (0, 0) if group.initrd
-                                                       else None)))  # fmt: skip
-        request, initrd = read_kernel(group, m, firmware_end, tree_size)
-        plan: BootPlan = load(arch.boot)(request)
         memory = GuestMemory(self, m.space_of(first))
         _write_chunks(memory, plan.chunks, group.kernel, first, "kernel")
         span = None
@@ -463,20 +434,3 @@ def _write_chunks(memory: GuestMemory, chunks: list[Chunk], file: str, obj: Obje
                 path=obj.key, hint="link the program for this machine's memory map (qconf "
                 "mtree shows it)" if prop == "file" else "give the machine more RAM",
             ) from None  # fmt: skip
-
-
-def _model_of(obj: Object) -> Any:
-    """The class that runs ``obj`` (its type's behaviour), imported now.
-
-    :raises RunError: the type's behaviour names nothing (a broken installation).
-    """
-    ref = obj.info.behaviour
-    assert ref is not None
-    try:
-        return load(ref)
-    except Exception as exc:  # an import may fail in any way: say which and why
-        raise RunError(
-            f"the model of {obj.info.name} ({ref!r}) cannot be loaded: "
-            f"{type(exc).__name__}: {exc}", code="E911", path=obj.key,
-            hint=f"reinstall the module that declares {obj.info.name} ({obj.info.module})",
-        ) from None  # fmt: skip

@@ -10,6 +10,7 @@ from qconf.config.node import Node, PathKey
 
 if TYPE_CHECKING:
     from qconf.config.layers import Layer
+    from qconf.model.annotations import FilePath
     from qconf.model.registry import TypeInfo, TypeRegistry
 
 __all__ = ("Document",)
@@ -68,23 +69,43 @@ class Document:
             return value
         return info.format(path[-1], value)
 
-    def display_tree(self, pretty: bool = True) -> Node:
-        """The tree with values formatted with units (``pretty``) or canonical."""
-        return _display(self.tree, self, pretty) if pretty else self.tree
+    def display_tree(self, pretty: bool = True, paths_from: str | None = None) -> Node:
+        """The tree with values formatted with units (``pretty``) or canonical.
+
+        :param paths_from: a directory: files the document names (absolute once
+            resolved) are written relative to it, for a document saved there.
+        """
+        if not pretty and paths_from is None:
+            return self.tree
+        return _display(self.tree, self, pretty, paths_from)
+
+    def files(self) -> Iterator[tuple[tuple[PathKey, ...], Node, FilePath]]:
+        """Every value that names a host file (a ``firmware``, an image's ``file``, a
+        console's ``file:PATH``), with its path and its marker, in document order."""
+        for path, obj in self.objects():
+            info = self.type_of(obj)
+            if info is None:
+                continue
+            for key, marker in info.paths.items():
+                node = obj.value.get(key)
+                if node is not None and isinstance(node.value, str):
+                    yield (*path, key), node, marker
 
 
 def is_object(node: Node) -> bool:
     return isinstance(node.value, dict) and "type" in node.value
 
 
-def _display(obj: Node, doc: Document, pretty: bool) -> Node:
+def _display(obj: Node, doc: Document, pretty: bool, paths_from: str | None) -> Node:
     info = doc.type_of(obj)
     out: dict[str, Node] = {}
     for key, child in obj.value.items():
         if is_object(child):
-            out[key] = _display(child, doc, pretty)
-        elif info is not None and key in info.units and isinstance(child.value, int):
+            out[key] = _display(child, doc, pretty, paths_from)
+        elif pretty and info is not None and key in info.units and isinstance(child.value, int):
             out[key] = Node(info.format(key, child.value), child.origin)
+        elif paths_from is not None and info is not None and key in info.paths:
+            out[key] = Node(info.paths[key].relative(child.value, paths_from), child.origin)
         else:
             out[key] = child
     return Node(out, obj.origin)

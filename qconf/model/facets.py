@@ -127,16 +127,27 @@ class ArchInfo:
     def disassemble(self, code: bytes, pc: int) -> str:
         """One instruction at ``pc``, or a note why not."""
         try:
-            import capstone
+            import capstone  # noqa: F401
         except ImportError:  # pragma: no cover - capstone is a dependency
             return "(capstone is not installed)"
         if not code:
             return "(no code at pc)"
+        for _address, _size, text in self.instructions(code, pc, 1):
+            return text
+        return f"(not an instruction: {code[:4].hex()})"
+
+    def instructions(self, code: bytes, pc: int, count: int) -> list[tuple[int, int, str]]:
+        """Up to ``count`` instructions from ``code`` (at address ``pc``): each address,
+        size in bytes and text; fewer where ``code`` ends or stops being instructions.
+
+        :raises ImportError: capstone is not installed.
+        """
+        import capstone
+
         arch_name, mode_names = self.disassembler
         mode = 0
         for part in mode_names.split("|"):
             mode |= getattr(capstone, part)
         md = capstone.Cs(getattr(capstone, arch_name), mode)
-        for insn in md.disasm(code, pc):
-            return f"{insn.mnemonic} {insn.op_str}".strip()
-        return f"(not an instruction: {code[:4].hex()})"
+        return [(insn.address, insn.size, f"{insn.mnemonic} {insn.op_str}".strip())
+                for insn in md.disasm(code, pc, count)]  # fmt: skip

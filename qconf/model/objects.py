@@ -165,12 +165,21 @@ class Object:
         try:  # canonical values validate to themselves; the new one is checked with them
             checked = model.model_validate({**self.values, prop: value})
         except pydantic.ValidationError as exc:
+            from qconf.model.messages import describe
+
             first = exc.errors()[0]
+            message, hint = describe(first, model.model_fields.get(prop),
+                                     self.info.units.get(prop))  # fmt: skip
             raise ValidationError(
-                str(first["msg"]),
+                message,
                 code="E405",
                 origin=origin,
                 path=f"{self.key}.{prop}" if self.key else prop,
+                hint=hint,
             ) from None
-        self.values = {**self.values, prop: getattr(checked, prop)}
+        value = getattr(checked, prop)
+        marker = self.info.paths.get(prop)
+        if marker is not None:  # a file named over QMP: from the working directory
+            value = marker.locate(value, origin)
+        self.values = {**self.values, prop: value}
         self.origins[prop] = origin

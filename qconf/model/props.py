@@ -11,18 +11,33 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
 from qconf.config import units
-from qconf.model.annotations import ADDRESS, BYTES, HZ, NS, Unit, Wiring, unit_of, wiring_of
+from qconf.model.annotations import (
+    ADDRESS,
+    BYTES,
+    HZ,
+    NS,
+    FilePath,
+    Unit,
+    Wiring,
+    path_of,
+    unit_of,
+    wiring_of,
+)
 
 __all__ = (
     "Address",
+    "ChardevSpec",
     "ClockIn",
     "ClockLink",
     "CpuLink",
     "Duration",
+    "FilePath",
     "Frequency",
+    "HostPath",
     "Integer",
     "IrqRef",
     "IrqRefs",
@@ -33,6 +48,7 @@ __all__ = (
     "Unit",
     "Wiring",
     "empty_list",
+    "path_of",
     "unit_of",
     "wiring_of",
 )
@@ -66,6 +82,8 @@ def _int_or_text(pattern: str, unit: str, example: str, minimum: int | None = No
     })  # fmt: skip
 
 
+MAX_ADDRESS = (1 << 64) - 1
+
 _NUM = r"^\s*[+-]?([0-9][0-9_]*(\.[0-9_]+)?|0[xX][0-9a-fA-F_]+)\s*"
 _INT_PATTERN = r"^[+-]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)$"
 
@@ -78,10 +96,22 @@ Frequency = Annotated[int, BeforeValidator(units.parse_frequency), HZ,
                       _int_or_text(_HZ_RE, "Hz", HZ.example, 0)]  # fmt: skip
 Size = Annotated[int, BeforeValidator(units.parse_size), BYTES,
                  _int_or_text(_SIZE_RE, "bytes", BYTES.example, 0)]  # fmt: skip
-Address = Annotated[int, BeforeValidator(units.parse_int), ADDRESS,
+Address = Annotated[int, BeforeValidator(units.parse_int), ADDRESS, Ge(0), Le(MAX_ADDRESS),
                     _int_or_text(_INT_PATTERN, "address", ADDRESS.example, 0)]  # fmt: skip
+"""A bus address: 0 to 2**64 - 1 (what a 64-bit bus and Unicorn's map can hold)."""
 Duration = Annotated[int, BeforeValidator(units.parse_duration), NS,
                      _int_or_text(_NUM + r"(ns|us|µs|ms|s)?\s*$", "ns", NS.example, 0)]  # fmt: skip
+
+HostPath = Annotated[str, FilePath(),
+                     WithJsonSchema({"type": "string", "x-path": True,
+                                     "examples": ["../guests/riscv/hello.elf"]})]  # fmt: skip
+"""A file on the host (a firmware, a kernel, an image): relative to the file that sets
+it, or to the working directory from ``--set`` and QMP; absolute once validated."""
+
+ChardevSpec = Annotated[str, FilePath(("file:", "unix:"))]
+"""A console: a chardev object's path, or a spec (``stdio``, ``file:PATH``,
+``unix:PATH``, ``tcp:HOST:PORT``...) whose ``file:`` and ``unix:`` paths are
+:data:`HostPath` paths."""
 
 _NAME = r"[A-Za-z0-9_$-]+"
 _PATH = rf"(/|/?{_NAME}([./]{_NAME})*)"

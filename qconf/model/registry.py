@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from qconf.config.origin import Origin
 from qconf.errors import BuildError, QconfError, ValidationError
-from qconf.model.annotations import Unit, Wiring, unit_of, wiring_of
+from qconf.model.annotations import FilePath, Unit, Wiring, path_of, unit_of, wiring_of
 from qconf.model.facets import ArchInfo, Ref, load
 
 if TYPE_CHECKING:  # the property models need pydantic; a snapshot's machine runs without
@@ -203,6 +203,22 @@ class TypeInfo:
             unit = unit_of(info.metadata, info.annotation)
             if unit is not None:
                 out[name] = unit
+        return out
+
+    @cached_property
+    def paths(self) -> dict[str, FilePath]:
+        """The properties that name files on the host (see
+        :class:`~qconf.model.annotations.FilePath`); a restored type reads them from its
+        built-in model."""
+        try:
+            fields = self.model().model_fields
+        except LookupError:
+            return {}
+        out = {}
+        for name, info in fields.items():
+            marker = path_of(info.metadata, info.annotation)
+            if marker is not None:
+                out[name] = marker
         return out
 
     def problems(self) -> list[str]:

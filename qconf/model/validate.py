@@ -21,6 +21,7 @@ from qconf.config.node import Node, PathKey, format_path, to_plain
 from qconf.config.origin import LayerKind, Origin, Source
 from qconf.errors import Problems, QconfError, ValidationError
 from qconf.model.document import Document
+from qconf.model.messages import ValueProblem, describe
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 __all__ = ("ROOT_TYPE", "validate")
@@ -108,6 +109,7 @@ class _Validator:
                 )
         props: dict[str, Node] = {}
         children: dict[str, Node] = {}
+        unknown: dict[str, Node] = {}
         for key, child in entries.items():
             if key == "type":
                 continue
@@ -116,7 +118,22 @@ class _Validator:
             elif isinstance(child.value, dict) and "type" in child.value:
                 children[key] = child
             elif info is not None:
-                self.unknown(key, child, path, info)
+                unknown[key] = child
+        if info is not None:
+            for key, child, owner in _misplaced(unknown, entries):
+                if owner is None:
+                    self.unknown(key, child, path, info, children)
+                elif owner != key:
+                    self.error(
+                        f"{key!r} is not a property of {info.name}: it belongs one level "
+                        f"deeper, under {owner!r} (line {unknown[owner].origin.line}), which "
+                        "has no value",
+                        "E402",
+                        child.origin,
+                        (*path, key),
+                        f"indent it (and the keys after it that belong to {owner}) under "
+                        f"`{owner}:`",
+                    )
         out: dict[str, Node] = {
             "type": tnode if tnode is not None else Node(type_name, node.origin)
         }
@@ -126,10 +143,29 @@ class _Validator:
             out[key] = self.object(child, (*path, key), None)
         return Node(out, node.origin)
 
-    def unknown(self, key: str, child: Node, path: tuple[PathKey, ...], info: TypeInfo) -> None:
+    def unknown(
+        self,
+        key: str,
+        child: Node,
+        path: tuple[PathKey, ...],
+        info: TypeInfo,
+        children: dict[str, Node],
+    ) -> None:
         names = sorted(info.prop_names)
+        # an object of this name (a typo of one the document has) comes first: `sco:` is
+        # far likelier `soc:` than a new object without its type
+        objects = [
+            c
+            for c in difflib.get_close_matches(key, list(children), n=2, cutoff=0.6)
+            if c.rstrip("0123456789") != key.rstrip("0123456789")
+        ]  # not uart0 for uart1
         close = difflib.get_close_matches(key, names, n=3, cutoff=0.6)
-        hint = ("did you mean " + " or ".join(f"'{c}'" for c in close) + "?\n") if close else ""
+        hint = ""
+        if objects:
+            hint = "did you mean " + " or ".join(f"the object '{c}'" for c in objects)
+            hint += (" or " + " or ".join(f"'{c}'" for c in close) if close else "") + "?\n"
+        elif close:
+            hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?\n"
         if isinstance(child.value, dict):
             self.error(
                 f"{key!r} is a map without 'type', and {info.name} has no property {key!r}",
@@ -138,6 +174,16 @@ class _Validator:
                 (*path, key),
                 hint + "to add an object write its type (e.g. `type: ram`; "
                 "`qconf types` lists them)",
+            )
+            return
+        if child.value is None and child.op is None:
+            self.error(
+                f"{key!r} has no value, and {info.name} has no property {key!r}",
+                "E402",
+                child.origin,
+                (*path, key),
+                hint + "indent the keys that belong to it under it, or delete it with "
+                f"`{key}: !delete`",
             )
             return
         hint += f"properties of {info.name}: {', '.join(names)}"
@@ -162,6 +208,7 @@ class _Validator:
             return dict(given)
         default = None
         out: dict[str, Node] = {}
+        paths = info.paths
         for name in info.model().model_fields:
             value = getattr(model, name)
             src = given.get(name)
@@ -169,6 +216,8 @@ class _Validator:
                 default = default or self.default_origin(info.name)
                 out[name] = _canonical(value, default, None)
             else:
+                if name in paths:  # a file: from where it was set, whoever reads it
+                    value = paths[name].locate(value, src.origin)
                 out[name] = _canonical(value, src.origin, src)
         return out
 
@@ -186,37 +235,71 @@ class _Validator:
         prop = str(loc[0]) if loc else ""  # none: about the object as a whole
         node = given.get(prop) if prop else None
         full: tuple[PathKey, ...] = (*path, prop) if prop else path
+        problem = (err.get("ctx") or {}).get("error")
+        if isinstance(problem, ValueProblem) and problem.index is not None:
+            loc = (*loc, _blamed(problem, node))  # an item of a list the validator blames
         for part in loc[1:]:
             sub = node.get(part) if node is not None and isinstance(part, (int, str)) else None
             if sub is None:
                 break
             node, full = sub, (*full, part)
         field = info.model().model_fields.get(prop)
-        kind = err["type"]
-        msg = str(err["msg"])
-        hint = None
-        if kind == "missing":
+        if err["type"] == "missing":
             msg = f"required property {prop!r} of {info.name} is not set"
             hint = f"set it in a file or with +{format_path(full)}=..." + (
                 f" ({field.description})" if field and field.description else ""
             )
             self.error(msg, "E404", at, full, hint)
             return
-        if kind == "value_error":  # a second line is a hint
-            msg, _, more = msg.removeprefix("Value error, ").partition("\n")
-            hint = more or None
+        message, how = describe(err, field, info.units.get(prop))
+        self.error(message, "E405", node.origin if node else at, full, how)
+
+
+def _misplaced(
+    unknown: dict[str, Node], entries: dict[str, Node]
+) -> list[tuple[str, Node, str | None]]:
+    """The unknown keys of one map, each with the key it belongs under when it looks
+    unindented: it follows, in the same file, a key of the map written with no value and
+    no other key of the map comes between (``ram:`` then ``size: 1GiB`` at column 0; keys
+    of one block map share their column, so these were meant one level deeper). The
+    empty key itself is explained by the keys after it (its owner is itself); the others
+    have None."""
+    owners: dict[str, str] = {}
+    placed = sorted(
+        ((n.origin.line, n.origin.col, k) for k, n in entries.items() if n.origin.line),
+    )
+    empty: str | None = None
+    for _, _, key in placed:
+        child = entries[key]
+        if key not in unknown:
+            empty = None
+        elif child.value is None and child.op is None:
+            empty = key
+        elif (
+            empty is not None
+            and child.origin.source == entries[empty].origin.source
+            and not isinstance(child.value, dict)
+        ):
+            owners[key] = owners[empty] = empty
         else:
-            shown = err.get("input")
-            if not isinstance(shown, (dict, list)):
-                msg += f", got {shown!r}"
-        unit = info.units.get(prop)
-        if kind.startswith(("greater", "less")) and field is not None:
-            hint = _allowed_range(field, unit)
-        elif unit is not None and unit.name != "address":
-            hint = f"write a value in {unit.name}, e.g. {unit.example}"
-        elif kind == "string_type":
-            hint = "quote the value to make it text"
-        self.error(msg, "E405", node.origin if node else at, full, hint)
+            empty = None
+    return [(key, child, owners.get(key)) for key, child in unknown.items()]
+
+
+_TIER = {kind: i for i, kind in enumerate(LayerKind)}
+
+
+def _blamed(problem: ValueProblem, items: Node | None) -> int:
+    """The item of a list to locate ``problem`` at: its index, or the item in conflict
+    with it when a higher layer set that one."""
+    assert problem.index is not None
+    if problem.other is None or items is None:
+        return problem.index
+    a, b = items.get(problem.index), items.get(problem.other)
+    if a is None or b is None:
+        return problem.index
+    later = _TIER[b.origin.source.kind] > _TIER[a.origin.source.kind]
+    return problem.other if later else problem.index
 
 
 def _is_union_branch(loc: tuple[int | str, ...]) -> bool:
@@ -236,28 +319,3 @@ def _canonical(value: Any, origin: Origin, src: Node | None) -> Node:
     if isinstance(value, dict):
         return Node({k: _canonical(v, origin, None) for k, v in value.items()}, origin)
     return Node(value, origin)
-
-
-def _allowed_range(field: Any, unit: Any) -> str | None:
-    """``allowed: 1 to 7`` from a field's ge/gt/le/lt constraints."""
-    low = high = None
-    for item in field.metadata:
-        if getattr(item, "ge", None) is not None:
-            low = item.ge
-        if getattr(item, "gt", None) is not None:
-            low = item.gt + 1
-        if getattr(item, "le", None) is not None:
-            high = item.le
-        if getattr(item, "lt", None) is not None:
-            high = item.lt - 1
-
-    def show(v: int) -> str:
-        return unit.format(v) if unit is not None else str(v)
-
-    if low is not None and high is not None:
-        return f"allowed: {show(low)} to {show(high)}"
-    if low is not None:
-        return f"allowed: at least {show(low)}"
-    if high is not None:
-        return f"allowed: at most {show(high)}"
-    return None

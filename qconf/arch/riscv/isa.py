@@ -13,10 +13,9 @@ Pure data: importing it imports nothing heavy (validation reads it).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
-__all__ = ("EXTENSIONS", "Extension", "check_extension", "offered")
+__all__ = ("EXTENSIONS", "Extension", "offered", "refusal")
 
 
 @dataclass(frozen=True)
@@ -105,23 +104,31 @@ def offered() -> list[str]:
     return [e.name for e in EXTENSIONS.values() if e.offered]
 
 
-def check_extension(name: str) -> str:
-    """``name`` if a hart may list it.
-
-    :raises ValueError: it is unknown (with the closest names), or Unicorn 2.1.4 does not
-        execute it, or not as the extension says; the message's second line is a hint.
+def refusal(name: str, xlen: int = 64) -> tuple[str, str] | None:
+    """Why a hart may not list the extension ``name`` (a name the specifications define),
+    as a message and a hint; None if it may. The one place that decides what a hart may
+    advertise: :func:`qconf.arch.riscv.isa_names.check_name` asks it after checking the
+    name. ``xlen`` is the hart's width (the table's verdicts hold for both).
     """
-    ext = EXTENSIONS.get(name)
     runs = "harts run on Unicorn 2.1.4 and execute " + " ".join(offered())
+    if name == "e":
+        return (
+            "RV32E/RV64E (16 registers) is not what Unicorn 2.1.4 runs: it has 32",
+            "list 'i', the base integer ISA, instead",
+        )
+    ext = EXTENSIONS.get(name)
     if ext is None:
-        close = difflib.get_close_matches(name, list(EXTENSIONS), n=3, cutoff=0.6)
-        guess = "did you mean " + " or ".join(repr(c) for c in close) + "? " if close else ""
-        raise ValueError(f"unknown RISC-V extension {name!r}\n{guess}{runs}")
+        return (
+            f"Unicorn 2.1.4 is not known to execute {name}: qconf/arch/riscv/isa.py has no "
+            "probe of it, so a hart cannot advertise it",
+            runs,
+        )
     if not ext.runs:
-        raise ValueError(
+        return (
             f"Unicorn 2.1.4 does not execute {name} ({ext.what}): {ext.insn} traps as an "
-            f"illegal instruction, so a hart cannot advertise it\n{runs}; see docs/profiles.md"
+            "illegal instruction, so a hart cannot advertise it",
+            f"{runs}; see docs/profiles.md",
         )
     if not ext.offered:
-        raise ValueError(f"qconf does not offer {name} ({ext.what}): {ext.note}\n{runs}")
-    return name
+        return f"qconf does not offer {name} ({ext.what}): {ext.note}", runs
+    return None

@@ -2,45 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from qconf.arch.riscv.isa import check_extension
+from qconf.arch.riscv.isa_names import check_isa, check_name
 from qconf.devices.common import CpuProps, KernelProps
 from qconf.model.props import Address, Integer
 from qconf.model.registry import TypeInfo, TypeRegistry
 
 
-def _check_extension(ext: str) -> str:
-    e = ext.strip().lower()
-    if e == "e":
-        raise ValueError(
-            "RV32E/RV64E (16 registers) is not what Unicorn 2.1.4 runs: it has 32\n"
-            "list 'i', the base integer ISA, instead"
-        )
-    return check_extension(e)
+def _extension(xlen: int) -> Callable[[str], str]:
+    return lambda ext: check_name(ext, xlen)
 
 
-def _check_isa(exts: list[str]) -> list[str]:
-    seen = set()
-    for e in exts:
-        if e in seen:
-            raise ValueError(f"extension {e!r} is listed twice")
-        seen.add(e)
-    if "i" not in seen:
-        raise ValueError("the base integer ISA is missing: include 'i'")
-    return exts
-
-
-Isa = Annotated[list[Annotated[str, AfterValidator(_check_extension)]], AfterValidator(_check_isa)]
+Isa = Annotated[list[Annotated[str, AfterValidator(_extension(64))]], AfterValidator(check_isa)]
+Isa32 = Annotated[list[Annotated[str, AfterValidator(_extension(32))]], AfterValidator(check_isa)]
 
 
 class RiscvProps(CpuProps, KernelProps):
     hartid: Integer = Field(0, ge=0, description="Hart ID (mhartid); also the a0 boot argument.")
     isa: Isa = Field(
         default_factory=lambda: ["i", "m", "a", "f", "d", "c", "zicsr", "zifencei"],
-        description="ISA extensions beyond the base width, e.g. [i, m, a, c]: only those "
+        description="ISA extensions beyond the base width, e.g. [i, m, a, c]; only those "
         "Unicorn 2.1.4 executes (qconf/arch/riscv/isa.py); the device tree's riscv,isa.",
     )
     mmu: Literal["none", "sv39", "sv48", "sv57"] = Field(
@@ -57,7 +42,7 @@ class Riscv32Props(RiscvProps):
     mmu: Literal["none", "sv32"] = Field(  # type: ignore[assignment]
         "sv32", description="Virtual-memory scheme reported in the device tree."
     )
-    isa: Isa = Field(
+    isa: Isa32 = Field(
         default_factory=lambda: ["i", "m", "a", "c", "zicsr", "zifencei"],
         description="ISA extensions beyond the base width, e.g. [i, m, a, c].",
     )

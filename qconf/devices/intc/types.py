@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
 
 from qconf.config.units import parse_int
 from qconf.devices.common import MmioProps
+from qconf.errors import BuildError, QconfError
+from qconf.model.objects import Object
 from qconf.model.props import Address, CpuLink, Frequency, Integer, Props, Size
 from qconf.model.registry import Region, TypeInfo, TypeRegistry
+
+if TYPE_CHECKING:
+    from qconf.assembly.machine import Machine
 
 
 class ClintProps(MmioProps):
@@ -60,6 +65,19 @@ class GicProps(Props):
     )
 
 
+def check_plic(plic: Object, machine: Machine) -> Sequence[QconfError]:
+    """Nothing is wired to source 0, which the PLIC reserves (it means "no interrupt")."""
+    return [
+        BuildError(
+            f"{plic.key}.in[0] is PLIC source 0, which is reserved: it never interrupts",
+            code="E604", origin=wire.origin, path=f"{wire.source.key}.{wire.output}",
+            hint=f"use a source from 1 to {plic.get('num_sources')}",
+        )
+        for wire in machine.wires
+        if wire.sink is plic and wire.line == "in" and wire.index == 0
+    ]  # fmt: skip
+
+
 def _plic_inputs(values: Mapping[str, Any]) -> dict[str, int]:
     return {"in": values["num_sources"] + 1}
 
@@ -92,7 +110,7 @@ def register(registry: TypeRegistry) -> None:
                  fdt=f"{here}.clint:fdt_node"))  # fmt: skip
     add(TypeInfo("plic", PlicProps, "RISC-V platform-level interrupt controller.", "intc",
                  __name__, irq_inputs=_plic_inputs, behaviour=f"{here}.plic:Plic",
-                 fdt=f"{here}.plic:fdt_node"))  # fmt: skip
+                 fdt=f"{here}.plic:fdt_node", check=check_plic))  # fmt: skip
     add(TypeInfo("nvic", NvicProps, "Arm v7-M nested vectored interrupt controller with SysTick.",
                  "intc", __name__, regions=_nvic_regions, irq_inputs=_nvic_inputs,
                  behaviour=f"{here}.nvic:Nvic"))  # fmt: skip
