@@ -222,9 +222,8 @@ class TypeInfo:
         return out
 
     def problems(self) -> list[str]:
-        """What is wrong with the type's facets (each reference is imported to see what it
-        names): a reference that names nothing, a CPU without a core, a backend its
-        properties cannot feed. Empty for a sound type."""
+        """What is wrong with the type's facets (each reference is imported): a reference
+        naming nothing, a CPU without a core, a backend its properties cannot feed."""
         out: list[str] = []
         loaded: dict[str, Any] = {}
         for facet in ("behaviour", "fdt", "arch"):
@@ -245,12 +244,13 @@ class TypeInfo:
         if self.arch is not None and self.behaviour is None:
             out.append("a CPU type (it has an arch) without a core (behaviour)")
         if isinstance(arch, ArchInfo):
-            for what, ref in (("device_tree", arch.device_tree), ("gdb", arch.gdb)):
-                if ref is not None:
-                    try:
+            for what, ref in ((w, getattr(arch, w)) for w in ("device_tree", "gdb", "boot",
+                                                                "smp_ids")):  # fmt: skip
+                try:
+                    if ref is not None:
                         load(ref)
-                    except Exception as exc:
-                        out.append(f"arch {what} {ref!r} names nothing: {exc}")
+                except Exception as exc:  # any import failure is the answer
+                    out.append(f"arch {what} {ref!r} names nothing: {exc}")
             for reg in arch.registers + arch.system_registers:
                 if arch.register_number(reg) is None:
                     out.append(f"arch register {reg!r} has no number in {arch.unicorn_registers}")
@@ -477,8 +477,7 @@ def _importer(module: str) -> Callable[[], Callable[[TypeRegistry], None]]:
 
 @cache
 def _builtin() -> TypeRegistry:
-    """The built-in types, loaded once per process: where a type restored from the machine
-    cache finds its property model when one of its objects is changed."""
+    """The built-in types, loaded once per process (restored types find their models here)."""
     return builtin_registry(plugins=False)
 
 
