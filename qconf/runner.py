@@ -241,23 +241,12 @@ def execute(options: RunOptions) -> int:
 def _run(emulator: Emulator, options: RunOptions, status: Any, tick: Any,
          checkpoints: _Checkpoints | None) -> Any:  # fmt: skip
     """Run the prepared ``emulator`` to its end; with ``--save-at``, pause between the
-    slices where a text has shown, save, and go on: the limits count the whole run."""
+    slices where a text has shown, save, and go on (:meth:`Emulator.run_pausing`)."""
     if checkpoints is None:
         return emulator.run(options.max_insns, options.timeout, status, tick,
                             max_time=options.max_time)  # fmt: skip
-    start = sum(cpu.instructions for cpu in emulator.cpus)
-    wall = 0.0
-    while True:
-        done = sum(cpu.instructions for cpu in emulator.cpus) - start
-        left = None if options.max_insns is None else max(1, options.max_insns - done)
-        remaining = None if options.timeout is None else max(1e-9, options.timeout - wall)
-        outcome = emulator.run(left, remaining, status, tick, checkpoints.due,
-                               options.max_time)  # fmt: skip
-        wall += outcome.wall_s
-        if not outcome.paused:
-            outcome.wall_s = wall
-            return outcome
-        checkpoints.save(emulator)
+    return emulator.run_pausing(options.max_insns, options.timeout, status, tick,
+                                checkpoints.due, checkpoints.save, options.max_time)  # fmt: skip
 
 
 class _Checkpoints:

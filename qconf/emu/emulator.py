@@ -131,6 +131,33 @@ class Emulator:
             outcome.reason += f", before {waiting.describe()} matched"
         return outcome
 
+    def run_pausing(
+        self,
+        max_insns: int | None,
+        timeout: float | None,
+        status: Callable[[str], None] | None,
+        tick: Callable[[Emulator], None] | None,
+        until: Callable[[], bool] | None,
+        on_pause: Callable[[Emulator], None] | None,
+        max_time: int | None = None,
+    ) -> Outcome:
+        """:meth:`run` to the end, calling ``on_pause`` with the emulator each time
+        ``until`` held between two slices (a checkpoint is saved) and going on as if it had
+        not paused: the limits count the whole run."""
+        start = sum(cpu.instructions for cpu in self.cpus)
+        wall = 0.0
+        while True:
+            done = sum(cpu.instructions for cpu in self.cpus) - start
+            left = None if max_insns is None else max(1, max_insns - done)
+            remaining = None if timeout is None else max(1e-9, timeout - wall)
+            outcome = self.run(left, remaining, status, tick, until, max_time)
+            wall += outcome.wall_s
+            if not outcome.paused:
+                outcome.wall_s = wall
+                return outcome
+            if on_pause is not None:
+                on_pause(self)
+
     def close(self) -> None:
         """Free the engines, the memory and the backends; end the trace."""
         self.platform.close()
@@ -175,19 +202,7 @@ def run(
         if emulator is None:
             emulator = Emulator(machine, chardevs, script)
             emulator.prepare()
-        start = sum(cpu.instructions for cpu in emulator.cpus)
-        wall = 0.0
-        while True:
-            done = sum(cpu.instructions for cpu in emulator.cpus) - start
-            left = None if max_insns is None else max(1, max_insns - done)
-            remaining = None if timeout is None else max(1e-9, timeout - wall)
-            outcome = emulator.run(left, remaining, status, tick, until, max_time)
-            wall += outcome.wall_s
-            if not outcome.paused:
-                outcome.wall_s = wall
-                return outcome
-            if on_pause is not None:
-                on_pause(emulator)
+        return emulator.run_pausing(max_insns, timeout, status, tick, until, on_pause, max_time)
     finally:
         if emulator is not None:
             emulator.close()
