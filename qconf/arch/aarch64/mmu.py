@@ -212,7 +212,7 @@ class Translator:
         by slot, or Python's in the order they were made) and the counts."""
         if self.table is not None:
             ways = [[i, w.tag, w.paddr, w.asid, w.glob, w.perms]
-                    for i, w in enumerate(self.table[: self._slots()]) if w.tag]  # fmt: skip
+                    for i, w in enumerate(self.table) if w.tag]  # fmt: skip
         else:
             ways = [[key, number, paddr, perms] for key, pages in self.cache.items()
                     for number, (paddr, perms) in pages.items()]  # fmt: skip
@@ -236,9 +236,6 @@ class Translator:
         self.walks = int(saved["walks"])
         for name, value in saved["counts"].items():
             setattr(self.state, name, int(value))
-
-    def _slots(self) -> int:
-        return (int(self.state.sets_mask) + 1) * WAYS
 
     # --- forgetting (tlbi, and register changes) ---------------------------------------
 
