@@ -584,6 +584,24 @@ def test_uboot_arm64_boots_with_the_generated_tree_and_page_table_walks():
     assert again.stdout == out
 
 
+@pytest.mark.engine
+def test_uboot_arm64_with_two_cpus_runs_on_the_first_and_parks_the_copy():
+    """QEMU's virt board starts ``-smp`` CPUs 1.. powered off (it provides PSCI): U-Boot
+    runs on cpu0 alone; its copy waits for a PSCI CPU_ON that U-Boot never sends."""
+    from tests.external import require_file
+
+    require_file(UBOOT_ARM64, "u-boot-qemu")
+    r = run("-c", str(MACHINES / "uboot-arm64" / "board.yaml"), "--set", "smp=2", "--stats",
+            "--timeout", "300", "--expect", "Hit any key", "--send", "\\n",
+            "--expect", "=> ", "--send", "poweroff\\n")  # fmt: skip
+    assert r.exit_code == 0, r.output[-2000:]
+    assert "In:    pl011@9000000" in r.stdout
+    assert r.stdout.rstrip().endswith("=> poweroff\npoweroff ...")
+    lines = r.stderr.splitlines()
+    assert lines[0] == "qconf: cpu0: guest powered off (PSCI SYSTEM_OFF)"
+    assert "  /machine/cpu1: 0 instructions, 0.0 MIPS" in lines, lines
+
+
 def test_missing_firmware_names_its_package(tmp_path, monkeypatch):
     write(tmp_path, "board.yaml", "extends: riscv-virt\ncpu0:\n  firmware: "
           "/usr/lib/riscv64-linux-gnu/opensbi/generic/nothere.bin\n")  # fmt: skip

@@ -81,8 +81,11 @@ def test_a_copy_of_a_cpu_in_a_container_and_a_template_named_by_smp_cpu():
         (("riscv-virt",), ["smp=0"], "smp: must be at least 1, got 0"),
         (("riscv-virt",), ["smp=2", "soc.harts=${smp * cores}"],
          "soc.harts: in '${smp * cores}' at column 9: unknown name 'cores' [E420]"),
+        (("arm64-virt",), ["smp=9"], "--set #1 'smp=9': cpu8: gic is a GICv2, which serves 8 "
+         "CPUs, but 9 AArch64 CPUs share its address space (cpu8 and later would get no "
+         "interrupts) [E614]"),
     ],
-    ids=["cortex-m", "not-a-cpu", "zero", "expression"],
+    ids=["cortex-m", "not-a-cpu", "zero", "expression", "gicv2"],
 )  # fmt: skip
 def test_what_smp_refuses(files, sets, message):
     r = CliRunner().invoke(main, ["validate", *[a for f in files for a in ("-c", f)],
@@ -199,3 +202,24 @@ def test_opensbi_and_uboot_on_n_harts_print_what_qemu_smp_n_prints(harts):
     assert _comparable(ours) == _comparable(_qemu_boot(harts))
     again = CliRunner().invoke(main, args)
     assert again.stdout == r.stdout and _counts(again.stderr) == _counts(r.stderr)
+
+
+def test_arm64_copies_are_numbered_as_qemu_virt_numbers_them():
+    """MPIDR affinity as QEMU's virt board gives ``-smp`` CPUs: Aff0 within a cluster of
+    8, Aff1 the cluster; counted on from the template's own."""
+    from qconf.arch.aarch64 import smp_ids
+
+    assert [smp_ids({}, i)["mpidr"] for i in (1, 7, 8, 9, 17)] == [1, 7, 0x100, 0x101, 0x201]
+    assert smp_ids({"mpidr": "0x106"}, 3)["mpidr"] == 0x201
+    assert smp_ids({"mpidr": 0x8000_0000}, 1)["mpidr"] == 0x8000_0001  # other bits kept
+    doc = resolve("smp=4", files=("arm64-virt",))
+    assert [plain(doc, f"cpu{i}.mpidr") for i in range(4)] == [0, 1, 2, 3]
+    assert plain(doc, "cpu3.model") == "cortex-a57"
+
+
+def test_the_arm64_device_tree_describes_every_core():
+    from qconf.dtb import device_tree_source
+
+    tree = device_tree_source(qconf.build(resolve("smp=2", files=("arm64-virt",))))
+    assert tree.count('device_type = "cpu";') == 2 and "cpu@1 {" in tree
+    assert tree.count('enable-method = "psci";') == 2

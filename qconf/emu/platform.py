@@ -295,7 +295,7 @@ class Platform:
         dtb = self._place_device_tree()
         starts = {core: (entries.get(core, core.obj.get("reset_vector") or 0), dtb)
                   for core in self.cores}  # fmt: skip
-        off: set[Core] = set()
+        off = self._secondaries(entries)
         for kernel in kernels:
             self._boot_kernel(kernel, by_cpu, starts, off)
         for core in self.cores:
@@ -303,6 +303,23 @@ class Platform:
             if core in off:
                 core.power_off()
             core.uc.ctl_flush_tb()
+
+    def _secondaries(self, entries: dict[Core, int]) -> set[Core]:
+        """The cores that start powered off because an earlier core of their address
+        space runs the same firmware and turns them on (:attr:`ArchInfo.secondaries_off`):
+        those with no image of their own, after the first such core of their
+        architecture in their address space."""
+        off: set[Core] = set()
+        first: set[tuple[int, str]] = set()
+        for core in self.cores:
+            arch = core.obj.info.arch_info
+            if arch is None or core in entries:
+                continue
+            key = (id(self.machine.space_of(core.obj)), arch.name)
+            if key in first and arch.secondaries_off:
+                off.add(core)
+            first.add(key)
+        return off
 
     def _boot_kernel(self, kernel: Kernel, by_cpu: dict[Object, Core],
                      starts: dict[Core, tuple[int, int]], off: set[Core]) -> None:  # fmt: skip
@@ -331,6 +348,8 @@ class Platform:
             starts[core] = (plan.entry if plan.entry is not None else starts[core][0], dtb)
             if i and plan.secondaries_off:
                 off.add(core)
+            elif not i:  # a kernel's boot CPU runs, whatever CPU ran the same firmware
+                off.discard(core)
 
     def _place_device_tree(self) -> int:
         """Generate and place the device tree if the machine asks for one; its address:

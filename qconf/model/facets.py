@@ -97,6 +97,11 @@ class ArchInfo:
         ``ids(template, index) -> {property: value}``: ``template`` the copied CPU's
         properties as written, ``index`` 1, 2, ... for the copies), None if there are
         none (see :mod:`qconf.model.smp`).
+    :param secondaries_off: a CPU of this architecture that starts at its reset vector
+        where an earlier CPU of its address space also does (the same firmware: ``smp``
+        copies, QEMU's ``-smp`` CPUs) starts powered off, until the firmware turns it on
+        (AArch64: PSCI ``CPU_ON``, as QEMU's virt board starts CPUs 1.. when it provides
+        PSCI); False: every CPU starts running (RISC-V harts all run the firmware).
     """
 
     name: str
@@ -113,6 +118,7 @@ class ArchInfo:
     gdb: Ref | None = None
     boot: Ref | None = None
     smp_ids: Ref | None = None
+    secondaries_off: bool = False
 
     def register_number(self, name: str) -> int | None:
         """The engine's number for register ``name`` (any case), None if it has none."""

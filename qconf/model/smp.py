@@ -11,7 +11,7 @@ profile says another). Two steps of the resolve, around the expansion of compone
    ``cpu{smp-1}`` (its name's number plus the index), with every property it has once all
    layers are merged, each value keeping where it was written, except the ids the CPU's
    architecture derives per CPU (:attr:`~qconf.model.facets.ArchInfo.smp_ids`: RISC-V's
-   ``hartid``; no other architecture has them yet), whose origin is ``smp``'s. So
+   ``hartid``, AArch64's ``mpidr``), whose origin is ``smp``'s. So
    ``--set cpu0.freq=2GHz`` sets every CPU, as QEMU's ``-smp`` CPUs are identical; a
    layer that writes ``cpu2: {freq: ...}`` changes that copy alone (with the template's
    type too, as a resolved document writes every copy: resolving it again gives the

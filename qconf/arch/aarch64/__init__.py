@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from qconf.model.facets import ArchInfo
 
-__all__ = ("AARCH64",)
+__all__ = ("AARCH64", "smp_ids")
+
+CLUSTER = 8
+"""CPUs per cluster (MPIDR Aff0 0-7), as QEMU's virt board numbers ``-smp`` CPUs with
+a GICv2."""
+
+
+def smp_ids(template: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """The MPIDR affinity of the ``index``-th copy of a core (the machine's ``smp``):
+    QEMU's virt numbering, counted on from the template's: Aff0 is the position in a
+    cluster of 8, Aff1 the cluster (``smp=10``: 0x0..0x7, 0x100, 0x101)."""
+    from qconf.config.units import UnitError, parse_int
+
+    try:
+        first = parse_int(template.get("mpidr", 0))
+    except UnitError:  # validation reports it on the template
+        first = 0
+    n = (first >> 8 & 0xFF) * CLUSTER + (first & 0xFF) + index
+    return {"mpidr": (first & ~0xFFFF) | (n // CLUSTER) << 8 | n % CLUSTER}
 
 AARCH64 = ArchInfo(
     name="aarch64",
@@ -18,4 +39,6 @@ AARCH64 = ArchInfo(
     tree_at_ram_start=True,
     gdb="qconf.arch.aarch64.gdb:AARCH64",
     boot="qconf.arch.aarch64.boot:place",
+    smp_ids="qconf.arch.aarch64:smp_ids",
+    secondaries_off=True,
 )

@@ -78,6 +78,30 @@ def check_plic(plic: Object, machine: Machine) -> Sequence[QconfError]:
     ]  # fmt: skip
 
 
+GICV2_CPUS = 8
+"""CPU interfaces a GICv2 has (its target lists are 8 bits wide)."""
+
+
+def check_gic(gic: Object, machine: Machine) -> Sequence[QconfError]:
+    """A GICv2 serves at most eight AArch64 CPUs of its address space (QEMU's virt board
+    refuses ``-smp 9`` with one, too)."""
+    if gic.get("version") != 2:
+        return []
+    space = machine.space_of(gic)
+    cores = [o for o in machine.objects()
+             if o.info.arch_info is not None and o.info.arch_info.family == "aarch64"
+             and machine.space_of(o) is space]  # fmt: skip
+    if len(cores) <= GICV2_CPUS:
+        return []
+    extra = cores[GICV2_CPUS]  # its mpidr was set by smp, if smp made it
+    return [BuildError(
+        f"{gic.key} is a GICv2, which serves {GICV2_CPUS} CPUs, but {len(cores)} AArch64 "
+        f"CPUs share its address space ({extra.key} and later would get no interrupts)",
+        code="E614", origin=extra.origins.get("mpidr", extra.origin), path=extra.key,
+        hint=f"use at most {GICV2_CPUS} CPUs (smp), or a GICv3 (version: 3)",
+    )]  # fmt: skip
+
+
 def _plic_inputs(values: Mapping[str, Any]) -> dict[str, int]:
     return {"in": values["num_sources"] + 1}
 
@@ -116,4 +140,4 @@ def register(registry: TypeRegistry) -> None:
                  behaviour=f"{here}.nvic:Nvic"))  # fmt: skip
     add(TypeInfo("gic", GicProps, "Arm generic interrupt controller (v2 or v3).", "intc",
                  __name__, regions=_gic_regions, irq_inputs=_gic_inputs,
-                 behaviour=f"{here}.gic:Gic", fdt=f"{here}.gic:fdt_node"))  # fmt: skip
+                 behaviour=f"{here}.gic:Gic", fdt=f"{here}.gic:fdt_node", check=check_gic))  # fmt: skip
