@@ -27,6 +27,7 @@ def smp_ids(template: Mapping[str, Any], index: int) -> dict[str, Any]:
     n = (first >> 8 & 0xFF) * CLUSTER + (first & 0xFF) + index
     return {"mpidr": (first & ~0xFFFF) | (n // CLUSTER) << 8 | n % CLUSTER}
 
+
 AARCH64 = ArchInfo(
     name="aarch64",
     family="aarch64",

@@ -140,4 +140,5 @@ def register(registry: TypeRegistry) -> None:
                  behaviour=f"{here}.nvic:Nvic"))  # fmt: skip
     add(TypeInfo("gic", GicProps, "Arm generic interrupt controller (v2 or v3).", "intc",
                  __name__, regions=_gic_regions, irq_inputs=_gic_inputs,
-                 behaviour=f"{here}.gic:Gic", fdt=f"{here}.gic:fdt_node", check=check_gic))  # fmt: skip
+                 behaviour=f"{here}.gic:Gic", fdt=f"{here}.gic:fdt_node",
+                 check=check_gic))  # fmt: skip
