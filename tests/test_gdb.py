@@ -202,6 +202,7 @@ SESSION = ("break square", "continue", "bt", "finish", "p counter", "p total", "
            "info registers")  # fmt: skip
 
 
+@pytest.mark.engine  # watchpoints on the store-fix engine too (its lean memory accesses)
 @pytest.mark.parametrize("timing", ["fast", "exact"])
 @pytest.mark.parametrize("arch", ARCHS)
 def test_a_gdb_session(arch, timing, processes):

@@ -8,6 +8,7 @@ from typing import Any, ClassVar, Protocol
 
 from unicorn import Uc, UcError
 
+from qconf.emu import native
 from qconf.emu.context import CoreContext
 from qconf.emu.counting import Counter, make_counter, read_code
 from qconf.emu.faults import GuestFault
@@ -27,6 +28,26 @@ TCG_BUFFER = 64 << 20
 in a process on, code generated that far from Unicorn's helpers calls them indirectly
 (~0.75x raw speed, ~0.53x with a block hook); 64 MiB holds a U-Boot boot's code many times
 over."""
+
+
+LEAN_MEMORY = "uc_qconf_lean_memory"
+"""The store-fix engine's switch for memory accesses without an exit check each."""
+
+
+def _lean_memory(uc: Uc) -> None:
+    """On the store-fix engine, no exit check after each guest memory access
+    (``inline-counting.patch``): qconf never stops an engine from an MMIO callback (it
+    cuts the slice, which ends at the next block), so only the time spent changes; a
+    debugger's watchpoint, a memory hook, brings the checks back."""
+    if native.engine_symbol(LEAN_MEMORY) is None:
+        return
+    import ctypes
+
+    from unicorn.unicorn_py3 import unicorn as binding
+
+    err = binding.uclib.uc_qconf_lean_memory(uc._uch, ctypes.c_bool(True))
+    if err:
+        raise UcError(err)
 
 
 class FastRegisters:
@@ -123,6 +144,7 @@ class Core:
         if model is not None:  # before anything else touches the engine
             uc.ctl_set_cpu_model(model)
         uc.ctl_set_tcg_buffer_size(TCG_BUFFER)  # before its first use too
+        _lean_memory(uc)
         self.freq: int = obj.get("freq")
         self.hartid = 0
         self.waiting = False

@@ -37,6 +37,12 @@ the core's slice:
   never stop the engine directly: they :meth:`~Counter.cut` the slice, which ends at the
   next block boundary in both timings.
 
+- **On the store-fix engine** (``qconf engine build``, docs/engine.md), fast timing
+  needs no block hook: the engine's translated code does the block hook's work
+  (``uc_qconf_counter``: check first, count the whole block, note its pc and size, in
+  the same :class:`_State`) and calls ``qc_inline_stop`` when the budget is used, so
+  the counts are the same and the call per block is gone. Exact timing keeps its hooks.
+
 There is exactly one hook of each kind on an engine: a second hook of the same kind makes
 Unicorn walk a list instead of calling it straight from the translated code (~3x slower).
 
@@ -75,11 +81,11 @@ class _State(ctypes.Structure):
     """``qc_counter`` in ``qconf/emu/native/counting.h``."""
 
     _fields_ = [("count", ctypes.c_uint64), ("limit", ctypes.c_uint64),
-                ("block_pc", ctypes.c_uint64), ("block_start", ctypes.c_uint64),
+                ("block_pc", ctypes.c_uint64), ("block_size", ctypes.c_uint32),
+                ("kind", ctypes.c_uint32), ("block_start", ctypes.c_uint64),
                 ("misses", ctypes.c_uint64), ("mask", ctypes.c_uint64),
                 ("table", ctypes.POINTER(_Entry)),
                 ("emu_stop", ctypes.c_void_p), ("vmem_read", ctypes.c_void_p),
-                ("block_size", ctypes.c_uint32), ("kind", ctypes.c_uint32),
                 ("cut", ctypes.c_uint32), ("stopped", ctypes.c_uint32),
                 ("position", ctypes.c_uint32), ("stop_at", ctypes.c_uint32),
                 ("failed", ctypes.c_uint32), ("reserved", ctypes.c_uint32)]  # fmt: skip
@@ -215,6 +221,17 @@ class NativeCounter(Counter):
         state.emu_stop = native.address_of("uc_emu_stop")
         state.vmem_read = native.address_of("uc_vmem_read")
         state.kind = kind
+        self.inline = not exact and native.engine_symbol(native.INLINE_COUNTER) is not None
+        if self.inline:  # the engine counts each block in its translated code
+            from unicorn.unicorn_py3 import unicorn as binding
+
+            err = binding.uclib.uc_qconf_counter(
+                uc._uch, ctypes.byref(state), ctypes.c_void_p(hooks["inline_stop"])
+            )
+            if err:
+                raise unicorn.UcError(err)
+            uc.__dict__.setdefault("_qconf_native", []).append((state, self._table))
+            return
         block = hooks["block_exact" if exact else "block"]
         native.hook_add(uc, unicorn.UC_HOOK_BLOCK, block, state, keep=(self._table,))
         if kind != 0:

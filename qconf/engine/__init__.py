@@ -30,7 +30,7 @@ class Engine:
         ``qconf engine build``), ``local`` (another local build of Unicorn's Python
         package), ``LIBUNICORN_PATH`` (the library the binding was pointed at) or
         ``missing``.
-    :param version: the ``unicorn`` distribution's version (``2.1.4+qconf.1``), if any.
+    :param version: the ``unicorn`` distribution's version (``2.1.4+qconf.2``), if any.
     :param library: the folder ``$LIBUNICORN_PATH`` names, when set.
     """
 

@@ -1,4 +1,5 @@
-"""``qconf engine build``: Unicorn with its slow store path fixed, as a wheel.
+"""``qconf engine build``: Unicorn with its slow store path fixed and qconf's inline
+instruction counter, as a wheel.
 
 The steps, each named as it starts (the compile shows its percentage):
 
@@ -6,7 +7,7 @@ The steps, each named as it starts (the compile shows its percentage):
    E810 names every one missing, with its Debian package);
 2. download Unicorn's source distribution of :data:`UNICORN_VERSION` from the package
    index (``pip download``, E811) and check its SHA-256 (E812);
-3. unpack it and apply ``store-fastpath.patch`` (E813);
+3. unpack it and apply :data:`PATCHES` in order (E813);
 4. compile the library for :data:`ARCHS` only, with cmake (E814; the log is kept);
 5. make the wheel with pip, the library just built in place of Unicorn's own build of
    every architecture, versioned ``2.1.4+qconf.N`` (:func:`version`, E814);
@@ -35,7 +36,7 @@ from typing import IO, Any
 from qconf.engine import LABEL
 from qconf.errors import ToolError
 
-__all__ = ("ARCHS", "PATCH", "REVISION", "UNICORN_VERSION", "Progress", "build", "version")
+__all__ = ("ARCHS", "PATCHES", "REVISION", "UNICORN_VERSION", "Progress", "build", "version")
 
 UNICORN_VERSION = "2.1.4"
 """The Unicorn release the patch is written for (``unicorn>=2.1.4,<2.2`` in qconf's
@@ -44,11 +45,18 @@ requirements admits ``2.1.4+qconf.N``)."""
 SDIST_SHA256 = "00567a70e323f749b419cd86bee4f9115beab7ebba32194581c090cbb7c59cff"
 """``unicorn-2.1.4.tar.gz`` as published on PyPI."""
 
-PATCH = Path(__file__).with_name("store-fastpath.patch")
+PATCHES = (
+    Path(__file__).with_name("store-fastpath.patch"),
+    Path(__file__).with_name("inline-counting.patch"),
+)
+"""The patches, applied in this order (``git format-patch`` files, see NOTE.md):
+stores to RAM without code take the fast path (offered upstream as is); the inline
+instruction counter and lean memory accesses qconf asks for (``uc_qconf_counter``,
+``uc_qconf_lean_memory``; off unless asked)."""
 
-REVISION = 1
-"""The patch's revision, the ``N`` of ``2.1.4+qconf.N``: raised whenever the patch
-changes (a test pins the patch's checksum to remind)."""
+REVISION = 2
+"""The patches' revision, the ``N`` of ``2.1.4+qconf.N``: raised whenever a patch
+changes (a test pins the patches' checksums to remind)."""
 
 ARCHS = ("riscv", "arm", "aarch64")
 """The architectures qconf runs (Unicorn's ``UNICORN_ARCH`` cmake setting)."""
@@ -65,7 +73,7 @@ TOOLS = (
 
 
 def version() -> str:
-    """The version of the wheels this qconf builds: ``2.1.4+qconf.1``."""
+    """The version of the wheels this qconf builds: ``2.1.4+qconf.2``."""
     return f"{UNICORN_VERSION}+{LABEL}.{REVISION}"
 
 
@@ -160,7 +168,7 @@ def build(
         output = cache_dir() / "engine"
     output.mkdir(parents=True, exist_ok=True)
     record = {"unicorn": UNICORN_VERSION, "version": version(), "sdist_sha256": SDIST_SHA256,
-              "patch_sha256": _sha256(PATCH), "archs": list(ARCHS)}  # fmt: skip
+              "patch_sha256": [_sha256(p) for p in PATCHES], "archs": list(ARCHS)}  # fmt: skip
     wheel = _reusable(output, record) if not rebuild else None
     if wheel is not None:
         say.note(f"reusing {wheel} (built before from the same source and patch; "
@@ -207,10 +215,13 @@ def _build(output: Path, record: dict[str, Any], sdist: Path | None, jobs: int,
                 hint=f"the patch is written for unicorn-{UNICORN_VERSION}.tar.gz, SHA-256 "
                 f"{SDIST_SHA256}",
             )  # fmt: skip
-        say.step(3, f"unpacking and applying {PATCH.name}")
+        say.step(3, f"unpacking and applying {', '.join(p.name for p in PATCHES)}")
         top = _unpack(sdist, work)
-        patch = ["patch", "-p1", "--forward", "--batch", "-d", str(top / "src"), "-i", str(PATCH)]
-        _run(patch, logf, log, "E813", f"{PATCH.name} does not apply to Unicorn {UNICORN_VERSION}")
+        for each in PATCHES:
+            apply = ["patch", "-p1", "--forward", "--batch", "-d", str(top / "src"), "-i",
+                     str(each)]  # fmt: skip
+            _run(apply, logf, log, "E813", f"{each.name} does not apply to Unicorn "
+                 f"{UNICORN_VERSION}")  # fmt: skip
         say.step(4, f"compiling Unicorn for {', '.join(ARCHS)} with cmake ({jobs} jobs); "
                     "this takes minutes")  # fmt: skip
         cmake = work / "cmake"

@@ -22,7 +22,7 @@ import os
 from functools import cache
 from typing import Any
 
-__all__ = ("address_of", "hook_add", "hooks", "status")
+__all__ = ("address_of", "engine_symbol", "hook_add", "hooks", "status")
 
 DISABLE = "QCONF_NO_NATIVE"
 
@@ -36,6 +36,8 @@ def _load() -> tuple[dict[str, int] | None, str]:
     except ImportError:
         return None, "off (extension not built) — same results, slower"
     addresses: dict[str, int] = _native.hooks()
+    if engine_symbol(INLINE_COUNTER) is not None:
+        return addresses, "on (fast timing counted inline by the store-fix engine)"
     return addresses, "on"
 
 
@@ -55,6 +57,25 @@ def sizes() -> dict[str, int]:
 
     found: dict[str, int] = _native.sizes()
     return found
+
+
+INLINE_COUNTER = "uc_qconf_counter"
+"""The store-fix engine's inline instruction counter (``inline-counting.patch``)."""
+
+
+@cache
+def engine_symbol(name: str) -> int | None:
+    """The address of Unicorn's C function ``name`` in the library the binding loaded,
+    None if that library has none (the store-fix engine's ``uc_qconf_*`` functions are
+    not in a stock one)."""
+    from unicorn.unicorn_py3 import unicorn as binding
+
+    try:
+        function = getattr(binding.uclib, name)
+    except AttributeError:
+        return None
+    value = ctypes.cast(function, ctypes.c_void_p).value
+    return None if value is None else int(value)
 
 
 def address_of(name: str) -> int:

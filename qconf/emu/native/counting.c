@@ -119,6 +119,17 @@ void qc_block(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
     enter_block(uc, pc, size, c);
 }
 
+void qc_inline_stop(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
+{
+    /* the engine counts (store-fix engine, uc_qconf_counter) and calls this when a block
+       would start past the budget: the block hook's stop, as in enter_block */
+    (void)pc;
+    (void)size;
+    c->stopped = 1;
+    c->block_size = 0;
+    c->emu_stop(uc);
+}
+
 void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c)
 {
     if (enter_block(uc, pc, size, c)) {

@@ -20,17 +20,19 @@ typedef struct qc_entry {
 } qc_entry;
 
 typedef struct qc_counter {
+    /* the first four fields are also the inline counter of the store-fix engine
+       (uc_qconf_counter in qconf/engine/inline-counting.patch): keep them first */
     uint64_t count;       /* instructions executed by the engine so far */
     uint64_t limit;       /* the slice ends when count reaches it */
     uint64_t block_pc;    /* the block being executed (counted whole at its start) */
-    uint64_t block_start; /* count before it */
+    uint32_t block_size;  /* 0: no block in progress */
+    uint32_t kind;        /* enum qc_kind: how instruction lengths are decoded */
+    uint64_t block_start; /* count before it (exact timing) */
     uint64_t misses;      /* blocks whose count was decoded from their code */
     uint64_t mask;        /* table slots - 1 (a power of two minus one) */
     qc_entry *table;
     uc_emu_stop_fn emu_stop;
     uc_vmem_read_fn vmem_read;
-    uint32_t block_size;  /* 0: no block in progress */
-    uint32_t kind;        /* enum qc_kind: how instruction lengths are decoded */
     uint32_t cut;         /* the machine asked for the slice to end at the next block (and
                              set limit to 0, which is what the hooks look at) */
     uint32_t stopped;     /* the counter stopped the engine (budget or cut) */
@@ -43,6 +45,7 @@ typedef struct qc_counter {
 void qc_block(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_code_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
+void qc_inline_stop(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c);
 
 #endif

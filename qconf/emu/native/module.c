@@ -33,6 +33,7 @@ static PyObject *hooks(PyObject *self, PyObject *unused)
         add_address(dict, "block_exact", (void *)qc_block_exact) ||
         add_address(dict, "code_exact", (void *)qc_code_exact) ||
         add_address(dict, "edge", (void *)qc_edge) ||
+        add_address(dict, "inline_stop", (void *)qc_inline_stop) ||
         add_address(dict, "a64_sys", (void *)qc_a64_sys) ||
         add_address(dict, "a64_mrs", (void *)qc_a64_mrs) ||
         add_address(dict, "a64_msr", (void *)qc_a64_msr) ||
