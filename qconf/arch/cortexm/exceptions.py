@@ -191,6 +191,12 @@ class Exceptions:
         from preempting: an unmask would make it takeable at once."""
         raise NotImplementedError
 
+    def urgent(self) -> bool:
+        """Whether a pending exception preempts the active ones: it is takeable, or will
+        be once BASEPRI, PRIMASK or FAULTMASK allow. If not, only an exception return can
+        make one takeable, and the return takes it (tail-chaining)."""
+        raise NotImplementedError
+
     def enter(self, number: int, return_pc: int) -> None:
         """Exception entry as v7-M does it: the 8-word frame on the stack in use (PSP in
         thread mode with CONTROL.SPSEL), then handler mode on the main stack with LR =
@@ -268,6 +274,13 @@ class PythonExceptions(Exceptions):
         active = self._active_priority(nvic)
         return group_priority(nvic, number) < active and self.takeable(number) is None
 
+    def urgent(self) -> bool:
+        nvic = self._nvic
+        number = self.pending()
+        if nvic is None or number is None:
+            return False
+        return group_priority(nvic, number) < self._active_priority(nvic)
+
     def enter(self, number: int, return_pc: int) -> None:
         uc, nvic, regs, s = self.uc, self._nvic, self._registers, self.state
         assert nvic is not None
@@ -338,6 +351,7 @@ class NativeExceptions(Exceptions):
         self._pending: Any = fn(i32, ptr)(h["cm_pending"])
         self._takeable: Any = fn(i32, ptr, ptr, i32, u32)(h["cm_takeable"])
         self._masked: Any = fn(u32, ptr, ptr)(h["cm_masked"])
+        self._urgent: Any = fn(u32, ptr)(h["cm_urgent"])
         self._priority: Any = fn(i32, ptr, ptr, u32)(h["cm_execution_priority"])
         self._enter: Any = fn(u32, ptr, ptr, u32, u32)(h["cm_enter"])
         self._unstack: Any = fn(u32, ptr, ptr, u32)(h["cm_unstack"])
@@ -357,6 +371,9 @@ class NativeExceptions(Exceptions):
 
     def masked(self) -> bool:
         return bool(self._masked(self._handle, self._ref))
+
+    def urgent(self) -> bool:
+        return bool(self._urgent(self._ref))
 
     def enter(self, number: int, return_pc: int) -> None:
         err = int(self._enter(self._handle, self._ref, number, return_pc))

@@ -157,6 +157,15 @@ uint32_t qc_cm_masked(uc_engine *uc, qc_cm *s)
            qc_cm_takeable(uc, s, number, 1) < 0;
 }
 
+/* whether a pending exception preempts the active ones (it is takeable, or will be once
+   BASEPRI, PRIMASK or FAULTMASK allow): else only an exception return can make one
+   takeable, and the return takes it (tail-chaining) */
+uint32_t qc_cm_urgent(const qc_cm *s)
+{
+    int32_t number = qc_cm_pending(s);
+    return number >= 0 && group(s->nvic, (uint32_t)number) < active_priority(s);
+}
+
 /* entry: the frame on the stack in use, handler mode on the main stack, LR = EXC_RETURN,
    the vector; 0, else the uc_err of a memory access that failed */
 uint32_t qc_cm_enter(uc_engine *uc, qc_cm *s, uint32_t number, uint32_t return_pc)

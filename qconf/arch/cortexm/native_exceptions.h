@@ -71,6 +71,7 @@ typedef struct qc_cm {
 int32_t qc_cm_pending(const qc_cm *s);
 int32_t qc_cm_takeable(uc_engine *uc, qc_cm *s, int32_t number, uint32_t primask);
 uint32_t qc_cm_masked(uc_engine *uc, qc_cm *s);
+uint32_t qc_cm_urgent(const qc_cm *s);
 int32_t qc_cm_execution_priority(uc_engine *uc, qc_cm *s, uint32_t primask);
 uint32_t qc_cm_enter(uc_engine *uc, qc_cm *s, uint32_t number, uint32_t return_pc);
 uint32_t qc_cm_unstack(uc_engine *uc, qc_cm *s, uint32_t exc_return);

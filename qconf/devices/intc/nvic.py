@@ -160,6 +160,8 @@ class Nvic(Device):
             self._wrap = None
         self._epoch, self._start = self.ctx.clock.now(), start
         self.rearm()
+        if self._wrap is not None:  # the running slice must end by the first wrap
+            self.ctx.run.cut_slice()
 
     def rearm(self) -> None:
         """SysTick's wrap event, from the count that runs (when it held what)."""
@@ -185,8 +187,12 @@ class Nvic(Device):
         return self.core.active if self.core is not None else []
 
     def _changed(self) -> None:
-        """A write may have made an exception takeable: let the scheduler look now."""
-        self.ctx.run.cut_slice()
+        """A write may have made an exception takeable: let the scheduler look now,
+        unless what is pending waits for the running handlers to return (an RTOS's svc
+        pending PendSV), which the core's exception return takes (tail-chaining)."""
+        core = self.core
+        if core is None or core.waiting or core.exceptions.urgent():
+            self.ctx.run.cut_slice()
 
     # --- registers --------------------------------------------------------------------
 

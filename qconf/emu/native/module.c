@@ -42,6 +42,7 @@ static PyObject *hooks(PyObject *self, PyObject *unused)
         add_address(dict, "cm_pending", (void *)qc_cm_pending) ||
         add_address(dict, "cm_takeable", (void *)qc_cm_takeable) ||
         add_address(dict, "cm_masked", (void *)qc_cm_masked) ||
+        add_address(dict, "cm_urgent", (void *)qc_cm_urgent) ||
         add_address(dict, "cm_execution_priority", (void *)qc_cm_execution_priority) ||
         add_address(dict, "cm_enter", (void *)qc_cm_enter) ||
         add_address(dict, "cm_unstack", (void *)qc_cm_unstack)) {
