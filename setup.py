@@ -12,11 +12,13 @@ setup(
                 "qconf/emu/native/module.c",
                 "qconf/emu/native/counting.c",
                 "qconf/arch/aarch64/native_hooks.c",
+                "qconf/arch/cortexm/native_exceptions.c",
             ],
             depends=[
                 "qconf/emu/native/counting.h",
                 "qconf/emu/native/unicorn_abi.h",
                 "qconf/arch/aarch64/native_hooks.h",
+                "qconf/arch/cortexm/native_exceptions.h",
             ],
             extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra"],
             optional=True,

@@ -158,6 +158,22 @@ def test_max_insns_stops_at_the_limit(tmp_path, hooks, timing, native):
     assert virtual_ms(r.stderr) == f"{ran / 1e6:.6f}"
 
 
+def test_exception_entry_and_return_count_alike_native_and_in_python(tmp_path, hooks):
+    """switch.S, the bench of Cortex-M exceptions (svc, PendSV tail-chained after it,
+    SysTick every 10 us: 41,836 exceptions): native entry and return
+    (native_exceptions.c) and Python's give the same output, instruction count and
+    virtual time, in both timings."""
+    path = board(tmp_path, "mps2-an385", "cortex-m/switch.elf")
+    results = []
+    for timing, native in MODES:
+        hooks(native)
+        r = run("-c", path, "--stats", "--set", f"timing={timing}")
+        assert r.exit_code == 0, r.output
+        results.append((r.stdout, counts(r.stderr), virtual_ms(r.stderr)))
+    assert results[0][0] == "switch: 20000 yields\n"
+    assert all(result == results[0] for result in results), results
+
+
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
 UBOOT = {"uboot-riscv": "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin",
          "uboot-arm64": "/usr/lib/u-boot/qemu_arm64/u-boot.bin"}  # fmt: skip

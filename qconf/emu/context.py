@@ -89,6 +89,8 @@ class IrqLines(Protocol):
 
     def input_level(self, sink: Object, line: str, index: int) -> bool: ...
 
+    def watch(self, sink: Object, watcher: Callable[[str, int, bool], None]) -> None: ...
+
 
 class Memory(Protocol):
     """Guest memory as one address space shows it (RAM and ROM; not device registers)."""
@@ -145,6 +147,12 @@ class DeviceContext:
     def input_level(self, line: str, index: int) -> bool:
         """The level of the device's interrupt input ``line[index]``."""
         return self.irqs.input_level(self.obj, line, index)
+
+    def watch_inputs(self, watcher: Callable[[str, int, bool], None]) -> None:
+        """Call ``watcher(line, index, level)`` whenever one of the device's interrupt
+        inputs changes (a controller that keeps its inputs' levels where native code
+        reads them)."""
+        self.irqs.watch(self.obj, watcher)
 
     def chardev(self) -> Chardev:
         """The device's character backend."""

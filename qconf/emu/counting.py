@@ -240,6 +240,12 @@ class NativeCounter(Counter):
             native.hook_add(uc, unicorn.UC_HOOK_CODE, hooks["code_exact"], state)
 
     @property
+    def state(self) -> _State:
+        """The ``qc_counter`` the hooks share (other native hooks take back what did not
+        run of a block through it: ``qc_exception_at``)."""
+        return self._state
+
+    @property
     def count(self) -> int:
         return int(self._state.count)
 

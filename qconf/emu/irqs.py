@@ -19,14 +19,27 @@ class Wires:
         self.on_raise = on_raise
         self.levels: dict[tuple[Object, str], bool] = {}
         self.drivers: dict[tuple[Object, str, int], list[tuple[Object, str]]] = {}
+        self.driven: dict[tuple[Object, str], list[tuple[Object, str, int]]] = {}
+        self.watchers: dict[Object, Callable[[str, int, bool], None]] = {}
         for w in wires:
             self.drivers.setdefault((w.sink, w.line, w.index), []).append((w.source, w.output))
+            self.driven.setdefault((w.source, w.output), []).append((w.sink, w.line, w.index))
 
     def set(self, source: Object, output: str, level: bool) -> None:
         key = (source, output)
-        if level and not self.levels.get(key, False):
+        was = self.levels.get(key, False)
+        if level and not was:
             self.on_raise()
         self.levels[key] = level
+        if level != was and self.watchers:
+            for sink, line, index in self.driven.get(key, ()):
+                watcher = self.watchers.get(sink)
+                if watcher is not None:
+                    watcher(line, index, self.input_level(sink, line, index))
+
+    def watch(self, sink: Object, watcher: Callable[[str, int, bool], None]) -> None:
+        """Call ``watcher(line, index, level)`` whenever an input of ``sink`` changes."""
+        self.watchers[sink] = watcher
 
     def input_level(self, sink: Object, line: str, index: int) -> bool:
         drivers = self.drivers.get((sink, line, index))

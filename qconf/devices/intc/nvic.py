@@ -1,10 +1,16 @@
-"""The Cortex-M System Control Space model: NVIC, SysTick and the SCB registers."""
+"""The Cortex-M System Control Space model: NVIC, SysTick and the SCB registers.
+
+The NVIC's enable, pending and priority registers, and its inputs' levels, live in a
+ctypes structure (:class:`~qconf.arch.cortexm.exceptions.NvicState`) that the core's
+exception entry and return read, natively or not; the attributes below are views of it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from qconf.arch.cortexm.exceptions import NvicState, pending_exception
 from qconf.devices.base import Device
 from qconf.devices.intc.banks import write_set_clear
 from qconf.emu.context import DeviceContext, cores_of
@@ -12,7 +18,7 @@ from qconf.emu.context import DeviceContext, cores_of
 
 class Nvic(Device):
     """The System Control Space of a v7-M/v6-M core: NVIC, SysTick and the SCB registers
-    guests touch. The core asks :meth:`pending_exception` between quanta."""
+    guests touch. The core reads :attr:`state_struct` to choose what to take."""
 
     CPUID: ClassVar[dict[str, int]] = {"cortex-m0": 0x410CC200, "cortex-m3": 0x412FC231,
                                        "cortex-m4": 0x410FC241}  # fmt: skip
@@ -23,19 +29,13 @@ class Nvic(Device):
         super().__init__(ctx)
         obj = ctx.obj
         self.num_irq: int = obj.get("num_irq")
-        words = (self.num_irq + 31) // 32
-        self.enabled = [0] * words
-        self.pend = [0] * words
-        self.prio = bytearray(self.num_irq)
-        self.shpr = bytearray(12)
-        self.vtor: int | None = None
+        self._words = (self.num_irq + 31) // 32
+        self.state_struct = NvicState()
+        self.state_struct.num_irq = self.num_irq
         self.cpu_freq = 25_000_000
         self.cpu_model = "cortex-m3"
         self.refclk: int | None = obj.get("systick_refclk")
         self.csr = self.rvr = 0
-        self.systick_pending = False
-        self.pendsv_pending = False
-        self.prigroup = 0  # AIRCR.PRIGROUP: bits below 1 << (prigroup + 1) are subpriority
         self.core: Any = None  # the Cortex-M core this NVIC serves (it connects itself)
         self._epoch = 0  # when the counter last held _start
         self._start = 0
@@ -49,7 +49,96 @@ class Nvic(Device):
             if core.obj is named or (named is None and core.nvic is None):
                 core.nvic, self.core = self, core
                 self.cpu_freq, self.cpu_model = core.freq, core.obj.info.name
-                return
+                break
+        self.ctx.watch_inputs(self._input)
+        self._load_levels()
+
+    def _input(self, line: str, index: int, level: bool) -> None:
+        """Input ``line[index]`` changed: a level-triggered interrupt is pending while
+        its input is high (and it is not active)."""
+        if line == "in" and index < self.num_irq:
+            words = self.state_struct.level
+            if level:
+                words[index >> 5] |= 1 << (index & 31)
+            else:
+                words[index >> 5] &= ~(1 << (index & 31))
+
+    def _load_levels(self) -> None:
+        for n in range(self.num_irq):
+            self._input("in", n, self.ctx.input_level("in", n))
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        super().load_state(state)
+        self._load_levels()  # the wires' levels were loaded before the devices
+
+    # --- the registers' state (views of state_struct) ---------------------------------
+
+    @property
+    def enabled(self) -> list[int]:
+        return list(self.state_struct.enabled[: self._words])
+
+    @enabled.setter
+    def enabled(self, words: list[int]) -> None:
+        self.state_struct.enabled[: self._words] = words[: self._words]
+
+    @property
+    def pend(self) -> list[int]:
+        return list(self.state_struct.pend[: self._words])
+
+    @pend.setter
+    def pend(self, words: list[int]) -> None:
+        self.state_struct.pend[: self._words] = words[: self._words]
+
+    @property
+    def prio(self) -> bytearray:
+        return bytearray(self.state_struct.prio[: self.num_irq])
+
+    @prio.setter
+    def prio(self, values: bytearray) -> None:
+        self.state_struct.prio[: self.num_irq] = list(values[: self.num_irq])
+
+    @property
+    def shpr(self) -> bytearray:
+        return bytearray(self.state_struct.shpr)
+
+    @shpr.setter
+    def shpr(self, values: bytearray) -> None:
+        self.state_struct.shpr[:] = list(values[:12])
+
+    @property
+    def vtor(self) -> int | None:
+        s = self.state_struct
+        return int(s.vtor) if s.vtor_set else None
+
+    @vtor.setter
+    def vtor(self, value: int | None) -> None:
+        s = self.state_struct
+        s.vtor, s.vtor_set = value or 0, value is not None
+
+    @property
+    def systick_pending(self) -> bool:
+        return bool(self.state_struct.systick_pending)
+
+    @systick_pending.setter
+    def systick_pending(self, value: bool) -> None:
+        self.state_struct.systick_pending = value
+
+    @property
+    def pendsv_pending(self) -> bool:
+        return bool(self.state_struct.pendsv_pending)
+
+    @pendsv_pending.setter
+    def pendsv_pending(self, value: bool) -> None:
+        self.state_struct.pendsv_pending = value
+
+    @property
+    def prigroup(self) -> int:
+        """AIRCR.PRIGROUP: bits below 1 << (prigroup + 1) are subpriority."""
+        return int(self.state_struct.prigroup)
+
+    @prigroup.setter
+    def prigroup(self, value: int) -> None:
+        self.state_struct.prigroup = value
 
     # --- SysTick on virtual time ------------------------------------------------------
 
@@ -71,6 +160,8 @@ class Nvic(Device):
             self._wrap = None
         self._epoch, self._start = self.ctx.clock.now(), start
         self.rearm()
+        if self._wrap is not None:  # the running slice must end by the first wrap
+            self.ctx.run.cut_slice()
 
     def rearm(self) -> None:
         """SysTick's wrap event, from the count that runs (when it held what)."""
@@ -86,60 +177,22 @@ class Nvic(Device):
 
     # --- what the core asks -----------------------------------------------------------
 
-    def priority(self, number: int) -> int:
-        """An exception's priority: fixed for reset, NMI and HardFault (-3, -2, -1), else
-        its SHPR or IPR byte (lower is more urgent)."""
-        if number < 4:
-            return number - 4
-        if number < 16:
-            return self.shpr[number - 4]
-        return self.prio[number - 16] if number - 16 < self.num_irq else 256
-
-    def group_priority_of(self, value: int) -> int:
-        """The part of a priority value that decides preemption (AIRCR.PRIGROUP)."""
-        if value < 0:
-            return value
-        return value & ~((2 << self.prigroup) - 1) & 0xFF
-
-    def group_priority(self, number: int) -> int:
-        return self.group_priority_of(self.priority(number))
-
     def pending_exception(self) -> int | None:
         """The most urgent pending and enabled exception (lowest priority value, then
         lowest number), whether or not the core can take it now."""
-        best: tuple[int, int] | None = None
-        if self.pendsv_pending:
-            best = (self.shpr[10], 14)
-        if self.systick_pending:
-            cand = (self.shpr[11], 15)
-            best = cand if best is None or cand < best else best
-        active = set(self._active())
-        for n in range(self.num_irq):
-            if not self.enabled[n >> 5] >> (n & 31) & 1 or 16 + n in active:
-                continue
-            if self.pend[n >> 5] >> (n & 31) & 1 or self.ctx.input_level("in", n):
-                cand = (self.prio[n], 16 + n)
-                if best is None or cand < best:
-                    best = cand
-        return None if best is None else best[1]
-
-    def acknowledge(self, number: int) -> None:
-        """The core entered exception ``number``: it is no longer pending."""
-        if number == 15:
-            self.systick_pending = False
-        elif number == 14:
-            self.pendsv_pending = False
-        elif number >= 16:
-            n = number - 16
-            self.pend[n >> 5] &= ~(1 << (n & 31))
+        return pending_exception(self.state_struct, self._active())
 
     def _active(self) -> list[int]:
         """The exceptions the core is handling, the innermost last."""
         return self.core.active if self.core is not None else []
 
     def _changed(self) -> None:
-        """A write may have made an exception takeable: let the scheduler look now."""
-        self.ctx.run.cut_slice()
+        """A write may have made an exception takeable: let the scheduler look now,
+        unless what is pending waits for the running handlers to return (an RTOS's svc
+        pending PendSV), which the core's exception return takes (tail-chaining)."""
+        core = self.core
+        if core is None or core.waiting or core.exceptions.urgent():
+            self.ctx.run.cut_slice()
 
     # --- registers --------------------------------------------------------------------
 
@@ -203,17 +256,22 @@ class Nvic(Device):
         elif offset == 0x018:  # any write clears the counter and COUNTFLAG
             self.csr &= ~(1 << 16)
             self._arm(self.rvr)
-        elif (setting := write_set_clear(offset, value, self.enabled, self.pend, 0x40)) is not None:
+        elif 0x100 <= offset < 0x300:
+            enabled, pend = self.enabled, self.pend
+            setting = write_set_clear(offset, value, enabled, pend, 0x40)
+            self.enabled, self.pend = enabled, pend
             if setting:
                 self._changed()
         elif 0x400 <= offset < 0x400 + self.num_irq:
             n = offset - 0x400
-            self.prio[n : n + size] = value.to_bytes(size, "little")[: self.num_irq - n]
+            prio = self.prio
+            prio[n : n + size] = value.to_bytes(size, "little")[: self.num_irq - n]
+            self.prio = prio
             self._changed()
         elif offset == 0xF00:  # STIR: pend an interrupt by number
             n = value & 0x1FF
             if n < self.num_irq:
-                self.pend[n >> 5] |= 1 << (n & 31)
+                self.state_struct.pend[n >> 5] |= 1 << (n & 31)
             self._changed()
         elif offset == 0xD04:  # ICSR
             if value & (1 << 26):
@@ -234,5 +292,7 @@ class Nvic(Device):
             self._changed()
         elif 0xD18 <= offset < 0xD24:
             n = offset - 0xD18
-            self.shpr[n : n + size] = value.to_bytes(size, "little")[: 12 - n]
+            shpr = self.shpr
+            shpr[n : n + size] = value.to_bytes(size, "little")[: 12 - n]
+            self.shpr = shpr
             self._changed()

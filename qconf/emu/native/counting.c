@@ -171,3 +171,18 @@ void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c)
     e->icount = cur->icount;
     e->ambiguous = 0;
 }
+
+void qc_exception_at(uc_engine *uc, qc_counter *c, uint64_t pc)
+{
+    /* the block was counted whole at its start: the instructions after the one at pc did
+       not run (Counter.exception_at in qconf/emu/counting.py) */
+    if (c->block_size && c->block_pc <= pc && pc < c->block_pc + c->block_size) {
+        uint32_t failed = c->failed;
+        uint32_t n = decode(uc, c, pc, (uint32_t)(c->block_pc + c->block_size - pc));
+        c->failed = failed; /* (Python's take-back reads nothing it could record) */
+        if (n > 1) {
+            c->count -= n - 1;
+        }
+    }
+    c->block_size = 0;
+}

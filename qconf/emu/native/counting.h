@@ -47,5 +47,7 @@ void qc_block_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_code_exact(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_inline_stop(uc_engine *uc, uint64_t pc, uint32_t size, qc_counter *c);
 void qc_edge(uc_engine *uc, const uc_tb *cur, const uc_tb *prev, qc_counter *c);
+/* an instruction at pc raised an exception: take back the rest of its block */
+void qc_exception_at(uc_engine *uc, qc_counter *c, uint64_t pc);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "counting.h"
 #include "../../arch/aarch64/native_hooks.h"
+#include "../../arch/cortexm/native_exceptions.h"
 
 static int add_address(PyObject *dict, const char *name, void *fn)
 {
@@ -37,7 +38,15 @@ static PyObject *hooks(PyObject *self, PyObject *unused)
         add_address(dict, "a64_sys", (void *)qc_a64_sys) ||
         add_address(dict, "a64_mrs", (void *)qc_a64_mrs) ||
         add_address(dict, "a64_msr", (void *)qc_a64_msr) ||
-        add_address(dict, "a64_tlb_fill", (void *)qc_a64_tlb_fill)) {
+        add_address(dict, "a64_tlb_fill", (void *)qc_a64_tlb_fill) ||
+        add_address(dict, "cm_intr", (void *)qc_cm_intr) ||
+        add_address(dict, "cm_pending", (void *)qc_cm_pending) ||
+        add_address(dict, "cm_takeable", (void *)qc_cm_takeable) ||
+        add_address(dict, "cm_masked", (void *)qc_cm_masked) ||
+        add_address(dict, "cm_urgent", (void *)qc_cm_urgent) ||
+        add_address(dict, "cm_execution_priority", (void *)qc_cm_execution_priority) ||
+        add_address(dict, "cm_enter", (void *)qc_cm_enter) ||
+        add_address(dict, "cm_unstack", (void *)qc_cm_unstack)) {
         Py_DECREF(dict);
         return NULL;
     }
@@ -48,9 +57,10 @@ static PyObject *sizes(PyObject *self, PyObject *unused)
 {
     (void)self;
     (void)unused;
-    return Py_BuildValue("{s:n,s:n,s:n,s:n}", "counter", (Py_ssize_t)sizeof(qc_counter),
+    return Py_BuildValue("{s:n,s:n,s:n,s:n,s:n,s:n}", "counter", (Py_ssize_t)sizeof(qc_counter),
                          "entry", (Py_ssize_t)sizeof(qc_entry), "a64",
-                         (Py_ssize_t)sizeof(qc_a64), "a64_way", (Py_ssize_t)sizeof(qc_a64_way));
+                         (Py_ssize_t)sizeof(qc_a64), "a64_way", (Py_ssize_t)sizeof(qc_a64_way),
+                         "cm", (Py_ssize_t)sizeof(qc_cm), "nvic", (Py_ssize_t)sizeof(qc_nvic));
 }
 
 static PyMethodDef methods[] = {
