@@ -65,6 +65,7 @@ class CoreDebug:
     def __init__(self, core: Any) -> None:
         self.core = core
         self.uc = core.uc
+        core.debugged()  # a stop from a hook mid-block must take effect at once
         self.event: tuple[str, int] | None = None
         self.frozen = False  # gdb resumed other threads, not this one (vCont;c:2)
         self._breaks: dict[int, int] = {}  # address -> hook

@@ -212,6 +212,13 @@ class Core:
         if last in self.WAITS:  # it stopped to wait: skip it until an interrupt
             self.waiting = True
 
+    def memory_changed(self) -> None:
+        """The engine's memory map changed (RAM plugged in or out of a running machine;
+        translated code was dropped)."""
+
+    def debugged(self) -> None:
+        """A debugger attached: its hooks may stop the engine anywhere."""
+
     def engine_error(self, error: UcError) -> bool:
         """The engine stopped with ``error`` (the pc is where it stopped): whether the core
         took it as an exception in the guest (an MMU fault its page-table walk found),

@@ -411,6 +411,7 @@ class Platform:
                            ) from None  # fmt: skip
         for core in self.cores:
             core.uc.ctl_flush_tb()
+            core.memory_changed()
 
     def unplug_memory(self, obj: Object) -> None:
         """Unmap the RAM ``obj`` from every core, and free it; translated code is dropped."""
@@ -420,6 +421,7 @@ class Platform:
             core.ram = [r for r in core.ram if r[0] != base]
         for core in self.cores:
             core.uc.ctl_flush_tb()
+            core.memory_changed()
         backend = self.machine.backends.get((obj, "memory"))
         buf = self.buffers.pop(backend, None) if backend is not None else None
         if buf is not None:

@@ -30,11 +30,13 @@ from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as a64
 
 from qconf.arch.aarch64 import exceptions, features, psci
+from qconf.arch.aarch64.engine import check_every_access, skip_access_checks
 from qconf.arch.aarch64.mmu import install
+from qconf.arch.aarch64.stores import REFUSALS, set_map
 from qconf.arch.aarch64.sysregs import CpReg
 from qconf.arch.aarch64.sysregs import install as install_sysregs
 from qconf.emu.context import CoreContext
-from qconf.emu.core import Core, FastRegisters
+from qconf.emu.core import UC_ERRORS, Core, FastRegisters
 from qconf.emu.counting import read_code
 from qconf.emu.vtime import wake
 
@@ -76,6 +78,8 @@ class Aarch64Core(Core):
         )  # page tables walked by qconf (see qconf.arch.aarch64.mmu)
         install_sysregs(uc, self.mmu, self._read_sysreg, self._write_sysreg)
         uc.hook_add(UC_HOOK_INTR, self._on_exception)
+        # no check after each memory access where no hook stops mid-block (see .engine)
+        self.access_checks = ctx.timing == "exact" or not skip_access_checks(uc)
         ids = {key: self._cp_read((0, key[0], 3, 0, key[1])) for key in features.READ}
         self.ids = features.id_overrides(ids)
         self.mpidr: int = obj.get("mpidr")
@@ -102,7 +106,18 @@ class Aarch64Core(Core):
         uc.reg_write(a64.UC_ARM64_REG_CP_REG, (*HCR_EL2, HCR_RW | HCR_IMO))
         self.mmu.load_registers()
         self.mmu.set_memory(self.ram)
+        set_map(self.mmu, uc)
         self.mmu.connect([p.mmu for p in self.peers if isinstance(p, Aarch64Core)])
+
+    def memory_changed(self) -> None:
+        set_map(self.mmu, self.uc)
+
+    def debugged(self) -> None:
+        """A debugger's hooks may stop the engine in the middle of a block: Unicorn's check
+        after every memory access is needed again."""
+        if not self.access_checks:
+            check_every_access(self.uc)
+            self.access_checks = True
 
     def power_off(self) -> None:
         """Powered off until another core's PSCI ``CPU_ON`` (a secondary CPU)."""
@@ -235,12 +250,17 @@ class Aarch64Core(Core):
                 self.uc.ctl_flush_tb()
             st.flush_pending = 0
         self.mmu.fault()  # a probe's (uc_vmem_read) refusal is no fault of the guest
+        st.refused_store = 0
         super().run(budget)
 
     def engine_error(self, error: UcError) -> bool:
-        """A fault the page-table walk found: raise it in the guest."""
+        """A fault the page-table walk found: raise it in the guest. A store the fill
+        refused (:mod:`qconf.arch.aarch64.stores`) is reported as Unicorn would have."""
         abort = self.mmu.fault()
         if abort is None:
+            refused, self.mmu.state.refused_store = self.mmu.state.refused_store, 0
+            if refused and not self.ctx.run.stopping:
+                raise self.fault_report(UC_ERRORS[REFUSALS[refused]]) from None
             return False
         exceptions.take_abort(self, *abort)
         return True

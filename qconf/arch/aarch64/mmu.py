@@ -41,6 +41,7 @@ from typing import Any
 
 from unicorn import arm64_const as a64
 
+from qconf.arch.aarch64.stores import Span, answer
 from qconf.emu import native
 
 __all__ = ("A64State", "Translator", "install")
@@ -88,7 +89,8 @@ class A64State(ctypes.Structure):
                 ("rams", ctypes.POINTER(_Ram)), ("fault_vaddr", ctypes.c_uint64),
                 ("fault_status", ctypes.c_uint32), ("fault_access", ctypes.c_uint32),
                 ("walks", ctypes.c_uint64), ("victim", ctypes.c_uint32),
-                ("reserved", ctypes.c_uint32)]  # fmt: skip
+                ("reserved", ctypes.c_uint32), ("spans", ctypes.POINTER(Span)),
+                ("nspans", ctypes.c_uint32), ("refused_store", ctypes.c_uint32)]  # fmt: skip
 
 
 _FILL_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
@@ -148,6 +150,8 @@ class Translator:
         self._fault = (TRANSLATION, 0)  # the last walk's fault: kind and level
         self._ranges: list[tuple[int, int, int]] = []  # (guest base, size, host address)
         self._ram_array: Any = None
+        self.spans: list[tuple[int, int, bool]] = []  # the physical map (stores.set_map)
+        self.span_array: Any = None
         self.tracer: Any = None  # a qconf.emu.trace.Tracer showing every fill (-d mmu)
 
     # --- the regime -------------------------------------------------------------------
@@ -304,8 +308,7 @@ class Translator:
         if self.table is None:  # the native hook counts its own
             st.fills += 1
             if not st.sctlr & 1:
-                entry.paddr, entry.perms = vaddr, READ | WRITE | EXEC
-                return True
+                return answer(self, vaddr, access, vaddr & ~0xFFF, READ | WRITE | EXEC, entry)
         try:
             pstate = self.core.regs.read(a64.UC_ARM64_REG_PSTATE)
             shift = regime_shift(pstate)
@@ -318,8 +321,7 @@ class Translator:
                 )
                 if found is not None and (found[1] >> shift) & need:
                     st.fill_hits += 1
-                    entry.paddr, entry.perms = found[0] | (vaddr & 0xFFF), (found[1] >> shift) & 7
-                    return True
+                    return answer(self, vaddr, access, found[0], (found[1] >> shift) & 7, entry)
             walked = self.translate(uc, vaddr)
         except Exception as exc:  # never into C; the run stops with a report
             self.core.fault = self.core.fault_report(f"page-table walk failed: {exc!r}")
@@ -329,8 +331,7 @@ class Translator:
             if vaddr >= LAST_PAGE:
                 # Unicorn probes this page on its own (seen under U-Boot, where nothing maps
                 # it); answering identity there is what lets the guest run on
-                entry.paddr, entry.perms = vaddr, READ | WRITE | EXEC
-                return True
+                return answer(self, vaddr, access, vaddr & ~0xFFF, READ | WRITE | EXEC, entry)
             kind, level = self._fault
             self.abort = (vaddr, kind + level, access)
             return False
@@ -340,8 +341,7 @@ class Translator:
         if not mine & need:
             self.abort = (vaddr, PERMISSION + level, access)
             return False
-        entry.paddr, entry.perms = paddr | (vaddr & 0xFFF), mine
-        return True
+        return answer(self, vaddr, access, paddr, mine, entry)
 
     def _traced_fill(self, uc: Any, vaddr: int, access: int, entry: Any) -> bool:
         """:meth:`fill`, shown in the ``mmu`` trace: the address, the access, and the

@@ -284,6 +284,43 @@ static bool refuse(qc_a64 *t, uint64_t vaddr, uint32_t status, int type)
     return false;
 }
 
+/* what a store to the physical page `page` meets: 0 memory that takes it, 1 memory that
+   does not (a ROM), 2 nothing; 0 without a map */
+static uint32_t store_target(const qc_a64 *t, uint64_t page)
+{
+    if (t->nspans == 0) {
+        return 0;
+    }
+    for (uint32_t i = 0; i < t->nspans; i++) {
+        const qc_a64_span *s = &t->spans[i];
+        if (page >= s->base && page - s->base < s->size) {
+            return s->writable ? 0 : 1;
+        }
+    }
+    return 2;
+}
+
+/* the answer `perms` (the regime's) at `page`, without write where a store would not be
+   taken: Unicorn would stop after such a store only at a check that may be compiled out
+   (engine.py); refused here instead, before the store, at the same instruction */
+static bool answer(qc_a64 *t, uint64_t vaddr, int type, uint64_t page, uint32_t perms,
+                   uc_tlb_entry *result)
+{
+    if (perms & WRITE) {
+        uint32_t target = store_target(t, page);
+        if (target) {
+            if (type == UC_MEM_WRITE) {
+                t->refused_store = target;
+                return false;
+            }
+            perms &= ~(uint32_t)WRITE;
+        }
+    }
+    result->paddr = page | (vaddr & 0xfff);
+    result->perms = perms;
+    return true;
+}
+
 bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *result,
                      qc_a64 *t)
 {
@@ -293,9 +330,7 @@ bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *resu
     qc_a64_way *set;
     t->fills++;
     if (!(t->sctlr & 1)) {
-        result->paddr = vaddr; /* the MMU is off */
-        result->perms = 7;
-        return true;
+        return answer(t, vaddr, type, vaddr & ~0xfffull, 7, result); /* the MMU is off */
     }
     t->reg_read(uc, UC_ARM64_REG_PSTATE, &pstate);
     /* the regime asking: EL0, EL1, EL1 with PAN */
@@ -311,9 +346,7 @@ bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *resu
                 break; /* a permission fault: the walk says which */
             }
             t->fill_hits++;
-            result->paddr = w->paddr | (vaddr & 0xfff);
-            result->perms = perms;
-            return true;
+            return answer(t, vaddr, type, w->paddr, perms, result);
         }
     }
     {
@@ -326,9 +359,7 @@ bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *resu
         }
         if (found == 0) {
             if (vaddr >= LAST_PAGE) { /* Unicorn probes it on its own: identity */
-                result->paddr = vaddr;
-                result->perms = 7;
-                return true;
+                return answer(t, vaddr, type, vaddr & ~0xfffull, 7, result);
             }
             return refuse(t, vaddr, status, type);
         }
@@ -337,8 +368,6 @@ bool qc_a64_tlb_fill(uc_engine *uc, uint64_t vaddr, int type, uc_tlb_entry *resu
         if (!(mine & need)) {
             return refuse(t, vaddr, 0x0c + status, type); /* permission fault */
         }
-        result->paddr = page | (vaddr & 0xfff);
-        result->perms = mine;
-        return true;
+        return answer(t, vaddr, type, page, mine, result);
     }
 }

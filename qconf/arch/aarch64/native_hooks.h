@@ -37,6 +37,15 @@ typedef struct qc_a64_ram {
     uint8_t *host;
 } qc_a64_ram;
 
+/* physical memory as Unicorn maps it (uc_mem_regions): a store outside it, or to a range
+   that does not take stores (a ROM), is refused by the fill (see stores.py) */
+typedef struct qc_a64_span {
+    uint64_t base;
+    uint64_t size;
+    uint32_t writable;
+    uint32_t reserved;
+} qc_a64_span;
+
 typedef struct qc_a64 {
     qc_sys_fn python_mrs;   /* the registers Python serves (the timer, ID registers) */
     qc_sys_fn python_msr;
@@ -60,6 +69,9 @@ typedef struct qc_a64 {
     uint64_t walks;  /* walks done here (Python counts its own) */
     uint32_t victim; /* the way a full set gives up next */
     uint32_t reserved;
+    qc_a64_span *spans; /* none: every store is taken */
+    uint32_t nspans;
+    uint32_t refused_store; /* the last store refused: 1 read-only memory, 2 unmapped */
 } qc_a64;
 
 uint32_t qc_a64_mrs(uc_engine *uc, int reg, const uc_arm64_cp_reg *cp, qc_a64 *t);
