@@ -34,20 +34,25 @@ LEAN_MEMORY = "uc_qconf_lean_memory"
 """The store-fix engine's switch for memory accesses without an exit check each."""
 
 
-def _lean_memory(uc: Uc) -> None:
+def _lean_memory(uc: Uc, on: bool) -> bool:
     """On the store-fix engine, no exit check after each guest memory access
-    (``inline-counting.patch``): qconf never stops an engine from an MMIO callback (it
-    cuts the slice, which ends at the next block), so only the time spent changes; a
-    debugger's watchpoint, a memory hook, brings the checks back."""
+    (``inline-counting.patch``), or the checks back; whether the engine has the switch.
+    Only in fast timing and without a debugger: there nothing stops the engine in the
+    middle of a block (qconf never stops it from a device's callback: it cuts the slice,
+    which ends at the next block; an interrupt a store raises is taken at the next block
+    on every engine, see the architectures' ``interrupts_changed``/``update_irq``), so
+    only the time spent changes; the AArch64 core does the same on stock Unicorn
+    (:mod:`qconf.arch.aarch64.engine`)."""
     if native.engine_symbol(LEAN_MEMORY) is None:
-        return
+        return False
     import ctypes
 
     from unicorn.unicorn_py3 import unicorn as binding
 
-    err = binding.uclib.uc_qconf_lean_memory(uc._uch, ctypes.c_bool(True))
+    err = binding.uclib.uc_qconf_lean_memory(uc._uch, ctypes.c_bool(on))
     if err:
         raise UcError(err)
+    return True
 
 
 class FastRegisters:
@@ -144,7 +149,7 @@ class Core:
         if model is not None:  # before anything else touches the engine
             uc.ctl_set_cpu_model(model)
         uc.ctl_set_tcg_buffer_size(TCG_BUFFER)  # before its first use too
-        _lean_memory(uc)
+        self.lean = ctx.timing == "fast" and _lean_memory(uc, True)
         self.freq: int = obj.get("freq")
         self.hartid = 0
         self.waiting = False
@@ -217,7 +222,11 @@ class Core:
         translated code was dropped)."""
 
     def debugged(self) -> None:
-        """A debugger attached: its hooks may stop the engine anywhere."""
+        """A debugger attached: its hooks may stop the engine anywhere (the exit check
+        after each memory access comes back, as on the stock engine)."""
+        if self.lean:
+            _lean_memory(self.uc, False)
+            self.lean = False
 
     def engine_error(self, error: UcError) -> bool:
         """The engine stopped with ``error`` (the pc is where it stopped): whether the core

@@ -115,6 +115,7 @@ class Aarch64Core(Core):
     def debugged(self) -> None:
         """A debugger's hooks may stop the engine in the middle of a block: Unicorn's check
         after every memory access is needed again."""
+        super().debugged()
         if not self.access_checks:
             check_every_access(self.uc)
             self.access_checks = True

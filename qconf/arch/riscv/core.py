@@ -277,8 +277,17 @@ class RiscvHart(Core):
 
     def interrupts_changed(self) -> None:
         """A controller's output for this hart may have changed (or was written again, as
-        an IPI's msip is): drive its lines now, and let it look if it waits."""
-        self.set_lines(self.pending())
+        an IPI's msip is), usually from a register write the guest is making: lines that
+        fell drop now (a handler that cleared its source must not take it again); lines
+        that rose are driven between slices (:meth:`deliver`), and the slice ends at the
+        next block for that. So an interrupt a store raises is taken at the next
+        translated block, as QEMU takes it, on every engine (stock Unicorn would
+        otherwise take it right after the store, the store-fix engine at the next
+        block); and a waiting hart looks again."""
+        pending = self.pending() & LINES
+        if pending & ~self._lines:
+            self.ctx.run.cut_slice()
+        self.set_lines(self._lines & pending)
         self._poked = True
 
     def run(self, budget: int) -> None:
