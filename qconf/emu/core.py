@@ -36,13 +36,7 @@ LEAN_MEMORY = "uc_qconf_lean_memory"
 
 def _lean_memory(uc: Uc, on: bool) -> bool:
     """On the store-fix engine, no exit check after each guest memory access
-    (``inline-counting.patch``), or the checks back; whether the engine has the switch.
-    Only in fast timing and without a debugger: there nothing stops the engine in the
-    middle of a block (qconf never stops it from a device's callback: it cuts the slice,
-    which ends at the next block; an interrupt a store raises is taken at the next block
-    on every engine, see the architectures' ``interrupts_changed``/``update_irq``), so
-    only the time spent changes; the AArch64 core does the same on stock Unicorn
-    (:mod:`qconf.arch.aarch64.engine`)."""
+    (``inline-counting.patch``), or the checks back; whether the engine has the switch."""
     if native.engine_symbol(LEAN_MEMORY) is None:
         return False
     import ctypes
@@ -149,7 +143,8 @@ class Core:
         if model is not None:  # before anything else touches the engine
             uc.ctl_set_cpu_model(model)
         uc.ctl_set_tcg_buffer_size(TCG_BUFFER)  # before its first use too
-        self.lean = ctx.timing == "fast" and _lean_memory(uc, True)
+        # no exit check after each memory access where nothing stops the engine mid-block
+        self.access_checks = ctx.timing == "exact" or not self.skip_access_checks(True)
         self.freq: int = obj.get("freq")
         self.hartid = 0
         self.waiting = False
@@ -221,12 +216,23 @@ class Core:
         """The engine's memory map changed (RAM plugged in or out of a running machine;
         translated code was dropped)."""
 
+    def skip_access_checks(self, skip: bool) -> bool:
+        """Leave out (or put back) Unicorn's exit check after each guest memory access;
+        whether the engine could. Done in fast timing without a debugger: there nothing
+        stops the engine in the middle of a block (qconf never stops it from a device's
+        callback: it cuts the slice, which ends at the next block; an interrupt a store
+        raises is taken at the next block on every engine, see the architectures'
+        ``interrupts_changed``/``update_irq``), so only the time spent changes. The
+        store-fix engine has a switch for it (``uc_qconf_lean_memory``); architectures
+        may know another way on stock Unicorn (:mod:`qconf.arch.aarch64.engine`)."""
+        return _lean_memory(self.uc, skip)
+
     def debugged(self) -> None:
-        """A debugger attached: its hooks may stop the engine anywhere (the exit check
-        after each memory access comes back, as on the stock engine)."""
-        if self.lean:
-            _lean_memory(self.uc, False)
-            self.lean = False
+        """A debugger attached: its hooks may stop the engine in the middle of a block, so
+        the exit check after each memory access comes back (translated code is dropped)."""
+        if not self.access_checks:
+            self.skip_access_checks(False)
+            self.access_checks = True
 
     def engine_error(self, error: UcError) -> bool:
         """The engine stopped with ``error`` (the pc is where it stopped): whether the core

@@ -29,8 +29,8 @@ from typing import Any
 from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError
 from unicorn import arm64_const as a64
 
+from qconf.arch.aarch64 import engine as stock_engine
 from qconf.arch.aarch64 import exceptions, features, psci
-from qconf.arch.aarch64.engine import check_every_access, skip_access_checks
 from qconf.arch.aarch64.mmu import install
 from qconf.arch.aarch64.stores import REFUSALS, set_map
 from qconf.arch.aarch64.sysregs import CpReg
@@ -78,8 +78,6 @@ class Aarch64Core(Core):
         )  # page tables walked by qconf (see qconf.arch.aarch64.mmu)
         install_sysregs(uc, self.mmu, self._read_sysreg, self._write_sysreg)
         uc.hook_add(UC_HOOK_INTR, self._on_exception)
-        # no check after each memory access where no hook stops mid-block (see .engine)
-        self.access_checks = ctx.timing == "exact" or not skip_access_checks(uc)
         ids = {key: self._cp_read((0, key[0], 3, 0, key[1])) for key in features.READ}
         self.ids = features.id_overrides(ids)
         self.mpidr: int = obj.get("mpidr")
@@ -112,13 +110,16 @@ class Aarch64Core(Core):
     def memory_changed(self) -> None:
         set_map(self.mmu, self.uc)
 
-    def debugged(self) -> None:
-        """A debugger's hooks may stop the engine in the middle of a block: Unicorn's check
-        after every memory access is needed again."""
-        super().debugged()
-        if not self.access_checks:
-            check_every_access(self.uc)
-            self.access_checks = True
+    def skip_access_checks(self, skip: bool) -> bool:
+        """As :meth:`Core.skip_access_checks`; on stock Unicorn through its engine
+        structure (:mod:`qconf.arch.aarch64.engine`), stores it would refuse being refused
+        by the TLB fill (:mod:`qconf.arch.aarch64.stores`)."""
+        if super().skip_access_checks(skip):
+            return True
+        if skip:
+            return stock_engine.skip_access_checks(self.uc)
+        stock_engine.check_every_access(self.uc)
+        return True
 
     def power_off(self) -> None:
         """Powered off until another core's PSCI ``CPU_ON`` (a secondary CPU)."""
