@@ -21,6 +21,7 @@ profile says another). Two steps of the resolve, around the expansion of compone
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from qconf.config.copies import copies, smp_count, template_path
@@ -31,7 +32,7 @@ from qconf.model.expr import ExprError, interpolate
 from qconf.model.facets import load
 from qconf.model.registry import TypeRegistry
 
-__all__ = ("bind_smp", "copy_of", "replicate")
+__all__ = ("bind_smp", "copy_of", "replicate", "template_id")
 
 
 def bind_smp(tree: Node) -> tuple[Node, list[QconfError]]:
@@ -64,6 +65,18 @@ def bind_smp(tree: Node) -> tuple[Node, list[QconfError]]:
         return node
 
     return visit(tree, ()), errors
+
+
+def template_id(template: Mapping[str, Any], prop: str) -> int:
+    """The template CPU's id ``prop`` as written (``hartid``, ``mpidr``), from which an
+    architecture's :attr:`~qconf.model.facets.ArchInfo.smp_ids` number the copies; 0 if
+    unset or not a number (validation reports that on the template)."""
+    from qconf.config.units import UnitError, parse_int
+
+    try:
+        return parse_int(template.get(prop, 0))
+    except UnitError:
+        return 0
 
 
 def _copy(node: Node) -> Node:

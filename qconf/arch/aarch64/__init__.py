@@ -18,12 +18,9 @@ def smp_ids(template: Mapping[str, Any], index: int) -> dict[str, Any]:
     """The MPIDR affinity of the ``index``-th copy of a core (the machine's ``smp``):
     QEMU's virt numbering, counted on from the template's: Aff0 is the position in a
     cluster of 8, Aff1 the cluster (``smp=10``: 0x0..0x7, 0x100, 0x101)."""
-    from qconf.config.units import UnitError, parse_int
+    from qconf.model.smp import template_id
 
-    try:
-        first = parse_int(template.get("mpidr", 0))
-    except UnitError:  # validation reports it on the template
-        first = 0
+    first = template_id(template, "mpidr")
     n = (first >> 8 & 0xFF) * CLUSTER + (first & 0xFF) + index
     return {"mpidr": (first & ~0xFFFF) | (n // CLUSTER) << 8 | n % CLUSTER}
 

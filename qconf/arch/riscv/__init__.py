@@ -25,13 +25,9 @@ CSRS = ("mstatus", "mepc", "mcause", "mtval", "mtvec", "mie", "mip", "sepc", "sc
 def smp_ids(template: Mapping[str, Any], index: int) -> dict[str, Any]:
     """The hart id of the ``index``-th copy of a hart (the machine's ``smp``): the
     template's plus the index, as QEMU numbers ``-smp`` harts."""
-    from qconf.config.units import UnitError, parse_int
+    from qconf.model.smp import template_id
 
-    try:
-        first = parse_int(template.get("hartid", 0))
-    except UnitError:  # validation reports it on the template
-        first = 0
-    return {"hartid": first + index}
+    return {"hartid": template_id(template, "hartid") + index}
 
 
 RV64 = ArchInfo(

@@ -79,12 +79,11 @@ def engine_symbol(name: str) -> int | None:
 
 
 def address_of(name: str) -> int:
-    """The address of Unicorn's C function ``name`` in the library the binding loaded."""
-    from unicorn.unicorn_py3 import unicorn as binding
-
-    value = ctypes.cast(getattr(binding.uclib, name), ctypes.c_void_p).value
-    assert value is not None
-    return int(value)
+    """The address of Unicorn's C function ``name`` in the library the binding loaded
+    (one every Unicorn has)."""
+    value = engine_symbol(name)
+    assert value is not None, name
+    return value
 
 
 def hook_add(uc: Any, kind: int, address: int, user_data: Any, *extra: Any,
